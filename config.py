@@ -1,0 +1,158 @@
+"""Settings classes; every value can be overridden by a MAILER_* environment variable."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+from typing import ClassVar
+
+
+class ConfigError(RuntimeError):
+    """Raised when the settings are unsafe or incomplete for the chosen mode."""
+
+
+class Config:
+    """Defaults shared by every mode. Secrets are None here on purpose."""
+
+    # Name of the mode, chosen by MAILER_ENV (development, testing, production).
+    ENV_NAME = "base"
+    # Signs sessions, CSRF tokens and every link token. Required in production.
+    SECRET_KEY: str | None = None
+    # Older secret keys, oldest first; links signed with them still verify.
+    SECRET_KEY_FALLBACKS: ClassVar[list[str]] = []
+    # SQLAlchemy URL. A relative SQLite path lives in the instance folder.
+    DATABASE_URL = "sqlite:///mailer.sqlite"
+    # Public origin used to build every link in pages and emails (no trailing slash).
+    BASE_URL = "http://127.0.0.1:5000"
+    # From header of every email: "Display name <address>".
+    MAIL_FROM = "CSP news <news@csp-news.localhost>"
+    # Reply-To header; None sends no Reply-To.
+    MAIL_REPLY_TO: str | None = None
+    # List-Id header value (RFC 2919): "Description <identifier>".
+    LIST_ID = "CSP news <news.csp-news.localhost>"
+    # Address that unsubscribes whoever mails it (mailto: in List-Unsubscribe).
+    UNSUBSCRIBE_MAILTO = "unsubscribe@csp-news.localhost"
+    # Postal address printed in every email footer (PECR, CAN-SPAM).
+    POSTAL_ADDRESS = "Crime and Antisocial Behaviour Reduction Unit, 2 Marsham Street, London"
+
+    # SMTP relay host and port.
+    SMTP_HOST = "127.0.0.1"
+    SMTP_PORT = 8025
+    # SMTP AUTH credentials; None skips login.
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: str | None = None
+    # Require STARTTLS (verified certificate) before sending.
+    SMTP_STARTTLS = False
+    # Connect with implicit TLS (port 465 style) instead of plain SMTP.
+    SMTP_SSL = False
+    # Seconds to wait for the SMTP server on connect and on each command.
+    SMTP_TIMEOUT = 30.0
+    # Messages sent over one SMTP session before it is closed and reopened.
+    SMTP_MAX_MESSAGES_PER_CONNECTION = 500
+
+    # Deliveries claimed by a worker at once.
+    WORKER_BATCH_SIZE = 100
+    # Seconds a claimed delivery stays leased; after that another worker may claim it.
+    WORKER_LEASE_SECONDS = 300
+    # Seconds a worker waits between polls when the queue is empty.
+    WORKER_POLL_SECONDS = 2.0
+    # Attempts (including the first) before a temporarily failing delivery is marked failed.
+    DELIVERY_MAX_ATTEMPTS = 8
+    # Seconds before the first retry; doubled after each attempt.
+    DELIVERY_RETRY_BASE_SECONDS = 60
+    # Longest wait between two attempts, in seconds.
+    DELIVERY_RETRY_MAX_SECONDS = 3600
+
+    # Seconds a confirmation link stays valid (7 days).
+    CONFIRM_TOKEN_MAX_AGE = 7 * 24 * 3600
+    # Seconds a manage-subscription link stays valid (30 days).
+    MANAGE_TOKEN_MAX_AGE = 30 * 24 * 3600
+    # Confirmation and manage-link emails one address may be sent per hour.
+    ADDRESS_EMAILS_PER_HOUR = 3
+    # Flask-Limiter limit on sign-up and manage-link requests per client IP.
+    SUBSCRIBE_RATE_LIMIT = "60 per hour"
+    # Flask-Limiter storage; use redis://... when several web processes run.
+    RATELIMIT_STORAGE_URI = "memory://"
+    # Days after which sign-ups that were never confirmed are deleted.
+    UNCONFIRMED_RETENTION_DAYS = 7
+    # Version of the consent wording shown on the subscribe form, stored with each consent event.
+    CONSENT_WORDING_VERSION = "2026-11-subscribe-v1"
+    # Time zone for schedules and dates shown to people.
+    TIMEZONE = "Europe/London"
+
+    # Serve /outbox, the development viewer of the local outbox. Never in production.
+    OUTBOX_ENABLED = False
+    # Maildir of the local outbox; None means "outbox" in the instance folder.
+    OUTBOX_DIR: str | None = None
+    # Number of proxies in front of the app whose X-Forwarded-For is trusted.
+    PROXY_FIX_X_FOR = 0
+    # Largest request body accepted, in bytes.
+    MAX_CONTENT_LENGTH = 64 * 1024
+    MAX_FORM_MEMORY_SIZE = 64 * 1024
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True}
+
+    @classmethod
+    def validate(cls, settings: dict[str, Any]) -> None:
+        """Refuse settings that are unsafe in this mode."""
+
+
+class DevelopmentConfig(Config):
+    """Local development: visibly fake secret, local outbox, /outbox page."""
+
+    ENV_NAME = "development"
+    SECRET_KEY = "dev-secret-not-for-production"
+    OUTBOX_ENABLED = True
+
+
+class TestingConfig(Config):
+    """The test suite: fixtures override the database and SMTP settings."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-secret-not-for-production"
+    OUTBOX_ENABLED = True
+    # Nothing listens here: a test that forgets its SMTP fixture fails loudly.
+    SMTP_PORT = 9
+
+
+class ProductionConfig(Config):
+    """Production: refuses to start without real secrets and an HTTPS origin."""
+
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+
+    @classmethod
+    def validate(cls, settings: dict[str, Any]) -> None:
+        """Raise ConfigError naming every missing or unsafe setting."""
+        problems = []
+        secret = settings.get("SECRET_KEY") or ""
+        if len(secret) < 32 or "not-for-production" in secret:
+            problems.append("MAILER_SECRET_KEY must be a random value of at least 32 characters")
+        if not str(settings.get("BASE_URL", "")).startswith("https://"):
+            problems.append("MAILER_BASE_URL must be the public https:// origin of the service")
+        if not settings.get("SMTP_HOST"):
+            problems.append("MAILER_SMTP_HOST must name the SMTP relay")
+        if settings.get("OUTBOX_ENABLED"):
+            problems.append("MAILER_OUTBOX_ENABLED must be false: /outbox is for development only")
+        if problems:
+            listed = "\n  - ".join(problems)
+            raise ConfigError(f"refusing to start in production mode:\n  - {listed}")
+
+
+MODES: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_for_environment() -> type[Config]:
+    """Pick the settings class named by MAILER_ENV (default: development)."""
+    name = os.environ.get("MAILER_ENV", "development")
+    try:
+        return MODES[name]
+    except KeyError:
+        raise ConfigError(f"MAILER_ENV={name!r} is not one of: {', '.join(MODES)}") from None

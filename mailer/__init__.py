@@ -1,0 +1,82 @@
+"""The CSP news mailer: create_app() wires settings, extensions, blueprints and commands."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask import Response
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import Config
+from config import config_for_environment
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(
+    config: type[Config] | None = None, overrides: Mapping[str, Any] | None = None
+) -> Flask:
+    """Build the app: settings class, then MAILER_* variables, then `overrides`.
+
+    :raises config.ConfigError: the settings are unsafe for the chosen mode.
+    """
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    settings_class = config or config_for_environment()
+    app.config.from_object(settings_class)
+    app.config.from_prefixed_env("MAILER")
+    app.config.update(overrides or {})
+    _derive_settings(app)
+    settings_class.validate(dict(app.config))
+
+    from mailer import cli
+    from mailer import database
+    from mailer import errors
+    from mailer.extensions import csrf
+    from mailer.extensions import limiter
+    from mailer.web import outbox
+    from mailer.web import public
+
+    database.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    app.register_blueprint(public.bp)
+    if app.config["OUTBOX_ENABLED"]:
+        app.register_blueprint(outbox.bp)
+    errors.register_error_handlers(app)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.after_request(_security_headers)
+    cli.init_app(app)
+    if app.config["PROXY_FIX_X_FOR"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]))  # type: ignore[method-assign]
+    return app
+
+
+def _security_headers(response: Response) -> Response:
+    """Headers every page gets: no sniffing, no framing by other sites."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def _derive_settings(app: Flask) -> None:
+    """Fill in the settings that follow from others."""
+    url = str(app.config["DATABASE_URL"])
+    # SQLAlchemy's default PostgreSQL driver is psycopg2; this project ships psycopg 3.
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            url = "postgresql+psycopg://" + url.removeprefix(prefix)
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    app.config["BASE_URL"] = str(app.config["BASE_URL"]).rstrip("/")
+    if not app.config.get("OUTBOX_DIR"):
+        app.config["OUTBOX_DIR"] = str(Path(app.instance_path) / "outbox")
+    if str(app.config["BASE_URL"]).startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = True

@@ -1,0 +1,183 @@
+"""The `mailer` command: Flask's commands plus worker, outbox, dev and the job twins."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+import click
+from flask import Flask
+from flask import current_app
+from flask.cli import FlaskGroup
+from flask.cli import with_appcontext
+
+from config import ConfigError
+from mailer import jobs
+from mailer.database import transaction
+from mailer.delivery.worker import worker_from_config
+from mailer.domain.topics import seed_topics
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def _create_app() -> Flask:
+    from mailer import create_app
+
+    return create_app()
+
+
+cli = FlaskGroup(
+    create_app=_create_app,
+    add_version_option=False,
+    load_dotenv=False,
+    help="The CSP news mailer. Settings come from MAILER_* environment variables.",
+)
+
+
+def main() -> None:
+    """Entry point of the `mailer` console script."""
+    try:
+        cli.main()
+    except ConfigError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(2)
+
+
+def init_app(app: Flask) -> None:
+    """Register the service's own commands on the app's CLI group."""
+    for command in (
+        worker,
+        outbox,
+        dev,
+        seed_topics_command,
+        scheduler_command,
+        purge_unconfirmed,
+        release_leases,
+    ):
+        app.cli.add_command(command)
+
+
+def _app() -> Flask:
+    """The real app object behind `current_app`, for threads and jobs that outlive the context."""
+    return current_app._get_current_object()  # type: ignore[attr-defined,no-any-return]
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Send everything due now, then exit.")
+@with_appcontext
+def worker(once: bool) -> None:
+    """Send queued emails over SMTP, until stopped (or with --once, until none is due)."""
+    _logging()
+    sender = worker_from_config(current_app.config)
+    if once:
+        stats = sender.run_once()
+        click.echo(f"Worker finished: {stats}.")
+        return
+    click.echo(f"Worker {sender.owner} sending; Ctrl-C stops it.")
+    with _stop_on_signals() as stop:
+        sender.run_forever(stop)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=None, help="Default: MAILER_SMTP_PORT.")
+@with_appcontext
+def outbox(host: str, port: int | None) -> None:
+    """Run the development outbox: an SMTP server that keeps every message it receives."""
+    from mailer.outbox import start_outbox
+
+    _logging()
+    port = port or int(current_app.config["SMTP_PORT"])
+    controller = start_outbox(current_app.config["OUTBOX_DIR"], host=host, port=port)
+    click.echo(
+        f"Outbox listening on {host}:{port}, keeping mail in "
+        f"{current_app.config['OUTBOX_DIR']}; Ctrl-C stops it."
+    )
+    with _stop_on_signals() as stop:
+        stop.wait()
+    controller.stop()
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Web server address.")
+@click.option("--port", type=int, default=5000, show_default=True, help="Web server port.")
+@click.option("--no-outbox", is_flag=True, help="Do not start the local outbox SMTP server.")
+@with_appcontext
+def dev(host: str, port: int, no_outbox: bool) -> None:
+    """Run everything for development: web app, worker, scheduler and outbox, until Ctrl-C."""
+    from mailer.devserver import run_dev
+
+    _logging()
+    run_dev(
+        _app(),
+        host=host,
+        port=port,  # type: ignore[attr-defined]
+        outbox=not no_outbox,
+    )
+
+
+@click.command("seed-topics")
+@with_appcontext
+def seed_topics_command() -> None:
+    """Create the demo topics (funding, events, ...) that do not exist yet."""
+    with transaction():
+        added = seed_topics()
+    click.echo(f"Added {added} topics.")
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler_command() -> None:
+    """Run the scheduled jobs in the foreground (same as `python scheduler.py`)."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    _logging()
+    app = _app()
+    scheduler = BlockingScheduler(timezone=app.config["TIMEZONE"])
+    jobs.add_jobs(scheduler, app)
+    click.echo("Scheduler running; Ctrl-C stops it.")
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        scheduler.shutdown(wait=False)
+
+
+@click.command("purge-unconfirmed")
+@with_appcontext
+def purge_unconfirmed() -> None:
+    """Delete sign-ups never confirmed within MAILER_UNCONFIRMED_RETENTION_DAYS (a job's twin)."""
+    count = jobs.purge_unconfirmed(_app())
+    click.echo(f"Purged {count} unconfirmed sign-ups.")
+
+
+@click.command("release-leases")
+@with_appcontext
+def release_leases() -> None:
+    """Put deliveries held by crashed workers back in the queue (a job's twin)."""
+    count = jobs.release_stale_leases(_app())
+    click.echo(f"Released {count} stale leases.")
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[threading.Event]:
+    """Yield an event that SIGINT or SIGTERM sets, for a clean stop."""
+    stop = threading.Event()
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)

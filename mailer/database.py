@@ -1,0 +1,54 @@
+"""Database wiring: bind SQLAlchemy and Alembic, make SQLite safe for several threads."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import Connection
+from sqlalchemy import event
+
+from mailer import PROJECT_ROOT
+from mailer.extensions import db
+from mailer.extensions import migrate
+
+
+def init_app(app: Flask) -> None:
+    """Bind the database and migrations; on SQLite, use WAL and immediate transactions."""
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            event.listen(db.engine, "connect", _sqlite_connect)
+            event.listen(db.engine, "begin", _sqlite_begin)
+
+
+def _sqlite_connect(dbapi_connection: sqlite3.Connection, record: Any) -> None:
+    """Let SQLAlchemy issue BEGIN itself, wait for locks, enforce foreign keys."""
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    """Take the write lock at BEGIN: a deferred transaction that later writes can fail at once
+    with "database is locked" when another thread wrote in between."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def transaction() -> Iterator[None]:
+    """Commit the work of the block, or roll it all back on any error."""
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise

@@ -1,0 +1,1 @@
+"""Delivery: compose messages, queue them, send them over SMTP."""

@@ -1,0 +1,150 @@
+"""Build emails: render the templates, set the headers, serialise to the bytes that are sent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import EmailPolicy
+from email.utils import format_datetime
+from email.utils import make_msgid
+from email.utils import parseaddr
+from typing import Any
+from urllib.parse import quote
+
+import css_inline
+from flask import current_app
+
+# Headers whose value must reach the receiver exactly as written: RFC 2369 ignores a
+# List-Unsubscribe that does not start with "<", and the email package would otherwise
+# encode a long one as an RFC 2047 encoded-word.
+UNFOLDED_HEADERS = frozenset(
+    {"list-unsubscribe", "list-unsubscribe-post", "list-id", "list-help", "feedback-id"}
+)
+# RFC 5322 section 2.1.1: no line may be longer than 998 characters.
+MAX_LINE = 998
+
+
+class MailPolicy(EmailPolicy):
+    """policy.SMTP with 76-character encoded lines and list headers left unfolded."""
+
+    def fold(self, name: str, value: str) -> str:
+        """Fold as usual, except list headers, which stay on one line."""
+        if name.lower() in UNFOLDED_HEADERS:
+            return _unfolded(name, str(value), self.linesep)
+        return str(super().fold(name, value))
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        """Fold as usual, except list headers, which stay on one line."""
+        if name.lower() in UNFOLDED_HEADERS:
+            return _unfolded(name, str(value), self.linesep).encode("ascii")
+        return super().fold_binary(name, value)
+
+
+def _unfolded(name: str, value: str, linesep: str) -> str:
+    """Write a header on one line, breaking only after commas if it would pass 998 characters."""
+    if any(char in value for char in "\r\n\0"):
+        raise ValueError(f"{name} may not contain line breaks")
+    line = f"{name}: {value}"
+    if len(line) > MAX_LINE:
+        parts = (part.strip() for part in value.split(","))
+        line = f"{name}: " + f",{linesep} ".join(parts)
+    return line + linesep
+
+
+# RFC 2045 section 6.7: encoded lines are at most 76 characters (the stdlib writes 78).
+MAIL_POLICY = MailPolicy(linesep="\r\n", max_line_length=76)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered email: subject, text part and HTML part (CSS inlined)."""
+
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message ready for SMTP: envelope and the exact bytes to send."""
+
+    envelope_from: str
+    recipient: str
+    data: bytes
+    message_id: str
+
+
+_INLINER = css_inline.CSSInliner(load_remote_stylesheets=False, keep_at_rules=True)
+
+
+def render_email(name: str, context: dict[str, Any]) -> Rendered:
+    """Render templates/email/NAME.txt (with its subject block) and NAME.html."""
+    env = current_app.jinja_env
+    text_template = env.get_template(f"email/{name}.txt")
+    subject_block = text_template.blocks["subject"]
+    subject = "".join(subject_block(text_template.new_context(context)))
+    html = env.get_template(f"email/{name}.html").render(context)
+    return Rendered(
+        subject=" ".join(subject.split()),
+        text=text_template.render(context).strip() + "\n",
+        html=_INLINER.inline(html),
+    )
+
+
+def list_headers(*, list_id: str, unsubscribe_url: str, unsubscribe_mailto: str) -> dict[str, str]:
+    """Return the bulk-mail headers every list message carries (RFC 2369, 2919, 8058)."""
+    return {
+        "List-Id": list_id,
+        "List-Unsubscribe": f"<{unsubscribe_url}>, <{unsubscribe_mailto}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "Auto-Submitted": "auto-generated",
+    }
+
+
+def unsubscribe_mailto(address: str, token: str) -> str:
+    """Return the mailto: URI that unsubscribes the holder of `token` by email."""
+    return f"mailto:{address}?subject={quote('unsubscribe ' + token)}"
+
+
+def build_message(
+    rendered: Rendered,
+    *,
+    sender: str,
+    to: str,
+    now: datetime,
+    message_id: str,
+    reply_to: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> EmailMessage:
+    """Build a multipart/alternative message, text first and HTML last (RFC 2046 5.1.4)."""
+    message = EmailMessage(policy=MAIL_POLICY)
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = rendered.subject
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = message_id
+    if reply_to:
+        message["Reply-To"] = reply_to
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.set_content(rendered.text)
+    message.add_alternative(rendered.html, subtype="html")
+    return message
+
+
+def new_message_id(sender: str) -> str:
+    """Return a fresh Message-ID on the sender's domain (never the host's name)."""
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    return make_msgid(domain=domain)
+
+
+def recipient_header(address: str) -> str:
+    """Return a To header value for an address, refusing anything but a bare address."""
+    return str(Address(addr_spec=address))
+
+
+def serialise(message: EmailMessage) -> bytes:
+    """Return the exact bytes to send: CRLF line ends, list headers unfolded."""
+    return message.as_bytes(policy=MAIL_POLICY)

@@ -1,0 +1,180 @@
+"""A reusable SMTP connection whose failures say whether to retry."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from dataclasses import dataclass
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+class DeliveryError(Exception):
+    """A message could not be handed to the SMTP server."""
+
+    def __init__(self, message: str, *, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class TemporaryDeliveryError(DeliveryError):
+    """Worth trying again later: 4xx replies, lost connections, timeouts."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """Never worth repeating for this recipient: 5xx replies, unusable messages."""
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where and how to connect; built from the app settings by the caller."""
+
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    use_ssl: bool = False
+    timeout: float = 30.0
+    max_messages: int = 500
+    # Name sent in EHLO; None lets smtplib use the host's name.
+    local_hostname: str | None = None
+
+    @classmethod
+    def from_config(cls, config: Any) -> SmtpSettings:
+        """Read the MAILER_SMTP_* settings from a Flask config mapping."""
+        return cls(
+            host=config["SMTP_HOST"],
+            port=int(config["SMTP_PORT"]),
+            username=config.get("SMTP_USERNAME"),
+            password=config.get("SMTP_PASSWORD"),
+            starttls=bool(config.get("SMTP_STARTTLS")),
+            use_ssl=bool(config.get("SMTP_SSL")),
+            timeout=float(config["SMTP_TIMEOUT"]),
+            max_messages=int(config["SMTP_MAX_MESSAGES_PER_CONNECTION"]),
+        )
+
+
+def _classify(code: int, text: str) -> DeliveryError:
+    """Turn an SMTP reply into a temporary (4xx) or permanent (5xx) error."""
+    message = f"{code} {text}"
+    if 500 <= code < 600:
+        return PermanentDeliveryError(message, code=code)
+    return TemporaryDeliveryError(message, code=code)
+
+
+def _text(raw: bytes | str) -> str:
+    """Decode an SMTP reply text."""
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+
+
+class Connection:
+    """One SMTP session, reused for many messages and reopened after `max_messages`.
+
+    Any protocol error closes the session before the classified error is raised, so the
+    next send starts from a clean connection.
+    """
+
+    def __init__(self, settings: SmtpSettings, *, tls_context: ssl.SSLContext | None = None):
+        self.settings = settings
+        # Certificates are always verified; tests pass a context that trusts their own CA.
+        self.tls_context = tls_context or ssl.create_default_context()
+        self._client: smtplib.SMTP | None = None
+        self._sent_on_session = 0
+        self.sessions_opened = 0
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def send(self, envelope_from: str, recipient: str, data: bytes) -> None:
+        """Send one message to one recipient.
+
+        :raises TemporaryDeliveryError: try again later.
+        :raises PermanentDeliveryError: do not try this recipient again.
+        """
+        client = self._session()
+        try:
+            refused = client.sendmail(envelope_from, [recipient], data)
+        except smtplib.SMTPRecipientsRefused as error:
+            code, text = error.recipients[recipient]
+            raise self._after_reply(code, _text(text)) from None
+        except smtplib.SMTPResponseException as error:
+            raise self._after_reply(error.smtp_code, _text(error.smtp_error)) from None
+        except (smtplib.SMTPException, OSError) as error:
+            self.close()
+            raise TemporaryDeliveryError(f"connection lost: {error}") from None
+        if refused:
+            code, text = refused[recipient]
+            raise _classify(code, _text(text))
+        self._sent_on_session += 1
+        if self._sent_on_session >= self.settings.max_messages:
+            self.close()
+
+    def close(self) -> None:
+        """End the session politely if one is open."""
+        client, self._client = self._client, None
+        if client is None:
+            return
+        try:
+            client.quit()
+        except (smtplib.SMTPException, OSError):
+            client.close()
+
+    def _after_reply(self, code: int, text: str) -> DeliveryError:
+        """Classify a refusal; 421 means the server is closing, so drop the session."""
+        if code == 421 or code < 400:
+            self.close()
+        if code < 400:
+            return TemporaryDeliveryError(f"unexpected reply {code} {text}", code=code)
+        return _classify(code, text)
+
+    def _session(self) -> smtplib.SMTP:
+        """Return the open session, connecting (and securing, and logging in) if needed."""
+        if self._client is not None:
+            return self._client
+        try:
+            self._client = self._connect()
+        except smtplib.SMTPResponseException as error:
+            raise _classify(error.smtp_code, _text(error.smtp_error)) from None
+        except (smtplib.SMTPException, OSError) as error:
+            raise TemporaryDeliveryError(
+                f"cannot connect to {self.settings.host}:{self.settings.port}: {error}"
+            ) from None
+        self._sent_on_session = 0
+        self.sessions_opened += 1
+        return self._client
+
+    def _connect(self) -> smtplib.SMTP:
+        """Open, secure and authenticate a new session; close it again on any failure."""
+        s = self.settings
+        client: smtplib.SMTP
+        if s.use_ssl:
+            client = smtplib.SMTP_SSL(
+                s.host,
+                s.port,
+                timeout=s.timeout,
+                context=self.tls_context,
+                local_hostname=s.local_hostname,
+            )
+        else:
+            client = smtplib.SMTP(
+                s.host, s.port, timeout=s.timeout, local_hostname=s.local_hostname
+            )
+        try:
+            client.ehlo()
+            if s.starttls:
+                # starttls() raises SMTPNotSupportedError when the server does not offer it:
+                # there is no silent fallback to plain text.
+                client.starttls(context=self.tls_context)
+                client.ehlo()
+            if s.username:
+                client.login(s.username, s.password or "")
+        except BaseException:
+            client.close()
+            raise
+        return client

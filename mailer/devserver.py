@@ -1,0 +1,81 @@
+"""`mailer dev`: the web app, a worker, the scheduler and the outbox in one process."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+
+import click
+from apscheduler.schedulers.background import BackgroundScheduler
+from flask import Flask
+from werkzeug.serving import make_server
+
+from mailer.delivery.worker import worker_from_config
+from mailer.jobs import add_jobs
+from mailer.outbox import start_outbox
+
+logger = logging.getLogger(__name__)
+
+
+def run_dev(app: Flask, *, host: str, port: int, outbox: bool) -> None:
+    """Serve until Ctrl-C (or SIGTERM), then stop every part cleanly."""
+    controller = None
+    if outbox:
+        smtp_host, smtp_port = app.config["SMTP_HOST"], int(app.config["SMTP_PORT"])
+        try:
+            controller = start_outbox(app.config["OUTBOX_DIR"], host=smtp_host, port=smtp_port)
+        except OSError as error:
+            raise click.ClickException(
+                f"cannot start the outbox on {smtp_host}:{smtp_port} ({error}); "
+                "is another one running? Use --no-outbox to use it."
+            ) from None
+    try:
+        server = make_server(host, port, app, threaded=True)
+    except OSError as error:
+        if controller:
+            controller.stop()
+        raise click.ClickException(f"cannot serve on {host}:{port}: {error}") from None
+    stop = threading.Event()
+    scheduler = BackgroundScheduler(timezone=app.config["TIMEZONE"])
+    add_jobs(scheduler, app)
+    scheduler.start()
+    worker = threading.Thread(target=_work, args=(app, stop), name="worker")
+    worker.start()
+    _announce(app, host, port, outbox)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("\nStopping...")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        server.server_close()
+        stop.set()
+        worker.join()
+        scheduler.shutdown(wait=False)
+        if controller:
+            controller.stop()
+        click.echo("Stopped.")
+
+
+def _work(app: Flask, stop: threading.Event) -> None:
+    """Run a worker until `stop` is set."""
+    with app.app_context():
+        worker_from_config(app.config).run_forever(stop)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _announce(app: Flask, host: str, port: int, outbox: bool) -> None:
+    """Tell the newcomer where everything is."""
+    click.echo(f"CSP news mailer running ({app.config['ENV_NAME']} mode)")
+    click.echo(f"  Web app:  http://{host}:{port}/")
+    if outbox and app.config["OUTBOX_ENABLED"]:
+        click.echo(f"  Outbox:   http://{host}:{port}/outbox/  (every email sent)")
+    click.echo(f"  SMTP:     {app.config['SMTP_HOST']}:{app.config['SMTP_PORT']}")
+    click.echo(f"  Database: {app.config['SQLALCHEMY_DATABASE_URI']}")
+    click.echo("Press Ctrl-C to stop.")

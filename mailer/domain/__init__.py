@@ -1,0 +1,1 @@
+"""Domain operations: plain functions over the database session, no Flask request objects."""

@@ -1,0 +1,319 @@
+"""The subscription lifecycle: request, confirm, change, unsubscribe, purge.
+
+Functions flush; the caller (a request, a job, a CLI command) owns the transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import timedelta
+from typing import Any
+
+from email_validator import EmailNotValidError
+from email_validator import validate_email
+from flask import current_app
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import update
+
+from mailer.errors import InvalidInput
+from mailer.errors import InvalidToken
+from mailer.extensions import db
+from mailer.models import ConsentAction
+from mailer.models import ConsentEvent
+from mailer.models import Delivery
+from mailer.models import DeliveryStatus
+from mailer.models import Frequency
+from mailer.models import MessageKind
+from mailer.models import Subscriber
+from mailer.models import SubscriberStatus
+from mailer.models import Subscription
+from mailer.models import Topic
+from mailer.tokens import Purpose
+from mailer.tokens import read_subscriber_token
+
+logger = logging.getLogger(__name__)
+
+MAX_ADDRESS_LENGTH = 254
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a request came from, kept with consent events as proof."""
+
+    ip: str | None = None
+    user_agent: str | None = None
+    # How the action was taken: form, link, one-click, cli, ...
+    method: str = "form"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The topics a person chose and how often they want news of them."""
+
+    topics: tuple[Topic, ...]
+    frequency: Frequency
+
+
+def normalise_address(raw: str) -> str:
+    """Return the normalised form of an address, or raise InvalidInput (syntax only, no DNS)."""
+    value = raw.strip()
+    if not value:
+        raise InvalidInput("email", "Enter your email address")
+    if len(value) > MAX_ADDRESS_LENGTH:
+        raise InvalidInput("email", "Email address must be 254 characters or fewer")
+    try:
+        result = validate_email(value, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError:
+        raise InvalidInput(
+            "email", "Enter an email address in the correct format, like name@example.com"
+        ) from None
+    return str(result.normalized)
+
+
+def parse_topics(topic_slugs: Iterable[str]) -> tuple[Topic, ...]:
+    """Return the topics named by submitted slugs, or raise InvalidInput."""
+    slugs = set(topic_slugs)
+    if not slugs:
+        raise InvalidInput("topics", "Select at least one topic")
+    topics = db.session.scalars(
+        select(Topic).where(Topic.slug.in_(slugs)).order_by(Topic.position, Topic.id)
+    ).all()
+    if len(topics) != len(slugs):
+        raise InvalidInput("topics", "Select topics from the list")
+    return tuple(topics)
+
+
+def parse_frequency(value: str | None) -> Frequency:
+    """Return the submitted frequency, or raise InvalidInput."""
+    try:
+        return Frequency(value or "")
+    except ValueError:
+        raise InvalidInput("frequency", "Select how often you want to get emails") from None
+
+
+def find_subscriber(email: str) -> Subscriber | None:
+    """Return the subscriber with this (normalised) address, whatever its case."""
+    return db.session.scalar(select(Subscriber).where(Subscriber.email_key == email.casefold()))
+
+
+def request_subscription(email: str, choice: Choice, *, origin: Origin, now: datetime) -> None:
+    """Record a sign-up and queue the email that answers it.
+
+    A new, pending or unsubscribed address becomes pending with this choice and is sent a
+    confirmation link. An active address keeps its subscription and is sent a manage link,
+    so nobody can change someone else's subscription from the form. Suppressed addresses get
+    nothing. The caller shows the same page in every case.
+    """
+    subscriber = find_subscriber(email)
+    if subscriber is None:
+        subscriber = Subscriber(
+            email=email,
+            email_key=email.casefold(),
+            status=SubscriberStatus.PENDING,
+            created_at=now,
+            updated_at=now,
+        )
+        db.session.add(subscriber)
+    if subscriber.status is SubscriberStatus.SUPPRESSED:
+        logger.info("sign-up for suppressed subscriber %s ignored", subscriber.id)
+        return
+    if subscriber.status is SubscriberStatus.ACTIVE:
+        _queue_email(subscriber, MessageKind.MANAGE, now=now)
+        return
+    subscriber.status = SubscriberStatus.PENDING
+    subscriber.updated_at = now
+    _replace_subscriptions(subscriber, choice, now=now)
+    _record(subscriber, ConsentAction.REQUESTED, origin=origin, now=now, detail=_describe(choice))
+    _queue_email(subscriber, MessageKind.CONFIRM, now=now)
+
+
+def request_manage_link(email: str, *, now: datetime) -> None:
+    """Email a fresh manage link to an active address, or the confirmation again to a pending one.
+
+    Unknown, unsubscribed and suppressed addresses get nothing; the caller answers the same.
+    """
+    subscriber = find_subscriber(email)
+    if subscriber is None:
+        return
+    if subscriber.status is SubscriberStatus.ACTIVE:
+        _queue_email(subscriber, MessageKind.MANAGE, now=now)
+    elif subscriber.status is SubscriberStatus.PENDING:
+        _queue_email(subscriber, MessageKind.CONFIRM, now=now)
+
+
+def subscriber_for_token(purpose: Purpose, token: str) -> Subscriber:
+    """Return the subscriber a link token names, or raise InvalidToken.
+
+    Tokens name the subscriber by id and link version, so a revoked version (staff bumped it)
+    or an erased subscriber makes every older link invalid.
+    """
+    ref = read_subscriber_token(purpose, token)
+    subscriber = db.session.get(Subscriber, ref.subscriber_id)
+    if subscriber is None or subscriber.token_version != ref.token_version:
+        raise InvalidToken("link revoked or subscriber gone")
+    if purpose is Purpose.CONFIRM and ref.generation != subscriber.generation:
+        raise InvalidToken("confirmation link from before an unsubscribe")
+    return subscriber
+
+
+def confirm_subscription(subscriber: Subscriber, *, origin: Origin, now: datetime) -> bool:
+    """Activate a pending subscriber and queue the welcome email.
+
+    Returns False when the subscriber was already active (a second click changes nothing).
+    :raises InvalidToken: the subscriber has left or been suppressed since the link was sent.
+    """
+    if subscriber.status is SubscriberStatus.ACTIVE:
+        return False
+    if subscriber.status is not SubscriberStatus.PENDING:
+        raise InvalidToken("subscriber is no longer waiting for confirmation")
+    subscriber.status = SubscriberStatus.ACTIVE
+    subscriber.confirmed_at = now
+    subscriber.unsubscribed_at = None
+    subscriber.updated_at = now
+    _record(subscriber, ConsentAction.CONFIRMED, origin=origin, now=now)
+    _queue_email(subscriber, MessageKind.WELCOME, now=now, limited=False)
+    return True
+
+
+def change_subscription(
+    subscriber: Subscriber, choice: Choice, *, origin: Origin, now: datetime
+) -> None:
+    """Replace an active subscriber's topics and frequency.
+
+    :raises InvalidToken: the subscriber is not active (left, or never confirmed).
+    """
+    if subscriber.status is not SubscriberStatus.ACTIVE:
+        raise InvalidToken("only an active subscription can be changed")
+    _replace_subscriptions(subscriber, choice, now=now)
+    subscriber.updated_at = now
+    _record(subscriber, ConsentAction.CHANGED, origin=origin, now=now, detail=_describe(choice))
+
+
+def unsubscribe(subscriber: Subscriber, *, origin: Origin, now: datetime) -> bool:
+    """Stop all mail to a subscriber at once; queued emails to them are cancelled.
+
+    Returns False when they had already left (unsubscribing twice is harmless).
+    """
+    if subscriber.status in (SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.SUPPRESSED):
+        return False
+    had = {
+        "topics": [s.topic.slug for s in subscriber.subscriptions],
+        "was": subscriber.status.value,
+    }
+    subscriber.status = SubscriberStatus.UNSUBSCRIBED
+    subscriber.unsubscribed_at = now
+    subscriber.updated_at = now
+    subscriber.generation += 1
+    subscriber.subscriptions.clear()
+    _record(subscriber, ConsentAction.UNSUBSCRIBED, origin=origin, now=now, detail=had)
+    db.session.execute(
+        update(Delivery)
+        .where(Delivery.subscriber_id == subscriber.id)
+        .where(Delivery.status == DeliveryStatus.QUEUED)
+        .values(status=DeliveryStatus.CANCELLED, updated_at=now, last_error="unsubscribed")
+    )
+    return True
+
+
+def revoke_links(subscriber: Subscriber, *, now: datetime) -> None:
+    """Invalidate every link sent to this subscriber so far."""
+    subscriber.token_version += 1
+    subscriber.updated_at = now
+
+
+def purge_unconfirmed(*, now: datetime, older_than: timedelta) -> int:
+    """Delete sign-ups never confirmed within `older_than`; return how many went."""
+    result = db.session.execute(
+        delete(Subscriber)
+        .where(Subscriber.status == SubscriberStatus.PENDING)
+        .where(Subscriber.confirmed_at.is_(None))
+        .where(Subscriber.created_at < now - older_than)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _replace_subscriptions(subscriber: Subscriber, choice: Choice, *, now: datetime) -> None:
+    """Make the subscriber's topics exactly those of `choice`, at its frequency."""
+    wanted = {topic.id: topic for topic in choice.topics}
+    for subscription in list(subscriber.subscriptions):
+        if subscription.topic_id in wanted:
+            subscription.frequency = choice.frequency
+            del wanted[subscription.topic_id]
+        else:
+            subscriber.subscriptions.remove(subscription)
+    for topic in wanted.values():
+        subscriber.subscriptions.append(
+            Subscription(topic=topic, frequency=choice.frequency, created_at=now)
+        )
+
+
+def _describe(choice: Choice) -> dict[str, Any]:
+    """Summarise a choice for the consent record."""
+    return {"topics": [t.slug for t in choice.topics], "frequency": choice.frequency.value}
+
+
+def _record(
+    subscriber: Subscriber,
+    action: ConsentAction,
+    *,
+    origin: Origin,
+    now: datetime,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Append a consent event for the subscriber."""
+    db.session.add(
+        ConsentEvent(
+            subscriber=subscriber,
+            action=action,
+            at=now,
+            ip=origin.ip[:45] if origin.ip else None,
+            user_agent=origin.user_agent[:512] if origin.user_agent else None,
+            wording_version=current_app.config["CONSENT_WORDING_VERSION"],
+            detail={"method": origin.method, **(detail or {})},
+        )
+    )
+
+
+def _queue_email(
+    subscriber: Subscriber, kind: MessageKind, *, now: datetime, limited: bool = True
+) -> None:
+    """Queue a transactional email in the caller's transaction, within the per-address limit."""
+    if limited and _emails_sent_recently(subscriber, now=now) >= _per_hour_limit():
+        logger.info("per-address email limit reached for subscriber %s", subscriber.id)
+        return
+    db.session.add(
+        Delivery(
+            kind=kind,
+            subscriber=subscriber,
+            status=DeliveryStatus.QUEUED,
+            next_attempt_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    db.session.flush()
+
+
+def _emails_sent_recently(subscriber: Subscriber, *, now: datetime) -> int:
+    """Count the confirmation and manage-link emails queued for this address in the last hour."""
+    if subscriber.id is None:
+        return 0
+    return (
+        db.session.scalar(
+            select(func.count(Delivery.id))
+            .where(Delivery.subscriber_id == subscriber.id)
+            .where(Delivery.kind.in_([MessageKind.CONFIRM, MessageKind.MANAGE]))
+            .where(Delivery.created_at > now - timedelta(hours=1))
+        )
+        or 0
+    )
+
+
+def _per_hour_limit() -> int:
+    """The per-address hourly limit from the settings."""
+    return int(current_app.config["ADDRESS_EMAILS_PER_HOUR"])

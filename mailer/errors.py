@@ -1,0 +1,76 @@
+"""Errors of the domain and the handlers that turn them into pages and JSON."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from flask import render_template
+from flask import request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+logger = logging.getLogger(__name__)
+
+
+class MailerError(Exception):
+    """Base of every error the service raises on purpose."""
+
+
+class InvalidInput(MailerError):
+    """A field failed validation; `field` names it for the error summary."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class InvalidToken(MailerError):
+    """A link token is tampered with, meant for another purpose, or revoked."""
+
+
+class ExpiredToken(InvalidToken):
+    """A link token was genuine but is too old."""
+
+
+TITLES = {
+    400: "There is a problem with your request",
+    404: "Page not found",
+    405: "This address does not accept that request",
+    413: "What you sent is too large",
+    429: "Too many requests",
+    500: "Sorry, there is a problem with the service",
+}
+
+
+def _error_page(status: int, message: str | None = None) -> tuple[str, int]:
+    """Render the shared error page for `status`."""
+    title = TITLES.get(status, "There is a problem")
+    return render_template("error.html", title=title, message=message, status=status), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Turn every error into a page with a clear message, never a traceback."""
+
+    @app.errorhandler(InvalidToken)
+    def invalid_token(error: InvalidToken) -> tuple[str, int]:
+        expired = isinstance(error, ExpiredToken)
+        return render_template("token_error.html", expired=expired), 400
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> tuple[str, int]:
+        return _error_page(
+            400,
+            "The form had expired or was not sent from this site. Go back, reload the "
+            "page and try again.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[str, int]:
+        return _error_page(error.code or 500)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception) -> tuple[str, int]:
+        logger.exception("unhandled error on %s %s", request.method, request.path)
+        return _error_page(500, "Try again later.")

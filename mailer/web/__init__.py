@@ -1,0 +1,1 @@
+"""Web blueprints, one per audience."""

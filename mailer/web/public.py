@@ -1,0 +1,227 @@
+"""Public pages: home, subscribe, confirm, manage and unsubscribe (including RFC 8058 one-click)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+from flask import Response
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from werkzeug.datastructures import MultiDict
+
+from mailer import clock
+from mailer.database import transaction
+from mailer.domain import subscriptions
+from mailer.domain.subscriptions import Choice
+from mailer.domain.subscriptions import Origin
+from mailer.domain.topics import list_topics
+from mailer.errors import InvalidInput
+from mailer.extensions import csrf
+from mailer.extensions import limiter
+from mailer.models import Frequency
+from mailer.models import SubscriberStatus
+from mailer.models import Topic
+from mailer.tokens import Purpose
+from mailer.tokens import subscriber_token
+
+bp = Blueprint("public", __name__)
+
+FREQUENCIES = (
+    ("immediate", "Immediately", "An email each time news is published"),
+    ("daily", "Daily", "One email a day with all the news of that day"),
+    ("weekly", "Weekly", "One email a week with all the news of that week"),
+)
+
+# A one-click POST (RFC 8058) carries exactly this form field.
+ONE_CLICK = ("List-Unsubscribe", "One-Click")
+
+
+def _signup_limit() -> str:
+    return str(current_app.config["SUBSCRIBE_RATE_LIMIT"])
+
+
+@bp.after_request
+def _private_pages(response: Response) -> Response:
+    """Pages reached through a token show personal data: never cache them, never leak the URL."""
+    if request.view_args and "token" in request.view_args:
+        response.headers["Cache-Control"] = "private, no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.get("/")
+def home() -> str:
+    """Show what the service is and invite people to subscribe."""
+    return render_template("index.html", topics=list_topics())
+
+
+@bp.route("/subscribe", methods=["GET", "POST"])
+@limiter.limit(_signup_limit, methods=["POST"])
+def subscribe() -> Any:
+    """Show the sign-up form; on POST record the request and send the confirmation email."""
+    if request.method == "GET":
+        return _choice_form("subscribe.html", MultiDict())
+    errors, email, choice = _read_signup(request.form)
+    if errors or email is None or choice is None:
+        return _choice_form("subscribe.html", request.form, errors, status=400)
+    with transaction():
+        subscriptions.request_subscription(email, choice, origin=_origin(), now=clock.now())
+    return redirect(url_for(".check_email"))
+
+
+@bp.get("/check-your-email")
+def check_email() -> str:
+    """The one answer to every sign-up and manage-link request, whatever the address."""
+    return render_template("check_email.html", reason=request.args.get("reason", "subscribe"))
+
+
+@bp.get("/confirm/<token>")
+def confirm_page(token: str) -> str:
+    """Show one button; mail scanners that fetch the link change nothing."""
+    subscriber = subscriptions.subscriber_for_token(Purpose.CONFIRM, token)
+    return render_template("confirm.html", token=token, subscriber=subscriber)
+
+
+@bp.post("/confirm/<token>")
+def confirm(token: str) -> str:
+    """Activate the subscription and queue the welcome email."""
+    with transaction():
+        subscriber = subscriptions.subscriber_for_token(Purpose.CONFIRM, token)
+        subscriptions.confirm_subscription(subscriber, origin=_origin("link"), now=clock.now())
+        manage_token = subscriber_token(Purpose.MANAGE, subscriber)
+    return render_template("confirmed.html", subscriber=subscriber, manage_token=manage_token)
+
+
+@bp.route("/manage", methods=["GET", "POST"])
+@limiter.limit(_signup_limit, methods=["POST"])
+def manage_request() -> Any:
+    """Ask for an address and email it a fresh manage link."""
+    if request.method == "GET":
+        return render_template("manage_request.html", form=MultiDict(), errors={})
+    try:
+        email = subscriptions.normalise_address(request.form.get("email", ""))
+    except InvalidInput as error:
+        errors = {error.field: error.message}
+        return render_template("manage_request.html", form=request.form, errors=errors), 400
+    with transaction():
+        subscriptions.request_manage_link(email, now=clock.now())
+    return redirect(url_for(".check_email", reason="manage"))
+
+
+@bp.route("/manage/<token>", methods=["GET", "POST"])
+def manage(token: str) -> Any:
+    """Show and change a subscriber's topics and frequency."""
+    subscriber = subscriptions.subscriber_for_token(Purpose.MANAGE, token)
+    if subscriber.status is not SubscriberStatus.ACTIVE:
+        return render_template("not_subscribed.html", subscriber=subscriber)
+    unsubscribe_token = subscriber_token(Purpose.UNSUBSCRIBE, subscriber)
+    if request.method == "GET":
+        form = MultiDict(
+            [("topics", s.topic.slug) for s in subscriber.subscriptions]
+            + [("frequency", s.frequency.value) for s in subscriber.subscriptions[:1]]
+        )
+        return _choice_form(
+            "manage.html",
+            form,
+            subscriber=subscriber,
+            token=token,
+            unsubscribe_token=unsubscribe_token,
+        )
+    errors, choice = _read_choice(request.form)
+    if errors or choice is None:
+        return _choice_form(
+            "manage.html",
+            request.form,
+            errors,
+            status=400,
+            subscriber=subscriber,
+            token=token,
+            unsubscribe_token=unsubscribe_token,
+        )
+    with transaction():
+        subscriptions.change_subscription(subscriber, choice, origin=_origin(), now=clock.now())
+    flash("Your subscription has been updated")
+    return redirect(url_for(".manage", token=token))
+
+
+@bp.get("/unsubscribe/<token>")
+def unsubscribe_page(token: str) -> str:
+    """Show one button; a GET never unsubscribes."""
+    subscriber = subscriptions.subscriber_for_token(Purpose.UNSUBSCRIBE, token)
+    return render_template("unsubscribe.html", subscriber=subscriber, token=token)
+
+
+@bp.post("/unsubscribe/<token>")
+@csrf.exempt  # type: ignore[untyped-decorator]
+def unsubscribe(token: str) -> str:
+    """Unsubscribe: the page's button, and the RFC 8058 one-click POST (no cookie, no CSRF).
+
+    The signed token is the authorisation. The answer is 200 without a redirect, every time.
+    """
+    one_click = request.form.get(ONE_CLICK[0]) == ONE_CLICK[1]
+    with transaction():
+        subscriber = subscriptions.subscriber_for_token(Purpose.UNSUBSCRIBE, token)
+        subscriptions.unsubscribe(
+            subscriber, origin=_origin("one-click" if one_click else "link"), now=clock.now()
+        )
+    return render_template("unsubscribed.html")
+
+
+def _read_signup(
+    form: MultiDict[str, str],
+) -> tuple[dict[str, str], str | None, Choice | None]:
+    """Validate the sign-up form; return every error at once, for the error summary."""
+    errors: dict[str, str] = {}
+    email = None
+    try:
+        email = subscriptions.normalise_address(form.get("email", ""))
+    except InvalidInput as error:
+        errors[error.field] = error.message
+    choice_errors, choice = _read_choice(form)
+    return {**errors, **choice_errors}, email, choice
+
+
+def _read_choice(form: MultiDict[str, str]) -> tuple[dict[str, str], Choice | None]:
+    """Validate the topics and frequency fields."""
+    errors: dict[str, str] = {}
+    topics: tuple[Topic, ...] = ()
+    frequency = Frequency.DAILY
+    try:
+        topics = subscriptions.parse_topics(form.getlist("topics"))
+    except InvalidInput as error:
+        errors[error.field] = error.message
+    try:
+        frequency = subscriptions.parse_frequency(form.get("frequency"))
+    except InvalidInput as error:
+        errors[error.field] = error.message
+    return errors, None if errors else Choice(topics, frequency)
+
+
+def _choice_form(
+    template: str,
+    form: MultiDict[str, str],
+    errors: dict[str, str] | None = None,
+    *,
+    status: int = 200,
+    **context: Any,
+) -> tuple[str, int]:
+    """Render a form of topic checkboxes and frequency radios."""
+    page = render_template(
+        template,
+        topics=list_topics(),
+        frequencies=FREQUENCIES,
+        form=form,
+        errors=errors or {},
+        **context,
+    )
+    return page, status
+
+
+def _origin(method: str = "form") -> Origin:
+    """Describe the current request for the consent record."""
+    return Origin(ip=request.remote_addr, user_agent=request.user_agent.string, method=method)

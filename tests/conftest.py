@@ -1,0 +1,196 @@
+"""Fixtures: the app on SQLite or PostgreSQL (--db), a real SMTP sink, and helpers."""
+
+from __future__ import annotations
+
+import os
+import re
+import smtplib
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+from config import TestingConfig
+from mailer import create_app
+from mailer.delivery.worker import WorkerStats
+from mailer.delivery.worker import worker_from_config
+from mailer.domain.topics import seed_topics
+from mailer.extensions import db
+from tests.smtp_sink import SinkHandler
+from tests.smtp_sink import SmtpServer
+
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+# SMTP ports the tests started themselves; any other connection is a forgotten fixture.
+ALLOWED_SMTP_PORTS: set[int] = set()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        choices=["sqlite", "postgres"],
+        default="sqlite",
+        help="database to run the suite on (postgres: MAILER_TEST_POSTGRES_URL)",
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"database: {config.getoption('--db')}"
+
+
+def _postgres_url() -> str:
+    return os.environ.get("MAILER_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+
+
+def _reset_postgres(url: str) -> None:
+    """Start from an empty schema; fail the run loudly if PostgreSQL is not there."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    except OperationalError as error:
+        raise pytest.UsageError(f"PostgreSQL is not reachable at {url}: {error}") from None
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated, empty database for the whole run."""
+    from flask_migrate import upgrade
+
+    if request.config.getoption("--db") == "postgres":
+        url = _postgres_url()
+        _reset_postgres(url)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    app = create_app(TestingConfig, {"DATABASE_URL": url})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[SmtpServer]:
+    server = SmtpServer(SinkHandler()).start()
+    ALLOWED_SMTP_PORTS.add(server.port)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtpd(smtp_server: SmtpServer) -> SinkHandler:
+    """The SMTP sink, emptied and with no scripted replies."""
+    smtp_server.handler.reset()
+    return smtp_server.handler
+
+
+@pytest.fixture(autouse=True)
+def no_stray_smtp(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail any SMTP connection to a server the test did not start."""
+    original = smtplib.SMTP.connect
+
+    def guarded(
+        self: smtplib.SMTP, host: str = "localhost", port: int = 0, source_address: Any = None
+    ) -> Any:
+        if port not in ALLOWED_SMTP_PORTS:
+            pytest.fail(f"SMTP connection to {host}:{port}, which no test fixture started")
+        return original(self, host, port, source_address)
+
+    monkeypatch.setattr(smtplib.SMTP, "connect", guarded)
+
+
+def _empty_tables() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(table.name for table in tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app_settings(database_url: str, smtp_server: SmtpServer, tmp_path: Path) -> dict[str, Any]:
+    """Overrides for the test app; tests may change them before `app` is built."""
+    return {
+        "DATABASE_URL": database_url,
+        "SMTP_PORT": smtp_server.port,
+        "OUTBOX_DIR": str(tmp_path / "outbox"),
+        "WORKER_POLL_SECONDS": 0.05,
+    }
+
+
+@pytest.fixture
+def app(app_settings: dict[str, Any]) -> Iterator[Flask]:
+    """The app on the test database, with the demo topics and nothing else."""
+    app = create_app(TestingConfig, app_settings)
+    with app.app_context():
+        _empty_tables()
+        seed_topics()
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+def csrf_token(client: FlaskClient, url: str) -> str:
+    """Fetch a form page and return its CSRF token."""
+    page = client.get(url).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+def send_queued(app: Flask, *, now: datetime | None = None) -> WorkerStats:
+    """Run a worker until nothing is due (at `now`, if given)."""
+    with app.app_context():
+        overrides = {"now": lambda: now} if now else {}
+        return worker_from_config(app.config, **overrides).run_once()
+
+
+def link(text: str, path: str) -> str:
+    """Return the path of the first link in `text` that starts with `path` on the base URL."""
+    match = re.search(r"https?://[^/\s]+(" + re.escape(path) + r"[^\s\"<>]*)", text)
+    assert match, f"no {path} link in:\n{text}"
+    return match.group(1)
+
+
+def subscribe(
+    client: FlaskClient,
+    email: str = "alex@example.com",
+    *,
+    topics: tuple[str, ...] = ("funding", "events"),
+    frequency: str = "daily",
+    **extra: Any,
+) -> Any:
+    """Submit the sign-up form as a browser would."""
+    data: dict[str, Any] = {
+        "csrf_token": csrf_token(client, "/subscribe"),
+        "email": email,
+        "topics": list(topics),
+        "frequency": frequency,
+        **extra,
+    }
+    return client.post("/subscribe", data=data)
