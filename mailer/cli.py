@@ -117,12 +117,7 @@ def dev(host: str, port: int, no_outbox: bool) -> None:
     from mailer.devserver import run_dev
 
     _logging()
-    run_dev(
-        _app(),
-        host=host,
-        port=port,  # type: ignore[attr-defined]
-        outbox=not no_outbox,
-    )
+    run_dev(_app(), host=host, port=port, outbox=not no_outbox)
 
 
 @click.command("seed-topics")
