@@ -69,6 +69,8 @@ def _app() -> Flask:
 
 def _logging() -> None:
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    # aiosmtpd logs every SMTP command at INFO.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 @click.command()

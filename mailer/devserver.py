@@ -44,13 +44,15 @@ def run_dev(app: Flask, *, host: str, port: int, outbox: bool) -> None:
     worker = threading.Thread(target=_work, args=(app, stop), name="worker")
     worker.start()
     _announce(app, host, port, outbox)
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    # Explicit handlers: a shell that starts us in the background makes SIGINT ignored.
+    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         click.echo("\nStopping...")
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         server.server_close()
         stop.set()
         worker.join()

@@ -9,13 +9,19 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Mailbox
 
 
+def open_outbox(directory: str) -> mailbox.Maildir:
+    """Open the outbox Maildir, creating it (and its tmp, new and cur folders) if needed."""
+    for sub in ("tmp", "new", "cur"):
+        (Path(directory) / sub).mkdir(parents=True, exist_ok=True)
+    return mailbox.Maildir(directory, factory=None, create=False)
+
+
 def start_outbox(directory: str, *, host: str, port: int) -> Controller:
     """Start the outbox SMTP server in a background thread and return its controller.
 
     :raises OSError: the port is taken (another outbox already runs, say).
     """
-    Path(directory).mkdir(parents=True, exist_ok=True)
-    mailbox.Maildir(directory, create=True)
+    open_outbox(directory)
     controller = Controller(Mailbox(Path(directory)), hostname=host, port=port)
     controller.start()
     return controller

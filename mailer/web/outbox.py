@@ -17,6 +17,8 @@ from flask import render_template
 from markupsafe import Markup
 from markupsafe import escape
 
+from mailer.outbox import open_outbox
+
 bp = Blueprint("outbox", __name__, url_prefix="/outbox")
 
 URL = re.compile(r"https?://[^\s<>\"']+")
@@ -43,7 +45,7 @@ class Kept:
 
 
 def _maildir() -> mailbox.Maildir:
-    return mailbox.Maildir(current_app.config["OUTBOX_DIR"], factory=None, create=True)
+    return open_outbox(current_app.config["OUTBOX_DIR"])
 
 
 def _load(box: mailbox.Maildir, key: str) -> Kept:

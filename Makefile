@@ -1,0 +1,47 @@
+# The CSP news mailer. `make help` lists the targets.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+POSTGRES_URL ?= $(or $(MAILER_TEST_POSTGRES_URL),postgresql+psycopg://postgres@127.0.0.1:5432/test)
+RESULTS := .test-results
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-sqlite test-postgres lint format bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-14s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed ## Create the virtual environment and install the service with its test tools
+
+run: install ## Set up and run everything on SQLite: web app, worker, scheduler, local outbox
+	$(BIN)/mailer db upgrade
+	$(BIN)/mailer seed-topics
+	$(BIN)/mailer dev
+
+lint: install ## ruff (lint and format check) and mypy (strict on mailer/)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test-sqlite: install ## Run the test suite on SQLite
+	@mkdir -p $(RESULTS)
+	$(BIN)/pytest --db sqlite --junitxml=$(RESULTS)/sqlite.xml
+
+test-postgres: install ## Run the test suite on PostgreSQL (MAILER_TEST_POSTGRES_URL)
+	@mkdir -p $(RESULTS)
+	MAILER_TEST_POSTGRES_URL=$(POSTGRES_URL) $(BIN)/pytest --db postgres --junitxml=$(RESULTS)/postgres.xml
+
+test: lint test-sqlite test-postgres ## Lint, then the whole suite on SQLite and again on PostgreSQL
+
+format: install ## Reformat the code
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean: ## Remove the virtual environment and caches
+	rm -rf $(VENV) $(RESULTS) .pytest_cache .mypy_cache .ruff_cache *.egg-info
