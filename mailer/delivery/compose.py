@@ -50,6 +50,8 @@ def _unfolded(name: str, value: str, linesep: str) -> str:
     if len(line) > MAX_LINE:
         parts = (part.strip() for part in value.split(","))
         line = f"{name}: " + f",{linesep} ".join(parts)
+        if any(len(folded) > MAX_LINE for folded in line.split(linesep)):
+            raise ValueError(f"{name} has a part longer than {MAX_LINE} characters")
     return line + linesep
 
 

@@ -1,0 +1,199 @@
+"""Message construction: headers, encodings, line limits, golden renderings."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC
+from datetime import datetime
+from email import message_from_bytes
+from email.policy import default as default_policy
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from mailer.delivery.compose import Rendered
+from mailer.delivery.compose import build_message
+from mailer.delivery.compose import list_headers
+from mailer.delivery.compose import new_message_id
+from mailer.delivery.compose import render_email
+from mailer.delivery.compose import serialise
+from mailer.delivery.messages import MailSettings
+from mailer.delivery.messages import compose_delivery
+from mailer.extensions import db
+from mailer.models import Delivery
+from mailer.models import MessageKind
+from mailer.models import SubscriberStatus
+from tests.conftest import csrf_token
+from tests.conftest import link
+from tests.conftest import send_queued
+from tests.conftest import subscribe
+
+GOLDEN = Path(__file__).parent.parent / "golden"
+NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+LIST_RE = re.compile(r"^<https://[^<>\s]+>(,\s*<mailto:[^<>\s]+>)?$")
+
+
+def _lines(raw: bytes) -> list[bytes]:
+    return raw.split(b"\r\n")
+
+
+def _long_message(url_length: int = 200, html_line: int = 10_000) -> bytes:
+    url = "https://news.example.gov.uk/unsubscribe/" + "x" * url_length
+    rendered = Rendered(
+        subject="Ünïcode subject for the digest of 25 November 2026 " * 3,
+        text="A line of text\n" * 3,
+        html="<p>" + "minified " * (html_line // 9) + "</p>",
+    )
+    message = build_message(
+        rendered,
+        sender="CSP news <news@example.gov.uk>",
+        to="person@example.com",
+        now=NOW,
+        message_id=new_message_id("news@example.gov.uk"),
+        headers=list_headers(
+            list_id="CSP news <news.example.gov.uk>",
+            unsubscribe_url=url,
+            unsubscribe_mailto="mailto:unsubscribe@example.gov.uk?subject=unsubscribe%20abc",
+        ),
+    )
+    return serialise(message)
+
+
+def test_a_long_list_unsubscribe_is_never_folded_or_encoded():
+    raw = _long_message(url_length=200)
+    header = next(line for line in _lines(raw) if line.startswith(b"List-Unsubscribe:"))
+    assert b"=?" not in header
+    parsed = message_from_bytes(raw, policy=default_policy)
+    value = str(parsed["List-Unsubscribe"])
+    assert value.startswith("<https://news.example.gov.uk/unsubscribe/xxxx")
+    assert LIST_RE.match(value)
+    assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_every_line_is_within_the_limits_and_encoded_lines_within_76():
+    raw = _long_message(url_length=200, html_line=10_000)
+    lines = _lines(raw)
+    assert max(len(line) for line in lines) <= 998
+    body = raw.split(b"\r\n\r\n", 1)[1]
+    assert max(len(line) for line in _lines(body)) <= 76
+
+
+def test_a_list_header_too_long_for_one_line_folds_only_after_a_comma():
+    raw = _long_message(url_length=900)
+    header_block = raw.split(b"\r\n\r\n", 1)[0].decode()
+    unsubscribe = header_block.split("List-Unsubscribe: ", 1)[1].split("\r\nList-Unsubscribe-")[0]
+    assert unsubscribe.count("\r\n ") == 1
+    assert ",\r\n <mailto:" in unsubscribe
+    assert max(len(line) for line in _lines(raw)) <= 998
+
+
+def test_a_url_too_long_for_any_line_is_refused():
+    with pytest.raises(ValueError, match="longer than 998"):
+        _long_message(url_length=1000)
+
+
+def test_non_ascii_subjects_become_short_encoded_words():
+    raw = _long_message()
+    header_block = raw.split(b"\r\n\r\n", 1)[0].decode()
+    words = re.findall(r"=\?[^?]+\?[qQbB]\?[^?]*\?=", header_block)
+    assert words
+    assert max(len(word) for word in words) <= 75
+    assert str(message_from_bytes(raw, policy=default_policy)["Subject"]).startswith("Ünïcode")
+
+
+def test_line_breaks_in_a_list_header_are_refused():
+    with pytest.raises(ValueError, match="line"):
+        build_message(
+            Rendered("s", "t", "<p>h</p>"),
+            sender="news@example.gov.uk",
+            to="p@example.com",
+            now=NOW,
+            message_id="<1@example.gov.uk>",
+            headers={"List-Id": "x\r\nBcc: evil@example.net"},
+        )
+
+
+def test_css_is_inlined_and_media_queries_are_kept(app):
+    with app.app_context():
+        rendered = render_email("welcome", {
+            "topics": ["Funding"], "frequency": "once a day", "base_url": "https://x.test",
+            "manage_url": "https://x.test/m", "unsubscribe_url": "https://x.test/u",
+            "postal_address": "2 Marsham Street",
+        })
+    assert 'class="banner" style="' in rendered.html
+    assert "@media" in rendered.html
+    assert not re.search(r"</?(p|a|div|span|table|td|br|img)\b", rendered.text)
+
+
+def test_messages_are_text_then_html_with_one_of_each_single_header(app, client, smtpd):
+    for address in ("one@example.com", "two@example.com"):
+        subscribe(client, address)
+    send_queued(app)
+    ids = set()
+    for received in smtpd.drain():
+        message = received.message
+        assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
+        for name in ("Date", "From", "To", "Subject", "Message-ID", "MIME-Version"):
+            assert len(message.get_all(name)) == 1, name
+        assert message["Message-ID"].endswith("@csp-news.localhost>")
+        ids.add(message["Message-ID"])
+    assert len(ids) == 2
+
+
+def test_list_mail_has_every_list_header_once_and_transactional_mail_none(app, client, smtpd):
+    subscribe(client, "list@example.com")
+    send_queued(app)
+    confirmation = smtpd.get().message
+    for name in ("List-Id", "List-Unsubscribe", "List-Unsubscribe-Post", "Auto-Submitted"):
+        assert name not in confirmation
+    path = link(confirmation.get_body(("plain",)).get_content(), "/confirm/")
+    client.post(path, data={"csrf_token": csrf_token(client, path)})
+    send_queued(app)
+    welcome = smtpd.get()
+    message = welcome.message
+    for name in ("List-Id", "List-Unsubscribe", "List-Unsubscribe-Post", "Auto-Submitted"):
+        assert len(message.get_all(name)) == 1, name
+    unsubscribe = str(message["List-Unsubscribe"])
+    assert re.match(r"^<http://127\.0\.0\.1:5000/unsubscribe/[^<>\s]+>, <mailto:[^<>\s]+>$",
+                    unsubscribe)
+    https_part = unsubscribe.split(">")[0][1:]
+    assert https_part in welcome.text
+    assert message["List-Id"] == "CSP news <news.csp-news.localhost>"
+
+
+def _normalise(text: str) -> str:
+    """Replace the tokens, which change with every run, by TOKEN."""
+    text = re.sub(r"/(confirm|manage|unsubscribe)/[\w.-]+", r"/\1/TOKEN", text)
+    return re.sub(r"subject=unsubscribe%20[\w.-]+", "subject=unsubscribe%20TOKEN", text)
+
+
+def _golden_view(raw: bytes) -> str:
+    message = message_from_bytes(raw, policy=default_policy)
+    headers = [
+        f"{name}: {_normalise(str(message[name]))}"
+        for name in ("From", "To", "Subject", "List-Id", "List-Unsubscribe",
+                     "List-Unsubscribe-Post", "Auto-Submitted")
+        if name in message
+    ]
+    text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    return "\n".join(headers) + "\n\n" + _normalise(text)
+
+
+@pytest.mark.parametrize("kind", ["confirm", "welcome", "manage"])
+def test_emails_match_their_golden_files(app, client, smtpd, kind):
+    subscribe(client, "golden@example.com", topics=("funding", "consultations"),
+              frequency="weekly")
+    with app.app_context():
+        delivery = db.session.scalar(select(Delivery))
+        if kind != "confirm":
+            delivery.subscriber.status = SubscriberStatus.ACTIVE
+            delivery.kind = MessageKind(kind)
+        outgoing = compose_delivery(delivery, MailSettings.from_config(app.config), now=NOW)
+        db.session.rollback()
+    view = _golden_view(outgoing.data)
+    path = GOLDEN / f"{kind}.txt"
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(view)
+    assert view == path.read_text()

@@ -1,0 +1,230 @@
+"""The sign-up form: validation, no enumeration, limits, hostile input."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func
+from sqlalchemy import select
+
+from mailer import clock
+from mailer.domain import subscriptions
+from mailer.domain.subscriptions import Choice
+from mailer.domain.subscriptions import Origin
+from mailer.extensions import db
+from mailer.models import ConsentAction
+from mailer.models import ConsentEvent
+from mailer.models import Delivery
+from mailer.models import Frequency
+from mailer.models import Subscriber
+from mailer.models import SubscriberStatus
+from mailer.models import Topic
+from tests.conftest import csrf_token
+from tests.conftest import link
+from tests.conftest import send_queued
+from tests.conftest import subscribe
+
+
+def _count(app, model):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _confirm(app, client, smtpd):
+    send_queued(app)
+    path = link(smtpd.get().text, "/confirm/")
+    client.post(path, data={"csrf_token": csrf_token(client, path)})
+    send_queued(app)
+    smtpd.get()  # the welcome email
+
+
+def test_form_lists_every_topic_and_ticks_nothing(client):
+    page = client.get("/subscribe").get_data(as_text=True)
+    assert page.count('type="checkbox"') == 9
+    assert 'value="domestic-homicide-reviews"' in page
+    assert page.count('type="radio"') == 3
+    assert "checked" not in page
+
+
+def test_new_address_is_pending_until_confirmed_and_consent_is_recorded(app, client, smtpd):
+    subscribe(client, "  New.Person@Example.org ", headers={"User-Agent": "Browser/1.0"})
+    with app.app_context():
+        subscriber = db.session.scalar(select(Subscriber))
+        assert subscriber.email == "New.Person@example.org"
+        assert subscriber.status is SubscriberStatus.PENDING
+        assert sorted(s.topic.slug for s in subscriber.subscriptions) == ["events", "funding"]
+        assert {s.frequency for s in subscriber.subscriptions} == {Frequency.DAILY}
+        event = db.session.scalar(select(ConsentEvent))
+        assert event.action is ConsentAction.REQUESTED
+        assert event.ip == "127.0.0.1"
+        assert event.wording_version == app.config["CONSENT_WORDING_VERSION"]
+        assert event.detail == {
+            "method": "form", "topics": ["funding", "events"], "frequency": "daily"
+        }
+    send_queued(app)
+    message = smtpd.get()
+    assert message.rcpt_tos == ["New.Person@example.org"]
+    assert "Funding" in message.text and "Events" in message.text
+
+
+def test_the_answer_is_the_same_for_new_pending_and_active_addresses(app, client, smtpd):
+    subscribe(client, "active@example.com")
+    _confirm(app, client, smtpd)
+    subscribe(client, "pending@example.com")
+    send_queued(app)
+    smtpd.drain()
+
+    answers = [
+        subscribe(client, address)
+        for address in ("new@example.com", "pending@example.com", "active@example.com")
+    ]
+    assert {(a.status_code, a.headers["Location"]) for a in answers} == {
+        (302, "/check-your-email")
+    }
+    send_queued(app)
+    mails = {m.rcpt_tos[0]: m.message["Subject"] for m in smtpd.drain()}
+    assert mails["new@example.com"].startswith("Confirm your subscription")
+    assert mails["pending@example.com"].startswith("Confirm your subscription")
+    assert mails["active@example.com"].startswith("Manage your")
+
+
+def test_an_active_subscription_is_not_changed_from_the_form(app, client, smtpd):
+    subscribe(client, "active@example.com", topics=("funding",), frequency="weekly")
+    _confirm(app, client, smtpd)
+    subscribe(client, "active@example.com", topics=("events",), frequency="immediate")
+    with app.app_context():
+        subscriber = db.session.scalar(select(Subscriber))
+        assert [s.topic.slug for s in subscriber.subscriptions] == ["funding"]
+        assert subscriber.subscriptions[0].frequency is Frequency.WEEKLY
+
+
+def test_the_same_address_in_another_case_is_the_same_subscriber(app, client):
+    subscribe(client, "case@example.com")
+    subscribe(client, "CASE@EXAMPLE.COM")
+    assert _count(app, Subscriber) == 1
+
+
+def test_at_most_three_emails_an_hour_go_to_one_address(app, client, smtpd):
+    for _ in range(5):
+        assert subscribe(client, "bombed@example.com").status_code == 302
+    send_queued(app)
+    assert len(smtpd.drain()) == 3
+
+    # An hour later the address can be sent another.
+    later = clock.now() + timedelta(minutes=61)
+    with app.app_context():
+        choice = Choice(tuple(db.session.scalars(select(Topic).limit(1))), Frequency.DAILY)
+        subscriptions.request_subscription(
+            "bombed@example.com", choice, origin=Origin(), now=later
+        )
+        db.session.commit()
+    send_queued(app, now=later)
+    assert len(smtpd.drain()) == 1
+
+
+def _error_summary(page: str) -> list[str]:
+    summary = page.split('class="govuk-error-summary"')[1].split("</ul>")[0]
+    return re.findall(r'<a href="#(\w+)">', summary)
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"email": "", "topics": [], "frequency": None}, ["email", "topics", "frequency"]),
+        ({"email": "not-an-address"}, ["email"]),
+        ({"email": "two@@example.com"}, ["email"]),
+        ({"email": "x" * 250 + "@example.com"}, ["email"]),
+        ({"topics": ["funding", "no-such-topic"]}, ["topics"]),
+        ({"frequency": "hourly"}, ["frequency"]),
+    ],
+)
+def test_invalid_input_shows_the_form_again_with_an_error_summary(
+    app, client, smtpd, fields, expected
+):
+    data = {"email": "ok@example.com", "topics": ["funding"], "frequency": "daily", **fields}
+    data = {key: value for key, value in data.items() if value is not None}
+    response = client.post("/subscribe", data={**data, "csrf_token": csrf_token(client, "/subscribe")})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "There is a problem" in page
+    assert _error_summary(page) == expected
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<title>Error: " in page
+    assert _count(app, Subscriber) == 0
+    send_queued(app)
+    assert smtpd.drain() == []
+
+
+INJECTIONS = [
+    "victim@example.com\r\nBcc: everyone@example.net",
+    "victim@example.com\nBcc: everyone@example.net",
+    "victim@example.com%0d%0aBcc:everyone@example.net",
+    "victim@example.com\x00",
+]
+
+
+@pytest.mark.parametrize("value", INJECTIONS)
+@pytest.mark.parametrize("field", ["email", "topics", "frequency"])
+def test_line_breaks_in_any_field_are_refused_and_nothing_is_sent(app, client, smtpd, field, value):
+    data = {"email": "victim@example.com", "topics": ["funding"], "frequency": "daily"}
+    data[field] = [value] if field == "topics" else value
+    response = client.post("/subscribe", data={**data, "csrf_token": csrf_token(client, "/subscribe")})
+    assert response.status_code == 400
+    assert _error_summary(response.get_data(as_text=True)) == [field]
+    assert _count(app, Delivery) == 0
+    send_queued(app)
+    assert smtpd.drain() == []
+
+
+def test_an_oversized_request_gets_a_413_page(app, client):
+    token = csrf_token(client, "/subscribe")
+    response = client.post(
+        "/subscribe",
+        data={"csrf_token": token, "email": "a@example.com", "topics": ["funding"] * 9000,
+              "frequency": "daily"},
+    )
+    assert response.status_code == 413
+    assert "What you sent is too large" in response.get_data(as_text=True)
+    assert _count(app, Subscriber) == 0
+
+
+def test_a_form_without_its_csrf_token_is_refused(app, client):
+    response = client.post(
+        "/subscribe", data={"email": "a@example.com", "topics": ["funding"], "frequency": "daily"}
+    )
+    assert response.status_code == 400
+    assert "The form had expired" in response.get_data(as_text=True)
+    assert _count(app, Subscriber) == 0
+
+
+def test_unknown_pages_and_methods_get_friendly_pages(client):
+    missing = client.get("/no-such-page")
+    assert missing.status_code == 404
+    assert "Page not found" in missing.get_data(as_text=True)
+    wrong = client.delete("/subscribe")
+    assert wrong.status_code == 405
+
+
+def test_manage_link_request_answers_the_same_for_anyone(app, client, smtpd):
+    subscribe(client, "active@example.com")
+    _confirm(app, client, smtpd)
+    for address in ("active@example.com", "stranger@example.com"):
+        response = client.post(
+            "/manage", data={"csrf_token": csrf_token(client, "/manage"), "email": address}
+        )
+        assert response.status_code == 302
+        assert response.headers["Location"] == "/check-your-email?reason=manage"
+    send_queued(app)
+    sent = smtpd.drain()
+    assert [m.rcpt_tos for m in sent] == [["active@example.com"]]
+    assert "/manage/" in sent[0].text
+
+
+def test_manage_link_request_with_a_bad_address_shows_an_error(client):
+    response = client.post(
+        "/manage", data={"csrf_token": csrf_token(client, "/manage"), "email": "nope"}
+    )
+    assert response.status_code == 400
+    assert _error_summary(response.get_data(as_text=True)) == ["email"]
