@@ -72,10 +72,10 @@ class SinkHandler:
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         reply = self._scripted("RCPT")
-        if reply:
+        if reply and not reply.startswith("2"):
             return reply
         envelope.rcpt_tos.append(address)
-        return "250 OK"
+        return reply or "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         reply = self._scripted("DATA")

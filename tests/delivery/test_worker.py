@@ -1,0 +1,215 @@
+"""The worker against a real SMTP server: retries, failures, crashes and several workers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from mailer import clock
+from mailer.extensions import db
+from mailer.models import Delivery
+from mailer.models import DeliveryStatus
+from tests.conftest import ALLOWED_SMTP_PORTS
+from tests.conftest import send_queued
+from tests.factories import make_subscriber
+from tests.factories import queue_emails
+
+MAILER = str(Path(sys.executable).parent / "mailer")
+
+
+def _deliveries(app):
+    with app.app_context():
+        rows = db.session.scalars(select(Delivery).order_by(Delivery.id)).all()
+        db.session.expunge_all()
+        return rows
+
+
+def _queue(app, count=1, **options):
+    with app.app_context():
+        return queue_emails(count, **options)
+
+
+def test_a_421_is_retried_later_and_then_sent(app, smtpd):
+    _queue(app)
+    smtpd.script("RCPT", "421 4.7.0 Try again later, closing connection")
+    first = send_queued(app)
+    assert (first.sent, first.retried) == (0, 1)
+    [delivery] = _deliveries(app)
+    assert delivery.status is DeliveryStatus.QUEUED
+    assert delivery.attempts == 1
+    assert "421" in delivery.last_error
+    assert delivery.next_attempt_at > clock.now() + timedelta(seconds=50)
+
+    assert send_queued(app).sent == 0
+    assert send_queued(app, now=clock.now() + timedelta(minutes=2)).sent == 1
+    [delivery] = _deliveries(app)
+    assert delivery.status is DeliveryStatus.SENT
+    assert delivery.attempts == 2
+    assert delivery.message_id == smtpd.get().message["Message-ID"]
+    assert smtpd.drain() == []
+
+
+def test_a_550_fails_that_recipient_at_once_and_is_never_retried(app, smtpd):
+    _queue(app, 2)
+    smtpd.script("RCPT", "550 5.1.1 No such user")
+    stats = send_queued(app)
+    assert (stats.sent, stats.failed) == (1, 1)
+    assert send_queued(app, now=clock.now() + timedelta(days=2)).sent == 0
+    failed, sent = _deliveries(app)
+    assert failed.status is DeliveryStatus.FAILED
+    assert failed.attempts == 1
+    assert failed.last_error.startswith("550 5.1.1")
+    assert sent.status is DeliveryStatus.SENT
+    assert [m.rcpt_tos for m in smtpd.drain()] == [["reader1@example.com"]]
+
+
+def test_a_5xx_after_data_is_permanent_too(app, smtpd):
+    _queue(app)
+    smtpd.script("DATA", "552 5.3.4 Message too big")
+    assert send_queued(app).failed == 1
+    assert _deliveries(app)[0].status is DeliveryStatus.FAILED
+
+
+@pytest.fixture
+def app_settings(app_settings):
+    app_settings["DELIVERY_MAX_ATTEMPTS"] = 3
+    return app_settings
+
+
+def test_temporary_failures_back_off_and_give_up_after_the_last_attempt(app, smtpd):
+    _queue(app)
+    smtpd.script("RCPT", *["451 4.3.0 Mail system busy"] * 3)
+    now = clock.now()
+    waits = []
+    for _ in range(3):
+        send_queued(app, now=now)
+        delivery = _deliveries(app)[0]
+        waits.append(delivery.next_attempt_at - now)
+        now = delivery.next_attempt_at + timedelta(seconds=1)
+    assert waits[:2] == [timedelta(seconds=60), timedelta(seconds=120)]
+    delivery = _deliveries(app)[0]
+    assert delivery.status is DeliveryStatus.FAILED
+    assert delivery.attempts == 3
+    assert delivery.last_error.startswith("gave up after 3 attempts: 451")
+    assert smtpd.drain() == []
+
+
+def test_an_unreachable_server_is_a_temporary_failure(app, app_settings, smtpd):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    ALLOWED_SMTP_PORTS.add(closed_port)
+    app.config["SMTP_PORT"] = closed_port
+    _queue(app)
+    assert send_queued(app).retried == 1
+    delivery = _deliveries(app)[0]
+    assert delivery.status is DeliveryStatus.QUEUED
+    assert "cannot connect" in delivery.last_error
+
+
+def test_one_poisoned_row_fails_alone_and_the_rest_of_the_batch_is_sent(app, smtpd):
+    with app.app_context():
+        make_subscriber(email="eve@example.com\r\nBcc: everyone@example.net")
+        from mailer.domain.subscriptions import _queue_email
+        from mailer.models import MessageKind
+        from mailer.models import Subscriber
+
+        eve = db.session.scalar(select(Subscriber))
+        _queue_email(eve, MessageKind.MANAGE, now=clock.now(), limited=False)
+        db.session.commit()
+        queue_emails(2)
+    stats = send_queued(app)
+    assert (stats.sent, stats.failed) == (2, 1)
+    poisoned = _deliveries(app)[0]
+    assert poisoned.status is DeliveryStatus.FAILED
+    assert "cannot build message" in poisoned.last_error
+    received = smtpd.drain()
+    assert sorted(r for m in received for r in m.rcpt_tos) == [
+        "reader0@example.com", "reader1@example.com"
+    ]
+    assert all(b"everyone@example.net" not in m.content for m in received)
+
+
+def test_a_server_that_hangs_up_mid_session_loses_nothing(app, smtpd):
+    _queue(app, 4)
+    smtpd.script("RCPT", "250 OK", "421 4.4.2 Connection dropped")
+    send_queued(app)
+    send_queued(app, now=clock.now() + timedelta(minutes=5))
+    assert all(d.status is DeliveryStatus.SENT for d in _deliveries(app))
+    assert sorted(len(m.rcpt_tos) for m in smtpd.drain()) == [1, 1, 1, 1]
+
+
+def _worker_env(app, **settings):
+    env = {key: value for key, value in os.environ.items() if not key.startswith("MAILER_")}
+    env.update({
+        "MAILER_ENV": "testing",
+        "MAILER_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "MAILER_SMTP_PORT": str(app.config["SMTP_PORT"]),
+        "MAILER_SECRET_KEY": app.config["SECRET_KEY"],
+    })
+    env.update({f"MAILER_{key}": str(value) for key, value in settings.items()})
+    return env
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_batch_loses_nothing_and_its_lease_is_taken_over(
+    app, smtpd, tmp_path
+):
+    _queue(app, 60)
+    smtpd.hold_after = 25
+    log = tmp_path / "worker.log"
+    with log.open("wb") as output:
+        worker = subprocess.Popen(
+            [MAILER, "worker"], env=_worker_env(app, WORKER_BATCH_SIZE=20),
+            stdout=output, stderr=subprocess.STDOUT,
+        )
+    try:
+        assert smtpd.holding.wait(timeout=60), log.read_text()
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=30)
+    finally:
+        smtpd.hold_after = None
+        smtpd.release.set()
+    statuses = Counter(d.status for d in _deliveries(app))
+    assert statuses[DeliveryStatus.SENT] == 25
+    assert statuses[DeliveryStatus.SENDING] == 15  # the rest of its claimed batch
+
+    # Before the lease runs out nobody takes those over; afterwards a new worker does.
+    assert send_queued(app).sent == 20
+    assert send_queued(app, now=clock.now() + timedelta(seconds=301)).sent == 15
+    assert all(d.status is DeliveryStatus.SENT for d in _deliveries(app))
+    counts = Counter(r for m in smtpd.drain() for r in m.rcpt_tos)
+    assert len(counts) == 60
+    assert set(counts.values()) == {1}
+
+
+@pytest.mark.slow
+def test_two_worker_processes_share_a_large_queue_and_send_each_email_once(app, smtpd):
+    _queue(app, 600)
+    env = _worker_env(app, WORKER_BATCH_SIZE=25)
+    workers = [
+        subprocess.Popen([MAILER, "worker", "--once"], env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    outputs = [worker.communicate(timeout=240) for worker in workers]
+    assert [w.returncode for w in workers] == [0, 0], outputs
+    sent_by = [int(out.decode().split("sent ")[1].split(",")[0]) for out, _ in outputs]
+    assert sum(sent_by) == 600
+    assert all(count > 0 for count in sent_by), sent_by
+    counts = Counter(r for m in smtpd.drain() for r in m.rcpt_tos)
+    assert len(counts) == 600
+    assert set(counts.values()) == {1}
+    deliveries = _deliveries(app)
+    assert {d.status for d in deliveries} == {DeliveryStatus.SENT}
+    assert {d.attempts for d in deliveries} == {1}
+    assert len({d.message_id for d in deliveries}) == 600
