@@ -113,7 +113,9 @@ class SmtpServer:
         *,
         tls_context: ssl.SSLContext | None = None,
         require_starttls: bool = False,
+        credentials: tuple[str, str] | None = None,
     ) -> None:
+        self.credentials = credentials
         self.handler = handler
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
@@ -123,13 +125,23 @@ class SmtpServer:
 
     def _factory(self) -> SMTP:
         self.handler.connections += 1
+        options = {}
+        if self.credentials:
+            options = {"authenticator": self._authenticate, "auth_required": True}
         return SMTP(
             self.handler,
             hostname="sink.test",
             tls_context=self.tls_context,
             require_starttls=self.require_starttls,
             loop=self.loop,
+            **options,
         )
+
+    def _authenticate(self, server, session, envelope, mechanism, auth_data):
+        from aiosmtpd.smtp import AuthResult
+
+        given = (auth_data.login.decode(), auth_data.password.decode())
+        return AuthResult(success=given == self.credentials)
 
     def start(self) -> SmtpServer:
         self.thread.start()

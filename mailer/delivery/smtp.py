@@ -103,6 +103,12 @@ class Connection:
         except smtplib.SMTPRecipientsRefused as error:
             code, text = error.recipients[recipient]
             raise self._after_reply(code, _text(text)) from None
+        except smtplib.SMTPSenderRefused as error:
+            # A refused sender is our configuration or reputation, never the recipient's
+            # fault: keep the message and try again later.
+            self.close()
+            reply = f"sender refused: {error.smtp_code} {_text(error.smtp_error)}"
+            raise TemporaryDeliveryError(reply, code=error.smtp_code) from None
         except smtplib.SMTPResponseException as error:
             raise self._after_reply(error.smtp_code, _text(error.smtp_error)) from None
         except (smtplib.SMTPException, OSError) as error:
@@ -137,10 +143,10 @@ class Connection:
         """Return the open session, connecting (and securing, and logging in) if needed."""
         if self._client is not None:
             return self._client
+        # Failing to open a session (refused, TLS, login) says nothing about the recipient:
+        # it is always worth trying again once the server or the settings are fixed.
         try:
             self._client = self._connect()
-        except smtplib.SMTPResponseException as error:
-            raise _classify(error.smtp_code, _text(error.smtp_error)) from None
         except (smtplib.SMTPException, OSError) as error:
             raise TemporaryDeliveryError(
                 f"cannot connect to {self.settings.host}:{self.settings.port}: {error}"
