@@ -42,6 +42,8 @@ cli = FlaskGroup(
 def main() -> None:
     """Entry point of the `mailer` console script."""
     try:
+        # Check the settings first, so that every command (and --help) fails the same clear way.
+        _create_app()
         cli.main()
     except ConfigError as error:
         click.echo(f"Error: {error}", err=True)

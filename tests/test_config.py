@@ -1,0 +1,101 @@
+"""Settings: environment variables, modes, and production's refusal to run unsafely."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config import ConfigError
+from config import DevelopmentConfig
+from config import ProductionConfig
+from mailer import create_app
+
+MAILER = str(Path(sys.executable).parent / "mailer")
+GOOD_PRODUCTION = {
+    "SECRET_KEY": "k" * 40,
+    "BASE_URL": "https://news.example.gov.uk",
+    "SMTP_HOST": "relay.example.gov.uk",
+    "OUTBOX_ENABLED": False,
+}
+
+
+def test_development_defaults_work_with_nothing_set(monkeypatch, tmp_path):
+    for name in ("MAILER_DATABASE_URL", "MAILER_SMTP_PORT", "MAILER_BASE_URL", "MAILER_ENV"):
+        monkeypatch.delenv(name, raising=False)
+    app = create_app()
+    assert app.config["ENV_NAME"] == "development"
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "sqlite:///mailer.sqlite"
+    assert (app.config["SMTP_HOST"], app.config["SMTP_PORT"]) == ("127.0.0.1", 8025)
+    assert app.config["BASE_URL"] == "http://127.0.0.1:5000"
+    assert "outbox" in app.blueprints
+
+
+def test_every_setting_can_come_from_a_mailer_variable(monkeypatch):
+    monkeypatch.setenv("MAILER_SMTP_PORT", "2525")
+    monkeypatch.setenv("MAILER_SMTP_STARTTLS", "true")
+    monkeypatch.setenv("MAILER_SMTP_USERNAME", "relay-user")
+    monkeypatch.setenv("MAILER_MAIL_FROM", "News <news@example.gov.uk>")
+    monkeypatch.setenv("MAILER_DATABASE_URL", "postgresql://u@db.example/mailer")
+    monkeypatch.setenv("MAILER_BASE_URL", "https://news.example.gov.uk/")
+    app = create_app(DevelopmentConfig)
+    assert app.config["SMTP_PORT"] == 2525
+    assert app.config["SMTP_STARTTLS"] is True
+    assert app.config["SMTP_USERNAME"] == "relay-user"
+    assert app.config["MAIL_FROM"] == "News <news@example.gov.uk>"
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db.example/mailer"
+    assert app.config["BASE_URL"] == "https://news.example.gov.uk"
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+@pytest.mark.parametrize(
+    ("override", "complaint"),
+    [
+        ({"SECRET_KEY": None}, "MAILER_SECRET_KEY"),
+        ({"SECRET_KEY": "short"}, "MAILER_SECRET_KEY"),
+        ({"SECRET_KEY": "dev-secret-not-for-production" * 2}, "MAILER_SECRET_KEY"),
+        ({"BASE_URL": "http://news.example.gov.uk"}, "MAILER_BASE_URL"),
+        ({"SMTP_HOST": ""}, "MAILER_SMTP_HOST"),
+        ({"OUTBOX_ENABLED": True}, "MAILER_OUTBOX_ENABLED"),
+    ],
+)
+def test_production_refuses_unsafe_settings(override, complaint):
+    with pytest.raises(ConfigError, match=complaint):
+        create_app(ProductionConfig, {**GOOD_PRODUCTION, **override})
+
+
+def test_production_never_serves_the_outbox(tmp_path):
+    app = create_app(ProductionConfig, {**GOOD_PRODUCTION,
+                                        "DATABASE_URL": f"sqlite:///{tmp_path}/p.sqlite"})
+    assert "outbox" not in app.blueprints
+    assert app.test_client().get("/outbox/").status_code == 404
+
+
+def _run(*args, **env):
+    clean = {"PATH": "/usr/bin:/bin", "HOME": str(Path.home()), **env}
+    return subprocess.run([MAILER, *args], env=clean, capture_output=True, text=True, timeout=60)
+
+
+def test_the_command_says_why_it_will_not_start_in_production():
+    result = _run("worker", "--once", MAILER_ENV="production")
+    assert result.returncode == 2
+    assert "refusing to start in production mode" in result.stderr
+    assert "MAILER_SECRET_KEY" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unknown_mode_is_a_clear_error():
+    result = _run("--help", MAILER_ENV="staging")
+    assert result.returncode == 2
+    assert "MAILER_ENV='staging' is not one of" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_help_lists_every_command():
+    result = _run("--help")
+    assert result.returncode == 0
+    for command in ("db", "dev", "outbox", "run", "worker", "scheduler", "seed-topics",
+                    "purge-unconfirmed", "release-leases"):
+        assert f"  {command} " in result.stdout, command
