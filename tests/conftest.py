@@ -177,10 +177,19 @@ def link(text: str, path: str) -> str:
     return match.group(1)
 
 
-def subscribe(client: FlaskClient, email: str = "alex@example.com", *,
-              topics: tuple[str, ...] = ("funding", "events"), frequency: str = "daily",
-              **request_options: Any) -> Any:
+def subscribe(
+    client: FlaskClient,
+    email: str = "alex@example.com",
+    *,
+    topics: tuple[str, ...] = ("funding", "events"),
+    frequency: str = "daily",
+    **request_options: Any,
+) -> Any:
     """Submit the sign-up form as a browser would; options go to the test client."""
-    data: dict[str, Any] = {"csrf_token": csrf_token(client, "/subscribe"), "email": email,
-                            "topics": list(topics), "frequency": frequency}
+    data: dict[str, Any] = {
+        "csrf_token": csrf_token(client, "/subscribe"),
+        "email": email,
+        "topics": list(topics),
+        "frequency": frequency,
+    }
     return client.post("/subscribe", data=data, **request_options)

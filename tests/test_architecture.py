@@ -11,8 +11,15 @@ PACKAGE = Path(__file__).parent.parent / "mailer"
 
 FORBIDDEN = {
     "web": ("sqlalchemy", "smtplib", "mailer.delivery", "mailer.extensions.db"),
-    "domain": ("flask.request", "flask.g", "flask.session", "flask.render_template",
-               "mailer.web", "mailer.delivery", "smtplib"),
+    "domain": (
+        "flask.request",
+        "flask.g",
+        "flask.session",
+        "flask.render_template",
+        "mailer.web",
+        "mailer.delivery",
+        "smtplib",
+    ),
     "delivery": ("mailer.web", "mailer.domain", "flask.request", "flask.session"),
     "models": ("flask", "mailer.domain", "mailer.delivery", "mailer.web"),
 }

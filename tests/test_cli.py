@@ -43,8 +43,9 @@ def test_purge_unconfirmed_deletes_only_old_unconfirmed_sign_ups(app, client, ru
     subscribe(client, "recent@example.com")
     with app.app_context():
         eight_days_ago = clock.now() - timedelta(days=8)
-        make_subscriber(email="old@example.com", status=SubscriberStatus.PENDING,
-                        now=eight_days_ago)
+        make_subscriber(
+            email="old@example.com", status=SubscriberStatus.PENDING, now=eight_days_ago
+        )
         make_subscriber(email="active@example.com", now=eight_days_ago)
         db.session.commit()
     result = runner.invoke(args=["purge-unconfirmed"])
@@ -58,18 +59,33 @@ def test_release_leases_requeues_only_expired_claims(app, runner):
     with app.app_context():
         ids = queue_emails(3)
         now = clock.now()
-        db.session.execute(update(Delivery).where(Delivery.id.in_(ids[:2])).values(
-            status=DeliveryStatus.SENDING, lease_owner="dead-worker",
-            lease_expires_at=now - timedelta(seconds=1)))
-        db.session.execute(update(Delivery).where(Delivery.id == ids[2]).values(
-            status=DeliveryStatus.SENDING, lease_owner="live-worker",
-            lease_expires_at=now + timedelta(minutes=4)))
+        db.session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(ids[:2]))
+            .values(
+                status=DeliveryStatus.SENDING,
+                lease_owner="dead-worker",
+                lease_expires_at=now - timedelta(seconds=1),
+            )
+        )
+        db.session.execute(
+            update(Delivery)
+            .where(Delivery.id == ids[2])
+            .values(
+                status=DeliveryStatus.SENDING,
+                lease_owner="live-worker",
+                lease_expires_at=now + timedelta(minutes=4),
+            )
+        )
         db.session.commit()
     result = runner.invoke(args=["release-leases"])
     assert result.output == "Released 2 stale leases.\n"
     with app.app_context():
-        queued = db.session.scalar(select(func.count()).where(
-            Delivery.status == DeliveryStatus.QUEUED, Delivery.lease_owner.is_(None)))
+        queued = db.session.scalar(
+            select(func.count()).where(
+                Delivery.status == DeliveryStatus.QUEUED, Delivery.lease_owner.is_(None)
+            )
+        )
     assert queued == 2
 
 

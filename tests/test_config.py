@@ -67,8 +67,9 @@ def test_production_refuses_unsafe_settings(override, complaint):
 
 
 def test_production_never_serves_the_outbox(tmp_path):
-    app = create_app(ProductionConfig, {**GOOD_PRODUCTION,
-                                        "DATABASE_URL": f"sqlite:///{tmp_path}/p.sqlite"})
+    app = create_app(
+        ProductionConfig, {**GOOD_PRODUCTION, "DATABASE_URL": f"sqlite:///{tmp_path}/p.sqlite"}
+    )
     assert "outbox" not in app.blueprints
     assert app.test_client().get("/outbox/").status_code == 404
 
@@ -96,6 +97,15 @@ def test_an_unknown_mode_is_a_clear_error():
 def test_help_lists_every_command():
     result = _run("--help")
     assert result.returncode == 0
-    for command in ("db", "dev", "outbox", "run", "worker", "scheduler", "seed-topics",
-                    "purge-unconfirmed", "release-leases"):
+    for command in (
+        "db",
+        "dev",
+        "outbox",
+        "run",
+        "worker",
+        "scheduler",
+        "seed-topics",
+        "purge-unconfirmed",
+        "release-leases",
+    ):
         assert f"  {command} " in result.stdout, command

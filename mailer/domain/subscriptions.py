@@ -6,6 +6,7 @@ Functions flush; the caller (a request, a job, a CLI command) owns the transacti
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,6 +40,8 @@ from mailer.tokens import read_subscriber_token
 logger = logging.getLogger(__name__)
 
 MAX_ADDRESS_LENGTH = 254
+SLUG = re.compile(r"[a-z0-9-]{1,60}")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,8 @@ def parse_topics(topic_slugs: Iterable[str]) -> tuple[Topic, ...]:
     slugs = set(topic_slugs)
     if not slugs:
         raise InvalidInput("topics", "Select at least one topic")
+    if not all(SLUG.fullmatch(slug) for slug in slugs):
+        raise InvalidInput("topics", "Select topics from the list")
     topics = db.session.scalars(
         select(Topic).where(Topic.slug.in_(slugs)).order_by(Topic.position, Topic.id)
     ).all()
@@ -271,12 +276,17 @@ def _record(
             subscriber=subscriber,
             action=action,
             at=now,
-            ip=origin.ip[:45] if origin.ip else None,
-            user_agent=origin.user_agent[:512] if origin.user_agent else None,
+            ip=_clean(origin.ip, 45),
+            user_agent=_clean(origin.user_agent, 512),
             wording_version=current_app.config["CONSENT_WORDING_VERSION"],
             detail={"method": origin.method, **(detail or {})},
         )
     )
+
+
+def _clean(value: str | None, limit: int) -> str | None:
+    """Drop control characters (PostgreSQL refuses NUL) and cut to the column's length."""
+    return CONTROL_CHARACTERS.sub("", value)[:limit] if value else None
 
 
 def _queue_email(

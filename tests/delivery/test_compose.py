@@ -117,11 +117,17 @@ def test_line_breaks_in_a_list_header_are_refused():
 
 def test_css_is_inlined_and_media_queries_are_kept(app):
     with app.app_context():
-        rendered = render_email("welcome", {
-            "topics": ["Funding"], "frequency": "once a day", "base_url": "https://x.test",
-            "manage_url": "https://x.test/m", "unsubscribe_url": "https://x.test/u",
-            "postal_address": "2 Marsham Street",
-        })
+        rendered = render_email(
+            "welcome",
+            {
+                "topics": ["Funding"],
+                "frequency": "once a day",
+                "base_url": "https://x.test",
+                "manage_url": "https://x.test/m",
+                "unsubscribe_url": "https://x.test/u",
+                "postal_address": "2 Marsham Street",
+            },
+        )
     assert 'class="banner" style="' in rendered.html
     assert "@media" in rendered.html
     assert not re.search(r"</?(p|a|div|span|table|td|br|img)\b", rendered.text)
@@ -156,8 +162,9 @@ def test_list_mail_has_every_list_header_once_and_transactional_mail_none(app, c
     for name in ("List-Id", "List-Unsubscribe", "List-Unsubscribe-Post", "Auto-Submitted"):
         assert len(message.get_all(name)) == 1, name
     unsubscribe = str(message["List-Unsubscribe"])
-    assert re.match(r"^<http://127\.0\.0\.1:5000/unsubscribe/[^<>\s]+>, <mailto:[^<>\s]+>$",
-                    unsubscribe)
+    assert re.match(
+        r"^<http://127\.0\.0\.1:5000/unsubscribe/[^<>\s]+>, <mailto:[^<>\s]+>$", unsubscribe
+    )
     https_part = unsubscribe.split(">")[0][1:]
     assert https_part in welcome.text
     assert message["List-Id"] == "CSP news <news.csp-news.localhost>"
@@ -173,8 +180,15 @@ def _golden_view(raw: bytes) -> str:
     message = message_from_bytes(raw, policy=default_policy)
     headers = [
         f"{name}: {_normalise(str(message[name]))}"
-        for name in ("From", "To", "Subject", "List-Id", "List-Unsubscribe",
-                     "List-Unsubscribe-Post", "Auto-Submitted")
+        for name in (
+            "From",
+            "To",
+            "Subject",
+            "List-Id",
+            "List-Unsubscribe",
+            "List-Unsubscribe-Post",
+            "Auto-Submitted",
+        )
         if name in message
     ]
     text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
@@ -183,8 +197,7 @@ def _golden_view(raw: bytes) -> str:
 
 @pytest.mark.parametrize("kind", ["confirm", "welcome", "manage"])
 def test_emails_match_their_golden_files(app, client, smtpd, kind):
-    subscribe(client, "golden@example.com", topics=("funding", "consultations"),
-              frequency="weekly")
+    subscribe(client, "golden@example.com", topics=("funding", "consultations"), frequency="weekly")
     with app.app_context():
         delivery = db.session.scalar(select(Delivery))
         if kind != "confirm":

@@ -27,8 +27,12 @@ def ca():
 def tls_server(ca):
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(server_context)
-    server = SmtpServer(SinkHandler(), tls_context=server_context, require_starttls=True,
-                        credentials=("mailer", "s3cret")).start()
+    server = SmtpServer(
+        SinkHandler(),
+        tls_context=server_context,
+        require_starttls=True,
+        credentials=("mailer", "s3cret"),
+    ).start()
     ALLOWED_SMTP_PORTS.add(server.port)
     yield server
     server.stop()

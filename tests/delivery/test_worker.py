@@ -134,7 +134,8 @@ def test_one_poisoned_row_fails_alone_and_the_rest_of_the_batch_is_sent(app, smt
     assert "cannot build message" in poisoned.last_error
     received = smtpd.drain()
     assert sorted(r for m in received for r in m.rcpt_tos) == [
-        "reader0@example.com", "reader1@example.com"
+        "reader0@example.com",
+        "reader1@example.com",
     ]
     assert all(b"everyone@example.net" not in m.content for m in received)
 
@@ -150,27 +151,29 @@ def test_a_server_that_hangs_up_mid_session_loses_nothing(app, smtpd):
 
 def _worker_env(app, **settings):
     env = {key: value for key, value in os.environ.items() if not key.startswith("MAILER_")}
-    env.update({
-        "MAILER_ENV": "testing",
-        "MAILER_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "MAILER_SMTP_PORT": str(app.config["SMTP_PORT"]),
-        "MAILER_SECRET_KEY": app.config["SECRET_KEY"],
-    })
+    env.update(
+        {
+            "MAILER_ENV": "testing",
+            "MAILER_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+            "MAILER_SMTP_PORT": str(app.config["SMTP_PORT"]),
+            "MAILER_SECRET_KEY": app.config["SECRET_KEY"],
+        }
+    )
     env.update({f"MAILER_{key}": str(value) for key, value in settings.items()})
     return env
 
 
 @pytest.mark.slow
-def test_a_worker_killed_mid_batch_loses_nothing_and_its_lease_is_taken_over(
-    app, smtpd, tmp_path
-):
+def test_a_worker_killed_mid_batch_loses_nothing_and_its_lease_is_taken_over(app, smtpd, tmp_path):
     _queue(app, 60)
     smtpd.hold_after = 25
     log = tmp_path / "worker.log"
     with log.open("wb") as output:
         worker = subprocess.Popen(
-            [MAILER, "worker"], env=_worker_env(app, WORKER_BATCH_SIZE=20),
-            stdout=output, stderr=subprocess.STDOUT,
+            [MAILER, "worker"],
+            env=_worker_env(app, WORKER_BATCH_SIZE=20),
+            stdout=output,
+            stderr=subprocess.STDOUT,
         )
     try:
         assert smtpd.holding.wait(timeout=60), log.read_text()
@@ -197,8 +200,9 @@ def test_two_worker_processes_share_a_large_queue_and_send_each_email_once(app, 
     _queue(app, 600)
     env = _worker_env(app, WORKER_BATCH_SIZE=25)
     workers = [
-        subprocess.Popen([MAILER, "worker", "--once"], env=env, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
+        subprocess.Popen(
+            [MAILER, "worker", "--once"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
         for _ in range(2)
     ]
     outputs = [worker.communicate(timeout=240) for worker in workers]

@@ -69,7 +69,7 @@ def active(app, client, smtpd, pending):
 
 def _tamper(token: str) -> str:
     index = len(token) // 2
-    return token[:index] + ("A" if token[index] != "A" else "B") + token[index + 1:]
+    return token[:index] + ("A" if token[index] != "A" else "B") + token[index + 1 :]
 
 
 @pytest.mark.parametrize("purpose", ["confirm", "manage", "unsubscribe"])
@@ -94,7 +94,9 @@ def test_a_tampered_link_gets_a_400_page_that_says_what_to_do(app, client, activ
         ("unsubscribe", "manage"),
     ],
 )
-def test_a_link_for_one_purpose_does_nothing_for_another(app, client, pending, issued_for, used_for):
+def test_a_link_for_one_purpose_does_nothing_for_another(
+    app, client, pending, issued_for, used_for
+):
     token = _token(app, Purpose(issued_for))
     assert client.get(f"/{used_for}/{token}").status_code == 400
     posted = app.test_client(use_cookies=False).post(
@@ -144,11 +146,14 @@ def test_links_signed_with_an_older_key_still_work_after_rotation(app, app_setti
     from config import TestingConfig
     from mailer import create_app
 
-    rotated = create_app(TestingConfig, {
-        **app_settings,
-        "SECRET_KEY": "a-brand-new-secret-key-for-the-test",
-        "SECRET_KEY_FALLBACKS": [app.config["SECRET_KEY"]],
-    })
+    rotated = create_app(
+        TestingConfig,
+        {
+            **app_settings,
+            "SECRET_KEY": "a-brand-new-secret-key-for-the-test",
+            "SECRET_KEY_FALLBACKS": [app.config["SECRET_KEY"]],
+        },
+    )
     with rotated.app_context():
         assert read_token(Purpose.UNSUBSCRIBE, token)["s"] == active.id
         new_token = make_token(Purpose.UNSUBSCRIBE, {"s": active.id, "v": 1})
@@ -222,8 +227,9 @@ def test_the_unsubscribe_button_on_the_page_works_and_the_page_says_so_after(app
 
 
 def test_unsubscribing_cancels_mail_still_in_the_queue(app, client, smtpd, active):
-    client.post("/manage", data={"csrf_token": csrf_token(client, "/manage"),
-                                 "email": "pat@example.com"})
+    client.post(
+        "/manage", data={"csrf_token": csrf_token(client, "/manage"), "email": "pat@example.com"}
+    )
     app.test_client().post(f"/unsubscribe/{_token(app, Purpose.UNSUBSCRIBE)}")
     stats = send_queued(app)
     assert stats.sent == 0

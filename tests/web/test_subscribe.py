@@ -61,12 +61,15 @@ def test_new_address_is_pending_until_confirmed_and_consent_is_recorded(app, cli
         assert event.ip == "127.0.0.1"
         assert event.wording_version == app.config["CONSENT_WORDING_VERSION"]
         assert event.detail == {
-            "method": "form", "topics": ["funding", "events"], "frequency": "daily"
+            "method": "form",
+            "topics": ["funding", "events"],
+            "frequency": "daily",
         }
     send_queued(app)
     message = smtpd.get()
     assert message.rcpt_tos == ["New.Person@example.org"]
-    assert "Funding" in message.text and "Events" in message.text
+    assert "Funding" in message.text
+    assert "Events" in message.text
 
 
 def test_the_answer_is_the_same_for_new_pending_and_active_addresses(app, client, smtpd):
@@ -80,9 +83,7 @@ def test_the_answer_is_the_same_for_new_pending_and_active_addresses(app, client
         subscribe(client, address)
         for address in ("new@example.com", "pending@example.com", "active@example.com")
     ]
-    assert {(a.status_code, a.headers["Location"]) for a in answers} == {
-        (302, "/check-your-email")
-    }
+    assert {(a.status_code, a.headers["Location"]) for a in answers} == {(302, "/check-your-email")}
     send_queued(app)
     mails = {m.rcpt_tos[0]: m.message["Subject"] for m in smtpd.drain()}
     assert mails["new@example.com"].startswith("Confirm your subscription")
@@ -116,9 +117,7 @@ def test_at_most_three_emails_an_hour_go_to_one_address(app, client, smtpd):
     later = clock.now() + timedelta(minutes=61)
     with app.app_context():
         choice = Choice(tuple(db.session.scalars(select(Topic).limit(1))), Frequency.DAILY)
-        subscriptions.request_subscription(
-            "bombed@example.com", choice, origin=Origin(), now=later
-        )
+        subscriptions.request_subscription("bombed@example.com", choice, origin=Origin(), now=later)
         db.session.commit()
     send_queued(app, now=later)
     assert len(smtpd.drain()) == 1
@@ -145,7 +144,9 @@ def test_invalid_input_shows_the_form_again_with_an_error_summary(
 ):
     data = {"email": "ok@example.com", "topics": ["funding"], "frequency": "daily", **fields}
     data = {key: value for key, value in data.items() if value is not None}
-    response = client.post("/subscribe", data={**data, "csrf_token": csrf_token(client, "/subscribe")})
+    response = client.post(
+        "/subscribe", data={**data, "csrf_token": csrf_token(client, "/subscribe")}
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "There is a problem" in page
@@ -170,7 +171,9 @@ INJECTIONS = [
 def test_line_breaks_in_any_field_are_refused_and_nothing_is_sent(app, client, smtpd, field, value):
     data = {"email": "victim@example.com", "topics": ["funding"], "frequency": "daily"}
     data[field] = [value] if field == "topics" else value
-    response = client.post("/subscribe", data={**data, "csrf_token": csrf_token(client, "/subscribe")})
+    response = client.post(
+        "/subscribe", data={**data, "csrf_token": csrf_token(client, "/subscribe")}
+    )
     assert response.status_code == 400
     assert _error_summary(response.get_data(as_text=True)) == [field]
     assert _count(app, Delivery) == 0
@@ -178,12 +181,24 @@ def test_line_breaks_in_any_field_are_refused_and_nothing_is_sent(app, client, s
     assert smtpd.drain() == []
 
 
+def test_a_hostile_user_agent_is_stored_cleaned_and_cut(app, client):
+    subscribe(client, "ua@example.com", headers={"User-Agent": "Evil\x00Agent/" + "x" * 600})
+    with app.app_context():
+        event = db.session.scalar(select(ConsentEvent))
+    assert event.user_agent.startswith("EvilAgent/xxx")
+    assert len(event.user_agent) == 512
+
+
 def test_an_oversized_request_gets_a_413_page(app, client):
     token = csrf_token(client, "/subscribe")
     response = client.post(
         "/subscribe",
-        data={"csrf_token": token, "email": "a@example.com", "topics": ["funding"] * 9000,
-              "frequency": "daily"},
+        data={
+            "csrf_token": token,
+            "email": "a@example.com",
+            "topics": ["funding"] * 9000,
+            "frequency": "daily",
+        },
     )
     assert response.status_code == 413
     assert "What you sent is too large" in response.get_data(as_text=True)
