@@ -40,13 +40,21 @@ def create_app(
     from mailer import errors
     from mailer.extensions import csrf
     from mailer.extensions import limiter
+    from mailer.web import api
+    from mailer.web import news
     from mailer.web import outbox
     from mailer.web import public
+    from mailer.web import staff
 
     database.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     app.register_blueprint(public.bp)
+    app.register_blueprint(news.bp)
+    app.register_blueprint(staff.bp)
+    # The API authenticates with bearer keys, not cookies, so CSRF tokens do not apply.
+    csrf.exempt(api.bp)
+    app.register_blueprint(api.bp)
     if app.config["OUTBOX_ENABLED"]:
         app.register_blueprint(outbox.bp)
     errors.register_error_handlers(app)

@@ -26,6 +26,14 @@ class InvalidInput(MailerError):
         self.message = message
 
 
+class FieldErrors(MailerError):
+    """Several fields failed validation: `errors` maps each field to its message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
+        self.errors = errors
+
+
 class InvalidToken(MailerError):
     """A link token is tampered with, meant for another purpose, or revoked."""
 

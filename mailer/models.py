@@ -7,12 +7,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON
+from sqlalchemy import Column
 from sqlalchemy import DateTime
 from sqlalchemy import Dialect
 from sqlalchemy import Enum
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import String
+from sqlalchemy import Table
 from sqlalchemy import Text
 from sqlalchemy import TypeDecorator
 from sqlalchemy import UniqueConstraint
@@ -77,6 +79,18 @@ class MessageKind(enum.StrEnum):
     CONFIRM = "confirm"
     MANAGE = "manage"
     WELCOME = "welcome"
+
+
+class StaffRole(enum.StrEnum):
+    EDITOR = "editor"
+    ADMIN = "admin"
+
+
+class NewsState(enum.StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    PUBLISHED = "published"
+    WITHDRAWN = "withdrawn"
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -183,3 +197,89 @@ class Delivery(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     subscriber: Mapped[Subscriber] = relationship()
+
+
+class StaffUser(Base):
+    """A member of staff who publishes news (editor) or also runs the service (admin)."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    email_key: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[StaffRole] = mapped_column(_enum(StaffRole))
+    active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Bumped on password change or deactivation: every open session ends.
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ApiKey(Base):
+    """A bearer key for the JSON API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The first characters of the key, shown to staff so they can tell keys apart.
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+news_item_topics = Table(
+    "news_item_topics",
+    Base.metadata,
+    Column("news_item_id", ForeignKey("news_items.id", ondelete="CASCADE"), primary_key=True),
+    Column("topic_id", ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class NewsItem(Base):
+    """A piece of news: what the site shows and the digests carry."""
+
+    __tablename__ = "news_items"
+    __table_args__ = (Index("ix_news_items_state_published_at", "state", "published_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(600))
+    body_markdown: Mapped[str] = mapped_column(Text, default="")
+    # The Markdown rendered to HTML and sanitised with nh3; safe to show as it is.
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[NewsState] = mapped_column(_enum(NewsState))
+    # When a scheduled item is to be published.
+    publish_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    topics: Mapped[list[Topic]] = relationship(
+        secondary=news_item_topics, order_by="Topic.position", lazy="selectin"
+    )
+
+
+class AuditEvent(Base):
+    """Who did what to which record, and when."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # "staff:3 ann@example.gov.uk", "api:7 website-cms", "cli", "scheduler".
+    actor: Mapped[str] = mapped_column(String(400))
+    action: Mapped[str] = mapped_column(String(40))
+    target_type: Mapped[str] = mapped_column(String(40))
+    target_id: Mapped[int | None] = mapped_column()
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

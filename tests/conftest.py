@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import re
 import smtplib
+import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,6 +17,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine
+from sqlalchemy import make_url
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
@@ -46,37 +50,48 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def _postgres_url() -> str:
-    return os.environ.get("MAILER_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    url = os.environ.get("MAILER_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    return re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", url)
 
 
-def _reset_postgres(url: str) -> None:
-    """Start from an empty schema; fail the run loudly if PostgreSQL is not there."""
-    engine = create_engine(url)
+@contextmanager
+def _private_postgres_database(url: str) -> Iterator[str]:
+    """Create a database of our own on the server of `url`, so that runs never collide.
+
+    Fails the run loudly if PostgreSQL is not there: the PostgreSQL pass must not be skipped.
+    """
+    server = create_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"mailer_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     try:
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
+        with server.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
     except OperationalError as error:
         raise pytest.UsageError(f"PostgreSQL is not reachable at {url}: {error}") from None
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
     finally:
-        engine.dispose()
+        with server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
 
 
 @pytest.fixture(scope="session")
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A migrated, empty database for the whole run."""
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A migrated, empty database of this run's own."""
     from flask_migrate import upgrade
 
-    if request.config.getoption("--db") == "postgres":
-        url = _postgres_url()
-        _reset_postgres(url)
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
-    app = create_app(TestingConfig, {"DATABASE_URL": url})
-    with app.app_context():
-        upgrade()
-        db.engine.dispose()
-    return url
+    with ExitStack() as stack:
+        if request.config.getoption("--db") == "postgres":
+            url = stack.enter_context(_private_postgres_database(_postgres_url()))
+        else:
+            url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+        app = create_app(TestingConfig, {"DATABASE_URL": url})
+        with app.app_context():
+            upgrade()
+            db.engine.dispose()
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,314 @@
+"""News items: draft, schedule, publish, withdraw, and the queries the site and API need.
+
+Functions flush; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import nh3
+from markdown_it import MarkdownIt
+from sqlalchemy import Select
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from mailer.domain import audit
+from mailer.domain.subscriptions import parse_topics
+from mailer.errors import FieldErrors
+from mailer.errors import InvalidInput
+from mailer.errors import MailerError
+from mailer.extensions import db
+from mailer.models import NewsItem
+from mailer.models import NewsState
+from mailer.models import Topic
+
+MAX_TITLE = 200
+MAX_SUMMARY = 600
+MAX_BODY = 50_000
+MAX_QUERY = 200
+
+_MARKDOWN = MarkdownIt("commonmark", {"html": True, "linkify": False}).enable("table")
+
+# What a news body may contain once sanitised: text structure and links, nothing active.
+ALLOWED_TAGS = frozenset(
+    {
+        "a",
+        "abbr",
+        "blockquote",
+        "br",
+        "code",
+        "em",
+        "h2",
+        "h3",
+        "h4",
+        "hr",
+        "li",
+        "ol",
+        "p",
+        "pre",
+        "strong",
+        "table",
+        "tbody",
+        "td",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    }
+)
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "td": {"align"}, "th": {"align"}}
+ALLOWED_SCHEMES = frozenset({"http", "https", "mailto"})
+
+
+class StateError(MailerError):
+    """The item is not in a state that allows this change."""
+
+
+@dataclass(frozen=True)
+class Draft:
+    """Validated content of a news item."""
+
+    title: str
+    summary: str
+    body: str
+    topics: tuple[Topic, ...]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a listing."""
+
+    items: Sequence[NewsItem]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+def render_markdown(body: str) -> str:
+    """Render Markdown to HTML and sanitise it: no scripts, handlers, or javascript: links."""
+    html = _MARKDOWN.render(body)
+    return nh3.clean(
+        html,
+        tags=set(ALLOWED_TAGS),
+        attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
+        url_schemes=set(ALLOWED_SCHEMES),
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
+
+
+def validate_draft(*, title: Any, summary: Any, body: Any, topic_slugs: Any) -> Draft:
+    """Check every field of a news item at once.
+
+    :raises FieldErrors: with a message per bad field.
+    """
+    errors: dict[str, str] = {}
+    clean_title = _text(errors, "title", title, MAX_TITLE, required=True)
+    clean_summary = _text(errors, "summary", summary, MAX_SUMMARY, required=True)
+    clean_body = _text(errors, "body", body, MAX_BODY, required=False, multiline=True)
+    topics: tuple[Topic, ...] = ()
+    if not isinstance(topic_slugs, list | tuple) or not all(
+        isinstance(s, str) for s in topic_slugs
+    ):
+        errors["topics"] = "Topics must be a list of topic slugs"
+    else:
+        try:
+            topics = parse_topics(topic_slugs)
+        except InvalidInput as error:
+            errors["topics"] = error.message
+    if errors:
+        raise FieldErrors(errors)
+    return Draft(clean_title, clean_summary, clean_body, topics)
+
+
+def _text(
+    errors: dict[str, str],
+    field: str,
+    value: Any,
+    limit: int,
+    *,
+    required: bool,
+    multiline: bool = False,
+) -> str:
+    """Validate one text field, recording a message in `errors` if it is bad."""
+    label = field.capitalize()
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        errors[field] = f"{label} must be text"
+        return ""
+    value = value.replace("\r\n", "\n").strip()
+    if required and not value:
+        errors[field] = f"Enter a {field}"
+    elif len(value) > limit:
+        errors[field] = f"{label} must be {limit:,} characters or fewer"
+    elif "\x00" in value or (not multiline and re.search(r"[\x00-\x1f\x7f]", value)):
+        errors[field] = f"{label} must not contain control characters or line breaks"
+    return str(value)
+
+
+def create_item(draft: Draft, *, actor: str, now: datetime) -> NewsItem:
+    """Add a draft item with a unique slug made from its title."""
+    item = NewsItem(state=NewsState.DRAFT, created_at=now, updated_at=now)
+    _apply(item, draft)
+    _insert_with_unique_slug(item, slugify(draft.title))
+    audit.record(actor, "created", item, now=now, detail={"title": item.title})
+    return item
+
+
+def update_item(item: NewsItem, draft: Draft, *, actor: str, now: datetime) -> None:
+    """Change an item's content; its slug, and so its address, stays the same."""
+    if item.state is NewsState.WITHDRAWN:
+        raise StateError("a withdrawn item cannot be edited; publish it again first")
+    _apply(item, draft)
+    item.updated_at = now
+    audit.record(actor, "edited", item, now=now, detail={"title": item.title})
+
+
+def publish_item(item: NewsItem, *, actor: str, now: datetime, at: datetime | None = None) -> None:
+    """Publish now, or schedule for `at` if that is in the future."""
+    if item.state is NewsState.PUBLISHED:
+        raise StateError("the item is already published")
+    if at is not None and at > now:
+        item.state = NewsState.SCHEDULED
+        item.publish_at = at
+        audit.record(actor, "scheduled", item, now=now, detail={"publish_at": at.isoformat()})
+    else:
+        item.state = NewsState.PUBLISHED
+        item.publish_at = None
+        item.published_at = now
+        item.withdrawn_at = None
+        audit.record(actor, "published", item, now=now)
+    item.updated_at = now
+
+
+def withdraw_item(item: NewsItem, *, actor: str, now: datetime) -> None:
+    """Take an item off the site and the feeds, and out of every digest not yet sent."""
+    if item.state not in (NewsState.PUBLISHED, NewsState.SCHEDULED):
+        raise StateError(f"only a published or scheduled item can be withdrawn, not a {item.state}")
+    item.state = NewsState.WITHDRAWN
+    item.withdrawn_at = now
+    item.updated_at = now
+    audit.record(actor, "withdrew", item, now=now)
+
+
+def publish_due(*, now: datetime) -> int:
+    """Publish every scheduled item whose time has come; return how many."""
+    due = db.session.scalars(
+        select(NewsItem)
+        .where(NewsItem.state == NewsState.SCHEDULED, NewsItem.publish_at <= now)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for item in due:
+        publish_item(item, actor="scheduler", now=now)
+    return len(due)
+
+
+def slugify(title: str) -> str:
+    """Make a lower-case ASCII slug from a title."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:100].strip("-")
+    return slug or "news"
+
+
+def item_by_id(item_id: int) -> NewsItem | None:
+    return db.session.get(NewsItem, item_id)
+
+
+def item_by_slug(slug: str) -> NewsItem | None:
+    return db.session.scalar(select(NewsItem).where(NewsItem.slug == slug))
+
+
+def published_page(
+    *, page: int = 1, per_page: int = 20, topic: Topic | None = None, query: str | None = None
+) -> Page:
+    """Published items, newest first, optionally of one topic or matching words."""
+    statement = select(NewsItem).where(NewsItem.state == NewsState.PUBLISHED)
+    if topic is not None:
+        statement = statement.where(NewsItem.topics.any(Topic.id == topic.id))
+    for word in (query or "").split()[:10]:
+        pattern = f"%{_escape_like(word.lower())}%"
+        statement = statement.where(
+            or_(
+                func.lower(NewsItem.title).like(pattern, escape="\\"),
+                func.lower(NewsItem.summary).like(pattern, escape="\\"),
+            )
+        )
+    return _page(
+        statement.order_by(NewsItem.published_at.desc(), NewsItem.id.desc()), page, per_page
+    )
+
+
+def items_page(
+    *,
+    page: int = 1,
+    per_page: int = 20,
+    state: NewsState | None = None,
+    topic: Topic | None = None,
+) -> Page:
+    """Items in any state, most recently changed first: the staff's and the API's list."""
+    statement = select(NewsItem)
+    if state is not None:
+        statement = statement.where(NewsItem.state == state)
+    if topic is not None:
+        statement = statement.where(NewsItem.topics.any(Topic.id == topic.id))
+    return _page(statement.order_by(NewsItem.updated_at.desc(), NewsItem.id.desc()), page, per_page)
+
+
+def _page(statement: Select[NewsItem], page: int, per_page: int) -> Page:
+    total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    page = max(1, page)
+    items = db.session.scalars(statement.limit(per_page).offset((page - 1) * per_page)).all()
+    return Page(items, total, page, per_page)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _apply(item: NewsItem, draft: Draft) -> None:
+    item.title = draft.title
+    item.summary = draft.summary
+    item.body_markdown = draft.body
+    item.body_html = render_markdown(draft.body)
+    item.topics = list(draft.topics)
+
+
+def _insert_with_unique_slug(item: NewsItem, base: str) -> None:
+    """Insert the item under `base`, or `base-2`, `base-3`... if taken (even concurrently)."""
+    taken = set(
+        db.session.scalars(
+            select(NewsItem.slug).where(
+                or_(
+                    NewsItem.slug == base,
+                    NewsItem.slug.like(f"{_escape_like(base)}-%", escape="\\"),
+                )
+            )
+        )
+    )
+    number = 1
+    while True:
+        candidate = base if number == 1 else f"{base}-{number}"
+        number += 1
+        if candidate in taken:
+            continue
+        item.slug = candidate
+        try:
+            with db.session.begin_nested():
+                db.session.add(item)
+        except IntegrityError:
+            continue
+        return

@@ -1,0 +1,169 @@
+"""Staff accounts and API keys: passwords hashed with argon2, keys stored as SHA-256."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError
+from argon2.exceptions import VerificationError
+from sqlalchemy import select
+
+from mailer.domain import audit
+from mailer.domain.subscriptions import normalise_address
+from mailer.errors import InvalidInput
+from mailer.errors import MailerError
+from mailer.extensions import db
+from mailer.models import ApiKey
+from mailer.models import StaffRole
+from mailer.models import StaffUser
+
+MIN_PASSWORD = 12
+MAX_PASSWORD = 200
+MAX_FAILED_LOGINS = 5
+LOCK_FOR = timedelta(minutes=15)
+KEY_PREFIX = "cspk_"
+
+_HASHER = PasswordHasher()
+# Verified against when the address is unknown, so both cases take as long.
+_DUMMY_HASH = _HASHER.hash("not-a-real-password-at-all")
+
+
+class LoginFailed(MailerError):
+    """Wrong address or password (deliberately not saying which)."""
+
+
+class AccountLocked(LoginFailed):
+    """Too many failed logins: the account is locked for a while."""
+
+
+@dataclass(frozen=True)
+class NewKey:
+    """A freshly made API key: the only time its plain text exists."""
+
+    key: ApiKey
+    plaintext: str
+
+
+def actor_label(user: StaffUser) -> str:
+    """How a staff member is named in the audit log."""
+    return f"staff:{user.id} {user.email}"
+
+
+def check_password(password: str) -> None:
+    """Refuse passwords that are too short or too long."""
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput("password", f"Password must be at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise InvalidInput("password", f"Password must be {MAX_PASSWORD} characters or fewer")
+
+
+def create_staff(
+    email: str, password: str, *, role: StaffRole, actor: str, now: datetime
+) -> StaffUser:
+    """Add a staff account.
+
+    :raises InvalidInput: bad address, weak password, or the address already has an account.
+    """
+    address = normalise_address(email)
+    check_password(password)
+    if staff_by_email(address) is not None:
+        raise InvalidInput("email", "There is already a staff account with this address")
+    user = StaffUser(
+        email=address,
+        email_key=address.casefold(),
+        password_hash=_HASHER.hash(password),
+        role=role,
+        created_at=now,
+    )
+    db.session.add(user)
+    audit.record(actor, "created", user, now=now, detail={"role": role.value})
+    return user
+
+
+def staff_by_email(email: str) -> StaffUser | None:
+    return db.session.scalar(select(StaffUser).where(StaffUser.email_key == email.casefold()))
+
+
+def list_staff() -> Sequence[StaffUser]:
+    return db.session.scalars(select(StaffUser).order_by(StaffUser.email_key)).all()
+
+
+def authenticate(email: str, password: str, *, now: datetime) -> StaffUser:
+    """Return the staff member with this address and password.
+
+    Five failures in a row lock the account for 15 minutes.
+    :raises AccountLocked: the account is locked.
+    :raises LoginFailed: unknown address, wrong password, or a deactivated account.
+    """
+    user = staff_by_email(email.strip())
+    if user is None or not user.active:
+        _verify(_DUMMY_HASH, password)
+        raise LoginFailed("wrong address or password")
+    if user.locked_until and user.locked_until > now:
+        raise AccountLocked("account locked")
+    if not _verify(user.password_hash, password):
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.locked_until = now + LOCK_FOR
+            user.failed_logins = 0
+            audit.record("login", "locked", user, now=now)
+            raise AccountLocked("account locked")
+        raise LoginFailed("wrong address or password")
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    if _HASHER.check_needs_rehash(user.password_hash):
+        user.password_hash = _HASHER.hash(password)
+    return user
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def create_api_key(name: str, *, created_by: StaffUser | None, actor: str, now: datetime) -> NewKey:
+    """Make a new API key; its plain text is returned once and never stored."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise InvalidInput("name", "Enter a name of up to 100 characters for the key")
+    plaintext = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(
+        name=name,
+        key_hash=_digest(plaintext),
+        prefix=plaintext[:12],
+        created_at=now,
+        created_by_id=created_by.id if created_by else None,
+    )
+    db.session.add(key)
+    audit.record(actor, "created", key, now=now, detail={"name": name})
+    return NewKey(key, plaintext)
+
+
+def find_api_key(plaintext: str) -> ApiKey | None:
+    """Return the key with this plain text, revoked or not."""
+    return db.session.scalar(select(ApiKey).where(ApiKey.key_hash == _digest(plaintext)))
+
+
+def list_api_keys() -> Sequence[ApiKey]:
+    return db.session.scalars(select(ApiKey).order_by(ApiKey.created_at.desc())).all()
+
+
+def revoke_api_key(key: ApiKey, *, actor: str, now: datetime) -> None:
+    """Stop a key working, for good."""
+    if key.revoked_at is None:
+        key.revoked_at = now
+        audit.record(actor, "revoked", key, now=now, detail={"name": key.name})
+
+
+def _digest(plaintext: str) -> str:
+    # API keys are 256 random bits, so a fast hash is enough (unlike passwords).
+    return hashlib.sha256(plaintext.encode()).hexdigest()
