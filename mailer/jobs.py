@@ -11,6 +11,7 @@ from flask import Flask
 from mailer import clock
 from mailer.database import transaction
 from mailer.delivery import queue
+from mailer.domain import news
 from mailer.domain import subscriptions
 
 logger = logging.getLogger(__name__)
@@ -33,10 +34,19 @@ def purge_unconfirmed(app: Flask) -> int:
     return count
 
 
+def publish_due(app: Flask) -> int:
+    """Publish scheduled news items whose time has come."""
+    with app.app_context(), transaction():
+        count = news.publish_due(now=clock.now())
+    logger.info("published %s scheduled items", count)
+    return count
+
+
 def add_jobs(scheduler: BaseScheduler, app: Flask) -> None:
     """Add every job to `scheduler`; a second scheduler is harmless (the jobs are idempotent)."""
     common = {"args": [app], "max_instances": 1, "coalesce": True, "replace_existing": True}
     scheduler.add_job(
         release_stale_leases, "interval", minutes=1, id="release-stale-leases", **common
     )
+    scheduler.add_job(publish_due, "interval", seconds=30, id="publish-due", **common)
     scheduler.add_job(purge_unconfirmed, "cron", minute=17, id="purge-unconfirmed", **common)

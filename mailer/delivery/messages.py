@@ -15,8 +15,10 @@ from mailer.delivery.compose import recipient_header
 from mailer.delivery.compose import render_email
 from mailer.delivery.compose import serialise
 from mailer.delivery.compose import unsubscribe_mailto
+from mailer.formatting import govuk_date
 from mailer.models import Delivery
 from mailer.models import MessageKind
+from mailer.models import NewsItem
 from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
 from mailer.tokens import Purpose
@@ -104,6 +106,44 @@ def compose_delivery(delivery: Delivery, settings: MailSettings, *, now: datetim
             ),
         )
     return _outgoing(rendered, subscriber.email, settings, headers, now=now)
+
+
+def compose_alert(
+    item: NewsItem,
+    *,
+    to: str,
+    links: dict[str, str],
+    settings: MailSettings,
+    zone: str,
+    now: datetime,
+) -> Outgoing:
+    """Build the email that tells an immediate subscriber about one news item."""
+    context = {
+        **links,
+        "item": item,
+        "item_url": f"{settings.base_url}/news/{item.slug}",
+        "published": govuk_date(item.published_at or now, zone),
+        "topics": [topic.name for topic in item.topics],
+        "frequency": FREQUENCY_WORDS["immediate"],
+        "postal_address": settings.postal_address,
+    }
+    headers = list_headers(
+        list_id=settings.list_id,
+        unsubscribe_url=links["unsubscribe_url"],
+        unsubscribe_mailto=unsubscribe_mailto(
+            settings.unsubscribe_address, links["unsubscribe_token"]
+        ),
+    )
+    return _outgoing(render_email("alert", context), to, settings, headers, now=now)
+
+
+def preview_links(base_url: str) -> dict[str, str]:
+    """Links that look like a subscriber's but name nobody, for previews."""
+    return {
+        "manage_url": f"{base_url}/manage/PREVIEW",
+        "unsubscribe_url": f"{base_url}/unsubscribe/PREVIEW",
+        "unsubscribe_token": "PREVIEW",
+    }
 
 
 def _outgoing(

@@ -17,7 +17,6 @@ from sqlalchemy import select
 from mailer.domain import audit
 from mailer.domain.subscriptions import normalise_address
 from mailer.errors import InvalidInput
-from mailer.errors import MailerError
 from mailer.extensions import db
 from mailer.models import ApiKey
 from mailer.models import StaffRole
@@ -34,12 +33,12 @@ _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash("not-a-real-password-at-all")
 
 
-class LoginFailed(MailerError):
-    """Wrong address or password (deliberately not saying which)."""
+@dataclass(frozen=True)
+class LoginOutcome:
+    """The result of a login attempt; `user` is None when it failed."""
 
-
-class AccountLocked(LoginFailed):
-    """Too many failed logins: the account is locked for a while."""
+    user: StaffUser | None
+    locked: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,37 +89,40 @@ def staff_by_email(email: str) -> StaffUser | None:
     return db.session.scalar(select(StaffUser).where(StaffUser.email_key == email.casefold()))
 
 
+def staff_by_id(staff_id: int) -> StaffUser | None:
+    return db.session.get(StaffUser, staff_id)
+
+
 def list_staff() -> Sequence[StaffUser]:
     return db.session.scalars(select(StaffUser).order_by(StaffUser.email_key)).all()
 
 
-def authenticate(email: str, password: str, *, now: datetime) -> StaffUser:
-    """Return the staff member with this address and password.
+def authenticate(email: str, password: str, *, now: datetime) -> LoginOutcome:
+    """Check an address and password; the caller commits, failures included.
 
-    Five failures in a row lock the account for 15 minutes.
-    :raises AccountLocked: the account is locked.
-    :raises LoginFailed: unknown address, wrong password, or a deactivated account.
+    Five failures in a row lock the account for 15 minutes. A failure never says whether
+    the address or the password was wrong.
     """
     user = staff_by_email(email.strip())
     if user is None or not user.active:
         _verify(_DUMMY_HASH, password)
-        raise LoginFailed("wrong address or password")
+        return LoginOutcome(None)
     if user.locked_until and user.locked_until > now:
-        raise AccountLocked("account locked")
+        return LoginOutcome(None, locked=True)
     if not _verify(user.password_hash, password):
         user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = now + LOCK_FOR
-            user.failed_logins = 0
-            audit.record("login", "locked", user, now=now)
-            raise AccountLocked("account locked")
-        raise LoginFailed("wrong address or password")
+        if user.failed_logins < MAX_FAILED_LOGINS:
+            return LoginOutcome(None)
+        user.locked_until = now + LOCK_FOR
+        user.failed_logins = 0
+        audit.record("login", "locked", user, now=now)
+        return LoginOutcome(None, locked=True)
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
     if _HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = _HASHER.hash(password)
-    return user
+    return LoginOutcome(user)
 
 
 def _verify(password_hash: str, password: str) -> bool:

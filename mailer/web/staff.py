@@ -2,6 +2,347 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from mailer import clock
+from mailer.database import transaction
+from mailer.delivery.messages import MailSettings
+from mailer.delivery.messages import compose_alert
+from mailer.delivery.messages import preview_links
+from mailer.domain import audit
+from mailer.domain import news
+from mailer.domain import staff as accounts
+from mailer.domain.stats import dashboard_counts
+from mailer.domain.topics import list_topics
+from mailer.errors import FieldErrors
+from mailer.errors import InvalidInput
+from mailer.extensions import limiter
+from mailer.models import NewsItem
+from mailer.models import NewsState
+from mailer.models import StaffRole
+from mailer.web.staff_auth import admin_only
+from mailer.web.staff_auth import current_staff
+from mailer.web.staff_auth import log_in
+from mailer.web.staff_auth import log_out
+from mailer.web.staff_auth import require_login
+from mailer.web.staff_auth import safe_next
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
+bp.before_request(require_login)
+
+
+@bp.after_request
+def _never_cache(response: Response) -> Response:
+    """Staff pages show unpublished news and personal data."""
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.context_processor
+def _staff_context() -> dict[str, Any]:
+    return {"staff_user": current_staff(), "staff_area": True}
+
+
+def _actor() -> str:
+    user = current_staff()
+    if user is None:  # require_login runs first, so this cannot happen
+        abort(401)
+    return accounts.actor_label(user)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"])
+def login() -> Any:
+    """Log in with address and password; five failures lock the account for 15 minutes."""
+    if request.method == "GET":
+        return render_template("staff/login.html", errors={}, form=MultiDict())
+    with transaction():
+        outcome = accounts.authenticate(
+            request.form.get("email", ""), request.form.get("password", ""), now=clock.now()
+        )
+    if outcome.locked:
+        return _login_error("Too many failed attempts. This account is locked for 15 minutes.")
+    if outcome.user is None:
+        return _login_error("Enter a correct email address and password")
+    user = outcome.user
+    log_in(user)
+    return redirect(safe_next(request.args.get("next")))
+
+
+def _login_error(message: str) -> tuple[str, int]:
+    form = MultiDict({"email": request.form.get("email", "")})
+    page = render_template("staff/login.html", errors={"email": message}, form=form)
+    return page, 401
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    log_out()
+    flash("You have logged out")
+    return redirect(url_for("staff.login"))
+
+
+@bp.get("/")
+def dashboard() -> str:
+    """Counts of subscribers, news and emails, and the news most recently changed."""
+    page = news.items_page(page=_page_number(), per_page=25, state=_state_filter())
+    return render_template(
+        "staff/dashboard.html",
+        counts=dashboard_counts(),
+        page=page,
+        states=list(NewsState),
+        state=request.args.get("state", ""),
+    )
+
+
+@bp.route("/news/new", methods=["GET", "POST"])
+def new_item() -> Any:
+    """Write a new draft."""
+    if request.method == "GET":
+        return _item_form(MultiDict(), {})
+    try:
+        with transaction():
+            item = news.create_item(_draft_from_form(), actor=_actor(), now=clock.now())
+    except FieldErrors as error:
+        return _item_form(request.form, error.errors, status=400)
+    flash("Draft saved")
+    return redirect(url_for("staff.item", item_id=item.id))
+
+
+@bp.route("/news/<int:item_id>/edit", methods=["GET", "POST"])
+def edit_item(item_id: int) -> Any:
+    """Change a draft, scheduled or published item."""
+    item = _item_or_404(item_id)
+    if request.method == "GET":
+        form = MultiDict(
+            [("title", item.title), ("summary", item.summary), ("body", item.body_markdown)]
+            + [("topics", topic.slug) for topic in item.topics]
+        )
+        return _item_form(form, {}, item=item)
+    try:
+        with transaction():
+            news.update_item(item, _draft_from_form(), actor=_actor(), now=clock.now())
+    except FieldErrors as error:
+        return _item_form(request.form, error.errors, status=400, item=item)
+    except news.StateError as error:
+        abort(409, str(error))
+    flash("Changes saved")
+    return redirect(url_for("staff.item", item_id=item.id))
+
+
+@bp.get("/news/<int:item_id>")
+def item(item_id: int) -> str:
+    """An item with its state, actions and history."""
+    found = _item_or_404(item_id)
+    return render_template(
+        "staff/item.html",
+        item=found,
+        history=audit.recent(target=found),
+        errors={},
+        form=MultiDict(),
+    )
+
+
+@bp.get("/news/<int:item_id>/preview")
+def preview_page(item_id: int) -> str:
+    """The public page of the item as it will look, whatever its state."""
+    return render_template("news/item.html", item=_item_or_404(item_id), preview=True)
+
+
+@bp.get("/news/<int:item_id>/preview-email")
+def preview_email(item_id: int) -> str:
+    """The alert email exactly as an immediate subscriber would get it."""
+    found = _item_or_404(item_id)
+    settings = MailSettings.from_config(current_app.config)
+    outgoing = compose_alert(
+        found,
+        to="subscriber@example.com",
+        links=preview_links(settings.base_url),
+        settings=settings,
+        zone=current_app.config["TIMEZONE"],
+        now=clock.now(),
+    )
+    message = email.message_from_bytes(outgoing.data, policy=email.policy.default)
+    return render_template("staff/preview_email.html", item=found, message=message)
+
+
+@bp.post("/news/<int:item_id>/publish")
+def publish(item_id: int) -> Any:
+    """Publish now, or schedule when a date and time are given."""
+    found = _item_or_404(item_id)
+    try:
+        at = _schedule_time(request.form)
+    except InvalidInput as error:
+        page = render_template(
+            "staff/item.html",
+            item=found,
+            history=audit.recent(target=found),
+            errors={error.field: error.message},
+            form=request.form,
+        )
+        return page, 400
+    try:
+        with transaction():
+            news.publish_item(found, actor=_actor(), now=clock.now(), at=at)
+    except news.StateError as error:
+        abort(409, str(error))
+    flash("Scheduled" if found.state is NewsState.SCHEDULED else "Published")
+    return redirect(url_for("staff.item", item_id=found.id))
+
+
+@bp.post("/news/<int:item_id>/withdraw")
+def withdraw(item_id: int) -> Response:
+    """Take an item off the site, the feeds and every digest not yet sent."""
+    found = _item_or_404(item_id)
+    try:
+        with transaction():
+            news.withdraw_item(found, actor=_actor(), now=clock.now())
+    except news.StateError as error:
+        abort(409, str(error))
+    flash("Withdrawn")
+    return redirect(url_for("staff.item", item_id=found.id))
+
+
+@bp.route("/api-keys", methods=["GET", "POST"])
+@admin_only
+def api_keys() -> Any:
+    """List API keys; on POST make one and show it, once."""
+    new_key, errors = None, {}
+    if request.method == "POST":
+        try:
+            with transaction():
+                new_key = accounts.create_api_key(
+                    request.form.get("name", ""),
+                    created_by=current_staff(),
+                    actor=_actor(),
+                    now=clock.now(),
+                )
+        except InvalidInput as error:
+            errors = {error.field: error.message}
+    page = render_template(
+        "staff/api_keys.html",
+        keys=accounts.list_api_keys(),
+        new_key=new_key,
+        errors=errors,
+        form=request.form,
+    )
+    return page, 400 if errors else 200
+
+
+@bp.post("/api-keys/<int:key_id>/revoke")
+@admin_only
+def revoke_api_key(key_id: int) -> Response:
+    key = next((k for k in accounts.list_api_keys() if k.id == key_id), None)
+    if key is None:
+        abort(404)
+    with transaction():
+        accounts.revoke_api_key(key, actor=_actor(), now=clock.now())
+    flash(f"Revoked the key {key.name}")
+    return redirect(url_for("staff.api_keys"))
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@admin_only
+def users() -> Any:
+    """List staff accounts; on POST add one."""
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            with transaction():
+                role = StaffRole(request.form.get("role", ""))
+                user = accounts.create_staff(
+                    request.form.get("email", ""),
+                    request.form.get("password", ""),
+                    role=role,
+                    actor=_actor(),
+                    now=clock.now(),
+                )
+            flash(f"Added {user.email} as {role.value}")
+            return redirect(url_for("staff.users"))
+        except ValueError:
+            errors = {"role": "Choose editor or admin"}
+        except InvalidInput as error:
+            errors = {error.field: error.message}
+    page = render_template(
+        "staff/users.html",
+        users=accounts.list_staff(),
+        errors=errors,
+        form=request.form,
+        roles=list(StaffRole),
+    )
+    return page, 400 if errors else 200
+
+
+@bp.get("/audit")
+@admin_only
+def audit_log() -> str:
+    return render_template("staff/audit.html", events=audit.recent(limit=200))
+
+
+def _item_or_404(item_id: int) -> NewsItem:
+    found = news.item_by_id(item_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _item_form(
+    form: MultiDict[str, str],
+    errors: dict[str, str],
+    *,
+    status: int = 200,
+    item: NewsItem | None = None,
+) -> tuple[str, int]:
+    page = render_template(
+        "staff/item_form.html", form=form, errors=errors, item=item, topics=list_topics()
+    )
+    return page, status
+
+
+def _draft_from_form() -> news.Draft:
+    form = request.form
+    return news.validate_draft(
+        title=form.get("title"),
+        summary=form.get("summary"),
+        body=form.get("body"),
+        topic_slugs=form.getlist("topics"),
+    )
+
+
+def _schedule_time(form: MultiDict[str, str]) -> datetime | None:
+    """Read an optional date and time (in the service's zone) to publish at."""
+    date, time = form.get("date", "").strip(), form.get("time", "").strip()
+    if not date and not time:
+        return None
+    try:
+        local = datetime.strptime(f"{date} {time or '00:00'}", "%Y-%m-%d %H:%M")
+    except ValueError:
+        raise InvalidInput("date", "Enter a date like 2026-12-01 and a time like 09:30") from None
+    return local.replace(tzinfo=ZoneInfo(current_app.config["TIMEZONE"]))
+
+
+def _page_number() -> int:
+    value = request.args.get("page", "1")
+    return int(value) if value.isdigit() and 0 < int(value) < 100_000 else 1
+
+
+def _state_filter() -> NewsState | None:
+    try:
+        return NewsState(request.args.get("state", ""))
+    except ValueError:
+        return None

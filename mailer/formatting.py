@@ -1,0 +1,34 @@
+"""How dates are shown to people: GOV.UK style, in the service's time zone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+
+from mailer.clock import as_utc
+
+
+def govuk_date(value: datetime | None, zone: str = "Europe/London") -> str:
+    """'6 March 2013'."""
+    if value is None:
+        return ""
+    local = as_utc(value).astimezone(ZoneInfo(zone))
+    return f"{local.day} {local:%B %Y}"
+
+
+def govuk_datetime(value: datetime | None, zone: str = "Europe/London") -> str:
+    """'6 March 2013 at 9:05am'."""
+    if value is None:
+        return ""
+    local = as_utc(value).astimezone(ZoneInfo(zone))
+    hour = local.hour % 12 or 12
+    return f"{govuk_date(value, zone)} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+
+
+def init_app(app: Flask) -> None:
+    """Make the date formats available to every template, in the configured zone."""
+    zone = app.config["TIMEZONE"]
+    app.jinja_env.filters["govuk_date"] = lambda value: govuk_date(value, zone)
+    app.jinja_env.filters["govuk_datetime"] = lambda value: govuk_datetime(value, zone)

@@ -1,0 +1,82 @@
+"""Staff sessions: who is logged in, and the guards every staff page goes through."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from typing import TypeVar
+
+from flask import abort
+from flask import g
+from flask import redirect
+from flask import request
+from flask import session
+from flask import url_for
+from werkzeug.wrappers import Response
+
+from mailer.domain.staff import staff_by_id
+from mailer.models import StaffRole
+from mailer.models import StaffUser
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+# Pages reachable without logging in.
+PUBLIC_ENDPOINTS = frozenset({"staff.login"})
+
+
+def log_in(user: StaffUser) -> None:
+    """Start a fresh session for `user` (a new session id, so none can be planted)."""
+    session.clear()
+    session.permanent = True
+    session["staff_id"] = user.id
+    session["staff_version"] = user.session_version
+
+
+def log_out() -> None:
+    session.clear()
+
+
+def current_staff() -> StaffUser | None:
+    """The logged-in staff member, if the session is still valid."""
+    if "staff" not in g:
+        g.staff = _load()
+    user: StaffUser | None = g.staff
+    return user
+
+
+def _load() -> StaffUser | None:
+    staff_id, version = session.get("staff_id"), session.get("staff_version")
+    if not isinstance(staff_id, int):
+        return None
+    user = staff_by_id(staff_id)
+    if user is None or not user.active or user.session_version != version:
+        return None
+    return user
+
+
+def require_login() -> Response | None:
+    """Send anyone not logged in to the login page (a before_request hook)."""
+    if request.endpoint in PUBLIC_ENDPOINTS or current_staff() is not None:
+        return None
+    return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
+
+
+def admin_only(view: View) -> View:
+    """Let only admins through; editors get a 403 page."""
+
+    @wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        user = current_staff()
+        if user is None or user.role is not StaffRole.ADMIN:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return guarded  # type: ignore[return-value]
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after login: only a path inside the staff area, never another site."""
+    if target and target.startswith("/staff") and not target.startswith("//"):
+        return target
+    return url_for("staff.dashboard")

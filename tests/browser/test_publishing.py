@@ -1,0 +1,174 @@
+"""End to end in Chromium: staff publish an item, visitors find it; every page passes axe."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+from sqlalchemy import select
+
+from mailer import clock
+from mailer.domain import staff as accounts
+from mailer.extensions import db
+from mailer.models import StaffRole
+from mailer.tokens import Purpose
+from mailer.tokens import subscriber_token
+from tests.conftest import send_queued
+
+PASSWORD = "correct horse battery staple"
+ATOM = "{http://www.w3.org/2005/Atom}"
+BODY = """## What the fund covers
+
+Up to **£150,000** for reviews started in *2012-2013*.
+
+- one review
+- more than one review
+
+Read the [criteria on GOV.UK](https://www.gov.uk/).
+
+<script>document.title = "hacked"</script>
+"""
+
+
+@pytest.fixture
+def editor(app):
+    with app.app_context():
+        accounts.create_staff("editor@example.gov.uk", PASSWORD, role=StaffRole.ADMIN,
+                              actor="test", now=clock.now())
+        db.session.commit()
+    return "editor@example.gov.uk"
+
+
+def _shot(page, screenshots, name):
+    page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
+
+
+def _accessible(page, axe, name):
+    serious = axe.check(page, name)
+    assert serious == [], f"{name}: {serious}"
+
+
+def _log_in(page, base, email):
+    page.goto(f"{base}/staff/")
+    assert page.url.startswith(f"{base}/staff/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("button:has-text('Log in')")
+    page.wait_for_url(f"{base}/staff/")
+
+
+@pytest.mark.slow
+def test_staff_write_preview_publish_and_visitors_find_it(
+    app, live_server, page, editor, screenshots, axe
+):
+    base = live_server
+    _log_in(page, base, editor)
+    _accessible(page, axe, "staff-dashboard")
+
+    page.click("text=Write news")
+    page.fill("#title", "Domestic Homicide Review: funding available")
+    page.fill("#summary", "Up to £150,000 to support CSPs in their duty to hold reviews.")
+    page.fill("#body", BODY)
+    page.check("input[value='domestic-homicide-reviews']")
+    page.check("input[value='funding']")
+    _accessible(page, axe, "staff-write")
+    _shot(page, screenshots, "staff-write")
+    page.click("button:has-text('Save')")
+    assert page.locator(".govuk-notification-banner").inner_text().strip().endswith("Draft saved")
+    _accessible(page, axe, "staff-item")
+    item_url = page.url
+
+    page.click("text=Preview the page")
+    assert page.locator("h1").first.inner_text() == "Domestic Homicide Review: funding available"
+    assert page.locator("strong:has-text('£150,000')").count() == 1
+    assert page.title() != "hacked"
+    _accessible(page, axe, "staff-preview-page")
+    _shot(page, screenshots, "staff-preview-page")
+
+    page.goto(item_url)
+    page.click("text=Preview the email")
+    text_part = page.locator("pre.outbox-text").inner_text()
+    assert "Domestic Homicide Review: funding available" in text_part
+    assert "/news/domestic-homicide-review-funding-available" in text_part
+    _accessible(page, axe, "staff-preview-email")
+    _shot(page, screenshots, "staff-preview-email")
+
+    page.goto(item_url)
+    page.click("button:has-text('Publish')")
+    assert "Published" in page.locator(".govuk-notification-banner").inner_text()
+
+    visitor = page.context.browser.new_context().new_page()
+    for name, path in (("home", "/"), ("topic", "/topics/domestic-homicide-reviews"),
+                       ("archive", "/news"), ("search", "/news?q=homicide")):
+        visitor.goto(base + path)
+        link = visitor.locator("a:has-text('Domestic Homicide Review: funding available')")
+        assert link.count() >= 1, path
+        _accessible(visitor, axe, f"public-{name}")
+        _shot(visitor, screenshots, f"public-{name}")
+    visitor.click("a:has-text('Domestic Homicide Review: funding available')")
+    assert visitor.url == f"{base}/news/domestic-homicide-review-funding-available"
+    assert visitor.locator("li:has-text('more than one review')").count() == 1
+    assert visitor.locator("a[href='https://www.gov.uk/']").count() == 1
+    assert visitor.title() != "hacked"
+    _accessible(visitor, axe, "public-item")
+    _shot(visitor, screenshots, "public-item")
+
+    feed_link = visitor.locator("link[rel='alternate'][type='application/atom+xml']")
+    assert feed_link.count() >= 1
+    feed = visitor.request.get(base + "/feed.atom")
+    assert feed.headers["content-type"].startswith("application/atom+xml")
+    titles = [e.findtext(f"{ATOM}title") for e in ET.fromstring(feed.body()).iter(f"{ATOM}entry")]
+    assert "Domestic Homicide Review: funding available" in titles
+    visitor.context.close()
+
+
+@pytest.mark.slow
+def test_subscription_pages_and_staff_admin_pages_pass_axe(
+    app, live_server, page, editor, smtpd, screenshots, axe
+):
+    base = live_server
+    page.goto(f"{base}/subscribe")
+    page.click("button:has-text('Subscribe')")
+    assert page.locator(".govuk-error-summary").is_visible()
+    _accessible(page, axe, "subscribe-errors")
+    _shot(page, screenshots, "subscribe-errors")
+    page.fill("#email", "practitioner@example.org")
+    page.check("input[value='funding']")
+    page.check("input[value='weekly']")
+    _accessible(page, axe, "subscribe")
+    page.click("button:has-text('Subscribe')")
+    assert page.locator("h1").inner_text() == "Check your email"
+    _accessible(page, axe, "check-email")
+
+    send_queued(app)
+    confirm = re.search(r"/confirm/\S+", smtpd.get().text).group(0)
+    page.goto(base + confirm)
+    _accessible(page, axe, "confirm")
+    page.click("button:has-text('Confirm subscription')")
+    assert page.locator("h1").inner_text() == "Subscription confirmed"
+    _accessible(page, axe, "confirmed")
+    _shot(page, screenshots, "confirmed")
+
+    with app.app_context():
+        from mailer.models import Subscriber
+
+        subscriber = db.session.scalar(select(Subscriber))
+        manage = subscriber_token(Purpose.MANAGE, subscriber)
+        unsubscribe = subscriber_token(Purpose.UNSUBSCRIBE, subscriber)
+    for name, path in (("manage", f"/manage/{manage}"), ("manage-request", "/manage"),
+                       ("unsubscribe", f"/unsubscribe/{unsubscribe}"),
+                       ("not-found", "/no-such-page"), ("bad-link", "/confirm/nonsense")):
+        page.goto(base + path)
+        _accessible(page, axe, name)
+    page.goto(f"{base}/unsubscribe/{unsubscribe}")
+    page.click("button:has-text('Unsubscribe')")
+    assert page.locator("h1").inner_text() == "You have unsubscribed"
+    _accessible(page, axe, "unsubscribed")
+
+    _log_in(page, base, editor)
+    for name, path in (("staff-api-keys", "/staff/api-keys"), ("staff-users", "/staff/users"),
+                       ("staff-audit", "/staff/audit")):
+        page.goto(base + path)
+        _accessible(page, axe, name)
+        _shot(page, screenshots, name)

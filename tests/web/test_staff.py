@@ -1,0 +1,410 @@
+"""The staff area: access control, login and lock-out, editing, publishing, keys, accounts."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from mailer import clock
+from mailer.domain import staff as accounts
+from mailer.extensions import db
+from mailer.models import ApiKey
+from mailer.models import AuditEvent
+from mailer.models import NewsItem
+from mailer.models import NewsState
+from mailer.models import StaffRole
+from mailer.models import StaffUser
+from tests.conftest import csrf_token
+
+PASSWORD = "correct horse battery staple"
+HOSTILE_MARKDOWN = """## Funding round
+
+<script>alert("x")</script>
+<img src=x onerror="alert(1)">
+[click](javascript:alert(1)) and [data](data:text/html;base64,PHNjcmlwdD4=)
+<a href="https://www.gov.uk" onmouseover="steal()">GOV.UK</a>
+<div><p>unclosed <b>tags
+"""
+
+
+def _make_staff(app, email, role):
+    with app.app_context():
+        accounts.create_staff(email, PASSWORD, role=role, actor="test", now=clock.now())
+        db.session.commit()
+
+
+@pytest.fixture
+def editor(app):
+    _make_staff(app, "editor@example.gov.uk", StaffRole.EDITOR)
+    return "editor@example.gov.uk"
+
+
+@pytest.fixture
+def admin(app):
+    _make_staff(app, "admin@example.gov.uk", StaffRole.ADMIN)
+    return "admin@example.gov.uk"
+
+
+def login(client, email, password=PASSWORD, next_path=None):
+    url = "/staff/login" + (f"?next={next_path}" if next_path else "")
+    return client.post(
+        url,
+        data={
+            "csrf_token": csrf_token(client, "/staff/login"),
+            "email": email,
+            "password": password,
+        },
+    )
+
+
+def _post(client, path, data=None, form_page=None):
+    token = csrf_token(client, form_page or path)
+    return client.post(path, data={"csrf_token": token, **(data or {})})
+
+
+def _write(client, **fields):
+    data = {
+        "title": "Funding round opens",
+        "summary": "Apply by 6 February.",
+        "body": "Read **the guidance**.",
+        "topics": ["funding"],
+        **fields,
+    }
+    return _post(client, "/staff/news/new", data)
+
+
+def _item(app):
+    with app.app_context():
+        item = db.session.scalar(select(NewsItem).order_by(NewsItem.id.desc()))
+        db.session.expunge(item)
+        return item
+
+
+def _staff_urls(app):
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/staff") and rule.endpoint != "staff.login":
+            path = rule.rule.replace("<int:item_id>", "1").replace("<int:key_id>", "1")
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                yield method, path
+
+
+def test_every_staff_page_sends_strangers_to_the_login_page(app):
+    urls = list(_staff_urls(app))
+    assert len(urls) >= 15
+    stranger = app.test_client()
+    # A valid form token, so that what refuses a POST is the missing login, not CSRF.
+    token = csrf_token(stranger, "/staff/login")
+    for method, path in urls:
+        response = stranger.open(path, method=method, data={"csrf_token": token})
+        assert response.status_code == 302, (method, path)
+        assert response.headers["Location"].startswith("/staff/login?next=/staff"), path
+
+
+def test_editors_cannot_open_admin_pages(app, client, editor):
+    login(client, editor)
+    for path in ("/staff/api-keys", "/staff/users", "/staff/audit"):
+        response = client.get(path)
+        assert response.status_code == 403, path
+        assert "You do not have permission" in response.get_data(as_text=True)
+    assert client.get("/staff/").status_code == 200
+
+
+def test_login_goes_where_it_was_asked_but_never_off_site(app, client, editor):
+    response = login(client, editor, next_path="/staff/news/new")
+    assert response.headers["Location"] == "/staff/news/new"
+    client.post("/staff/logout", data={"csrf_token": csrf_token(client, "/staff/")})
+    response = login(client, editor, next_path="https://evil.example/staff")
+    assert response.headers["Location"] == "/staff/"
+
+
+def test_a_wrong_password_says_nothing_about_which_part_was_wrong(app, client, editor):
+    for email in (editor, "nobody@example.gov.uk"):
+        response = login(client, email, "wrong password here")
+        assert response.status_code == 401
+        assert "Enter a correct email address and password" in response.get_data(as_text=True)
+    assert client.get("/staff/").status_code == 302
+
+
+def test_five_failures_lock_the_account_for_fifteen_minutes(app, client, editor):
+    for _ in range(5):
+        login(client, editor, "wrong password here")
+    locked = login(client, editor)
+    assert locked.status_code == 401
+    assert "locked for 15 minutes" in locked.get_data(as_text=True)
+    with app.app_context():
+        later = clock.now() + timedelta(minutes=16)
+        outcome = accounts.authenticate(editor, PASSWORD, now=later)
+        assert outcome.user is not None
+        assert outcome.user.failed_logins == 0
+
+
+def test_the_session_cookie_is_httponly_and_samesite(app, client, editor):
+    response = login(client, editor)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+
+
+@pytest.fixture
+def https_app_settings(app_settings):
+    return {**app_settings, "BASE_URL": "https://news.example.gov.uk"}
+
+
+def test_the_session_cookie_is_secure_behind_https(https_app_settings, editor):
+    from config import TestingConfig
+    from mailer import create_app
+
+    secure = create_app(TestingConfig, https_app_settings)
+    response = login(secure.test_client(), editor)
+    assert "Secure" in response.headers["Set-Cookie"]
+    with secure.app_context():
+        db.engine.dispose()
+
+
+def test_logging_out_ends_the_session(client, editor):
+    login(client, editor)
+    client.post("/staff/logout", data={"csrf_token": csrf_token(client, "/staff/")})
+    assert client.get("/staff/").status_code == 302
+
+
+def test_a_new_session_version_ends_every_session(app, client, editor):
+    login(client, editor)
+    with app.app_context():
+        user = db.session.scalar(select(StaffUser))
+        user.session_version += 1
+        db.session.commit()
+    assert client.get("/staff/").status_code == 302
+
+
+def test_staff_forms_need_their_csrf_token(client, editor):
+    response = client.post("/staff/login", data={"email": editor, "password": PASSWORD})
+    assert response.status_code == 400
+
+
+def test_writing_and_publishing_an_item_is_audited(app, client, editor):
+    login(client, editor)
+    response = _write(client)
+    item = _item(app)
+    assert response.headers["Location"] == f"/staff/news/{item.id}"
+    assert item.state is NewsState.DRAFT
+    assert item.slug == "funding-round-opens"
+    assert item.body_html == "<p>Read <strong>the guidance</strong>.</p>\n"
+    page = client.get(f"/staff/news/{item.id}").get_data(as_text=True)
+    assert "Draft saved" in page
+    published = _post(client, f"/staff/news/{item.id}/publish", form_page=f"/staff/news/{item.id}")
+    assert published.status_code == 302
+    item = _item(app)
+    assert item.state is NewsState.PUBLISHED
+    assert item.published_at is not None
+    edited = _post(
+        client,
+        f"/staff/news/{item.id}/edit",
+        {
+            "title": "Funding round opens today",
+            "summary": "Apply now.",
+            "body": "",
+            "topics": ["funding", "events"],
+        },
+    )
+    assert edited.status_code == 302
+    assert _item(app).slug == "funding-round-opens"
+    _post(client, f"/staff/news/{item.id}/withdraw", form_page=f"/staff/news/{item.id}")
+    assert _item(app).state is NewsState.WITHDRAWN
+    with app.app_context():
+        actions = [
+            (e.action, e.actor)
+            for e in db.session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.target_type == "NewsItem")
+                .order_by(AuditEvent.id)
+            )
+        ]
+    actor = f"staff:1 {editor}"
+    assert actions == [
+        ("created", actor),
+        ("published", actor),
+        ("edited", actor),
+        ("withdrew", actor),
+    ]
+
+
+def test_hostile_markdown_is_sanitised_before_it_is_stored(app, client, editor):
+    login(client, editor)
+    _write(client, body=HOSTILE_MARKDOWN)
+    html = _item(app).body_html
+    for bad in ("<script", "onerror", "onmouseover", "<img", "<div", 'href="javascript:',
+                'href="data:'):
+        assert bad not in html, bad
+    # Links the sanitiser would not allow stay visible as inert text.
+    assert "[click](javascript:alert(1))" in html
+    assert re.findall(r'href="([^"]*)"', html) == ["https://www.gov.uk"]
+    assert '<a href="https://www.gov.uk" rel="noopener noreferrer">GOV.UK</a>' in html
+    assert "<h2>Funding round</h2>" in html
+    assert html.count("<p>") == html.count("</p>")
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"title": ""}, "Enter a title"),
+        ({"title": "x" * 201}, "Title must be 200 characters or fewer"),
+        ({"summary": "s" * 601}, "Summary must be 600 characters or fewer"),
+        ({"title": "Evil\r\nBcc: x@example.net"}, "must not contain control characters"),
+        ({"topics": []}, "Select at least one topic"),
+        ({"topics": ["no-such-topic"]}, "Select topics from the list"),
+    ],
+)
+def test_bad_news_input_shows_the_form_again_with_errors(app, client, editor, fields, message):
+    login(client, editor)
+    response = _write(client, **fields)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(NewsItem)) is None
+
+
+def test_titles_that_make_the_same_slug_get_distinct_addresses(app, client, editor):
+    login(client, editor)
+    for _ in range(3):
+        _write(client, title="Tilley awards 2012: winners announced!")
+    with app.app_context():
+        slugs = sorted(db.session.scalars(select(NewsItem.slug)))
+    assert slugs == [
+        "tilley-awards-2012-winners-announced",
+        "tilley-awards-2012-winners-announced-2",
+        "tilley-awards-2012-winners-announced-3",
+    ]
+
+
+def test_scheduling_then_the_publish_due_job_publishes_on_time(app, client, runner, editor):
+    login(client, editor)
+    _write(client)
+    item = _item(app)
+    tomorrow = clock.now() + timedelta(days=1)
+    response = _post(
+        client,
+        f"/staff/news/{item.id}/publish",
+        {"date": f"{tomorrow:%Y-%m-%d}", "time": "09:30"},
+        form_page=f"/staff/news/{item.id}",
+    )
+    assert response.status_code == 302
+    item = _item(app)
+    assert item.state is NewsState.SCHEDULED
+    assert runner.invoke(args=["publish-due"]).output == "Published 0 scheduled items.\n"
+    with app.app_context():
+        db.session.get(NewsItem, item.id).publish_at = clock.now() - timedelta(seconds=1)
+        db.session.commit()
+    assert runner.invoke(args=["publish-due"]).output == "Published 1 scheduled items.\n"
+    assert _item(app).state is NewsState.PUBLISHED
+
+
+def test_a_bad_schedule_date_is_an_error_not_a_crash(app, client, editor):
+    login(client, editor)
+    _write(client)
+    item = _item(app)
+    response = _post(
+        client,
+        f"/staff/news/{item.id}/publish",
+        {"date": "31/02/2026"},
+        form_page=f"/staff/news/{item.id}",
+    )
+    assert response.status_code == 400
+    assert "Enter a date like" in response.get_data(as_text=True)
+    assert _item(app).state is NewsState.DRAFT
+
+
+def test_impossible_state_changes_get_a_409_page(app, client, editor):
+    login(client, editor)
+    _write(client)
+    item = _item(app)
+    response = _post(client, f"/staff/news/{item.id}/withdraw", form_page=f"/staff/news/{item.id}")
+    assert response.status_code == 409
+    assert "only a published or scheduled item can be withdrawn" in response.get_data(as_text=True)
+    assert client.get("/staff/news/999").status_code == 404
+
+
+def test_the_email_preview_is_the_alert_as_sent(app, client, editor):
+    login(client, editor)
+    _write(client, title="Alcohol consultation launched <now>")
+    page = client.get(f"/staff/news/{_item(app).id}/preview-email").get_data(as_text=True)
+    assert "CSP news: Alcohol consultation launched &lt;now&gt;" in page
+    assert "List-Unsubscribe-Post" in page
+    assert "/news/alcohol-consultation-launched-now" in page
+    assert "<script" not in page.split("srcdoc=")[1].split(">")[0]
+
+
+def test_admins_create_and_revoke_api_keys_shown_once(app, client, admin):
+    login(client, admin)
+    page = _post(client, "/staff/api-keys", {"name": "website CMS"}).get_data(as_text=True)
+    plaintext = page.split('id="new-key">')[1].split("<")[0]
+    assert plaintext.startswith("cspk_")
+    listing = client.get("/staff/api-keys").get_data(as_text=True)
+    assert plaintext not in listing
+    assert plaintext[:12] in listing
+    with app.app_context():
+        key = db.session.scalar(select(ApiKey))
+        assert key.key_hash != plaintext
+        assert accounts.find_api_key(plaintext).id == key.id
+    _post(client, f"/staff/api-keys/{key.id}/revoke", form_page="/staff/api-keys")
+    with app.app_context():
+        assert db.session.get(ApiKey, key.id).revoked_at is not None
+    blank = _post(client, "/staff/api-keys", {"name": "  "})
+    assert blank.status_code == 400
+
+
+def test_admins_add_staff_with_checked_input(app, client, admin):
+    login(client, admin)
+    bad = _post(
+        client,
+        "/staff/users",
+        {"email": "new@example.gov.uk", "password": "short", "role": "editor"},
+    )
+    assert bad.status_code == 400
+    assert "at least 12 characters" in bad.get_data(as_text=True)
+    bad_role = _post(
+        client,
+        "/staff/users",
+        {"email": "new@example.gov.uk", "password": PASSWORD, "role": "owner"},
+    )
+    assert bad_role.status_code == 400
+    good = _post(
+        client,
+        "/staff/users",
+        {"email": "new@example.gov.uk", "password": PASSWORD, "role": "editor"},
+    )
+    assert good.status_code == 302
+    assert login(app.test_client(), "new@example.gov.uk").status_code == 302
+    audit_page = client.get("/staff/audit").get_data(as_text=True)
+    assert "StaffUser 2" in audit_page
+
+
+def test_create_staff_reads_the_password_from_stdin(app, runner):
+    result = runner.invoke(
+        args=["create-staff", "cli@example.gov.uk", "--role", "admin", "--password-stdin"],
+        input=PASSWORD + "\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output == "Added cli@example.gov.uk as admin.\n"
+    weak = runner.invoke(
+        args=["create-staff", "weak@example.gov.uk", "--role", "editor", "--password-stdin"],
+        input="short\n",
+    )
+    assert weak.exit_code == 1
+    assert "Password must be at least 12 characters" in weak.output
+    twice = runner.invoke(
+        args=["create-staff", "cli@example.gov.uk", "--role", "editor", "--password-stdin"],
+        input=PASSWORD + "\n",
+    )
+    assert "already a staff account" in twice.output
+
+
+def test_create_staff_asks_twice_and_refuses_a_mismatch(runner):
+    result = runner.invoke(
+        args=["create-staff", "p@example.gov.uk", "--role", "editor"],
+        input=f"{PASSWORD}\n{PASSWORD}x\n{PASSWORD}\n{PASSWORD}\n",
+    )
+    assert "Error: The two entered values do not match." in result.output
+    assert result.output.endswith("Added p@example.gov.uk as editor.\n")
