@@ -11,8 +11,14 @@ PACKAGE = Path(__file__).parent.parent / "mailer"
 
 FORBIDDEN = {
     # Pages may render an email for a preview, but never queue or send one.
-    "web": ("sqlalchemy", "smtplib", "mailer.delivery.smtp", "mailer.delivery.queue",
-            "mailer.delivery.worker", "mailer.extensions.db"),
+    "web": (
+        "sqlalchemy",
+        "smtplib",
+        "mailer.delivery.smtp",
+        "mailer.delivery.queue",
+        "mailer.delivery.worker",
+        "mailer.extensions.db",
+    ),
     "domain": (
         "flask.request",
         "flask.g",

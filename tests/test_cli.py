@@ -43,6 +43,11 @@ def test_purge_unconfirmed_deletes_only_old_unconfirmed_sign_ups(app, client, ru
     subscribe(client, "recent@example.com")
     with app.app_context():
         eight_days_ago = clock.now() - timedelta(days=8)
+        # Signed up long ago but asked again just now: today's link must keep working.
+        again = make_subscriber(
+            email="again@example.com", status=SubscriberStatus.PENDING, now=eight_days_ago
+        )
+        again.updated_at = clock.now()
         make_subscriber(
             email="old@example.com", status=SubscriberStatus.PENDING, now=eight_days_ago
         )
@@ -52,7 +57,7 @@ def test_purge_unconfirmed_deletes_only_old_unconfirmed_sign_ups(app, client, ru
     assert result.output == "Purged 1 unconfirmed sign-ups.\n"
     with app.app_context():
         left = sorted(db.session.scalars(select(Subscriber.email)))
-    assert left == ["active@example.com", "recent@example.com"]
+    assert left == ["active@example.com", "again@example.com", "recent@example.com"]
 
 
 def test_release_leases_requeues_only_expired_claims(app, runner):
@@ -93,3 +98,23 @@ def test_a_bad_option_is_a_usage_error(runner):
     result = runner.invoke(args=["worker", "--twice"])
     assert result.exit_code == 2
     assert "No such option '--twice'" in result.output
+
+
+def test_revoke_links_makes_old_links_fail(app, client, runner):
+    from mailer.tokens import Purpose
+    from mailer.tokens import subscriber_token
+
+    with app.app_context():
+        subscriber = make_subscriber(email="leaked@example.com")
+        db.session.commit()
+        old = subscriber_token(Purpose.UNSUBSCRIBE, subscriber)
+    assert client.get(f"/unsubscribe/{old}").status_code == 200
+    result = runner.invoke(args=["revoke-links", "LEAKED@example.com"])
+    assert result.exit_code == 0
+    assert "Revoked every link sent to LEAKED@example.com" in result.output
+    assert client.get(f"/unsubscribe/{old}").status_code == 400
+    unknown = runner.invoke(args=["revoke-links", "nobody@example.com"])
+    assert unknown.exit_code == 1
+    assert "no subscriber with the address nobody@example.com" in unknown.output
+    bad = runner.invoke(args=["revoke-links", "not an address"])
+    assert bad.exit_code == 1

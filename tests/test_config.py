@@ -19,6 +19,9 @@ GOOD_PRODUCTION = {
     "BASE_URL": "https://news.example.gov.uk",
     "SMTP_HOST": "relay.example.gov.uk",
     "OUTBOX_ENABLED": False,
+    "MAIL_FROM": "CSP news <news@news.example.gov.uk>",
+    "LIST_ID": "CSP news <news.lists.example.gov.uk>",
+    "UNSUBSCRIBE_MAILTO": "unsubscribe@news.example.gov.uk",
 }
 
 
@@ -59,11 +62,20 @@ def test_every_setting_can_come_from_a_mailer_variable(monkeypatch):
         ({"BASE_URL": "http://news.example.gov.uk"}, "MAILER_BASE_URL"),
         ({"SMTP_HOST": ""}, "MAILER_SMTP_HOST"),
         ({"OUTBOX_ENABLED": True}, "MAILER_OUTBOX_ENABLED"),
+        ({"SMTP_USERNAME": "relay", "SMTP_PASSWORD": "pw"}, "MAILER_SMTP_STARTTLS"),
+        ({"MAIL_FROM": "CSP news <news@csp-news.localhost>"}, "MAILER_MAIL_FROM"),
     ],
 )
 def test_production_refuses_unsafe_settings(override, complaint):
     with pytest.raises(ConfigError, match=complaint):
         create_app(ProductionConfig, {**GOOD_PRODUCTION, **override})
+
+
+def test_production_accepts_a_login_over_tls_or_to_a_local_relay():
+    create_app(ProductionConfig, {**GOOD_PRODUCTION, "SMTP_USERNAME": "u", "SMTP_STARTTLS": True})
+    create_app(
+        ProductionConfig, {**GOOD_PRODUCTION, "SMTP_USERNAME": "u", "SMTP_HOST": "127.0.0.1"}
+    )
 
 
 def test_production_never_serves_the_outbox(tmp_path):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
 
+from sqlalchemy import Update
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
@@ -14,6 +15,8 @@ from sqlalchemy import update
 from mailer.extensions import db
 from mailer.models import Delivery
 from mailer.models import DeliveryStatus
+from mailer.models import Subscriber
+from mailer.models import SubscriberStatus
 
 
 @dataclass(frozen=True)
@@ -67,39 +70,118 @@ def claim_batch(*, owner: str, limit: int, lease: timedelta, now: datetime) -> l
     return sorted(claimed)
 
 
+def renew_lease(
+    delivery_id: int,
+    *,
+    owner: str,
+    subscriber_status: SubscriberStatus,
+    lease: timedelta,
+    now: datetime,
+) -> bool:
+    """Just before sending: keep the lease if it is still ours and the subscriber still wants
+    this email (they may have unsubscribed since the batch was claimed). True means send."""
+    wanted = select(Subscriber.id).where(Subscriber.status == subscriber_status)
+    renewed = db.session.scalar(
+        _ours(delivery_id, owner)
+        .where(Delivery.subscriber_id.in_(wanted))
+        .values(lease_expires_at=now + lease, updated_at=now)
+        .returning(Delivery.id)
+    )
+    return renewed is not None
+
+
+def holds_lease(delivery_id: int, *, owner: str) -> bool:
+    """Whether `owner` still holds the lease on this delivery."""
+    found = db.session.scalar(
+        select(Delivery.id).where(
+            Delivery.id == delivery_id,
+            Delivery.lease_owner == owner,
+            Delivery.status == DeliveryStatus.SENDING,
+        )
+    )
+    return found is not None
+
+
 def record_sent(delivery_id: int, *, message_id: str, now: datetime) -> None:
-    """Mark a delivery sent, with the Message-ID it went out with."""
-    _set(delivery_id, now=now, status=DeliveryStatus.SENT, message_id=message_id, sent_at=now)
+    """Mark a delivery sent, with the Message-ID it went out with.
+
+    Recorded even if the lease ran out meanwhile: the message did go, and saying so keeps
+    another worker from sending it again. A delivery already marked sent keeps its first id.
+    """
+    db.session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.status != DeliveryStatus.SENT)
+        .values(
+            status=DeliveryStatus.SENT,
+            message_id=message_id,
+            sent_at=now,
+            lease_owner=None,
+            lease_expires_at=None,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
-def record_failed(delivery_id: int, *, error: str, now: datetime) -> None:
-    """Mark a delivery failed for good."""
-    _set(delivery_id, now=now, status=DeliveryStatus.FAILED, last_error=error[:2000])
+def record_failed(delivery_id: int, *, owner: str, error: str, now: datetime) -> None:
+    """Mark a delivery failed for good (only while `owner` holds its lease)."""
+    _settle(delivery_id, owner, now=now, status=DeliveryStatus.FAILED, last_error=error[:2000])
 
 
-def record_cancelled(delivery_id: int, *, reason: str, now: datetime) -> None:
+def record_cancelled(delivery_id: int, *, owner: str, reason: str, now: datetime) -> None:
     """Mark a delivery no longer wanted (the subscriber left before it was sent)."""
-    _set(delivery_id, now=now, status=DeliveryStatus.CANCELLED, last_error=reason)
+    _settle(delivery_id, owner, now=now, status=DeliveryStatus.CANCELLED, last_error=reason)
 
 
 def record_retry(
-    delivery_id: int, *, attempts: int, error: str, policy: RetryPolicy, now: datetime
+    delivery_id: int,
+    *,
+    owner: str,
+    attempts: int,
+    error: str,
+    policy: RetryPolicy,
+    now: datetime,
 ) -> bool:
     """Queue a delivery again after a temporary failure, or fail it when out of attempts.
 
     Returns True when it will be retried.
     """
     if attempts >= policy.max_attempts:
-        record_failed(delivery_id, error=f"gave up after {attempts} attempts: {error}", now=now)
+        message = f"gave up after {attempts} attempts: {error}"
+        record_failed(delivery_id, owner=owner, error=message, now=now)
         return False
-    _set(
+    _settle(
         delivery_id,
+        owner,
         now=now,
         status=DeliveryStatus.QUEUED,
         next_attempt_at=now + policy.delay(attempts),
         last_error=error[:2000],
     )
     return True
+
+
+def give_back(delivery_ids: Sequence[int], *, owner: str, at: datetime, now: datetime) -> None:
+    """Return claimed but unattempted deliveries to the queue, due at `at`, uncounted."""
+    if not delivery_ids:
+        return
+    db.session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id.in_(delivery_ids),
+            Delivery.lease_owner == owner,
+            Delivery.status == DeliveryStatus.SENDING,
+        )
+        .values(
+            status=DeliveryStatus.QUEUED,
+            attempts=Delivery.attempts - 1,
+            next_attempt_at=at,
+            lease_owner=None,
+            lease_expires_at=None,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def release_stale_leases(*, now: datetime) -> int:
@@ -130,11 +212,23 @@ def load_claimed(ids: Sequence[int]) -> list[Delivery]:
     return list(rows)
 
 
-def _set(delivery_id: int, *, now: datetime, **values: object) -> None:
-    """Update one delivery and release its lease."""
-    db.session.execute(
+def _ours(delivery_id: int, owner: str) -> Update:
+    """An UPDATE of one delivery that touches it only while `owner` holds its lease."""
+    return (
         update(Delivery)
-        .where(Delivery.id == delivery_id)
-        .values(lease_owner=None, lease_expires_at=None, updated_at=now, **values)
+        .where(
+            Delivery.id == delivery_id,
+            Delivery.lease_owner == owner,
+            Delivery.status == DeliveryStatus.SENDING,
+        )
         .execution_options(synchronize_session=False)
+    )
+
+
+def _settle(delivery_id: int, owner: str, *, now: datetime, **values: object) -> None:
+    """Record an outcome and release the lease, unless another worker has taken it over."""
+    db.session.execute(
+        _ours(delivery_id, owner).values(
+            lease_owner=None, lease_expires_at=None, updated_at=now, **values
+        )
     )

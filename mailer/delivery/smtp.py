@@ -23,6 +23,10 @@ class TemporaryDeliveryError(DeliveryError):
     """Worth trying again later: 4xx replies, lost connections, timeouts."""
 
 
+class ConnectionFailure(TemporaryDeliveryError):
+    """No session could be opened: nothing else will get through for a while either."""
+
+
 class PermanentDeliveryError(DeliveryError):
     """Never worth repeating for this recipient: 5xx replies, unusable messages."""
 
@@ -114,6 +118,10 @@ class Connection:
         except (smtplib.SMTPException, OSError) as error:
             self.close()
             raise TemporaryDeliveryError(f"connection lost: {error}") from None
+        except (UnicodeError, ValueError) as error:
+            # An address or message smtplib cannot encode will never go through.
+            self.close()
+            raise PermanentDeliveryError(f"cannot be sent: {error}") from None
         if refused:
             code, text = refused[recipient]
             raise _classify(code, _text(text))
@@ -148,7 +156,7 @@ class Connection:
         try:
             self._client = self._connect()
         except (smtplib.SMTPException, OSError) as error:
-            raise TemporaryDeliveryError(
+            raise ConnectionFailure(
                 f"cannot connect to {self.settings.host}:{self.settings.port}: {error}"
             ) from None
         self._sent_on_session = 0

@@ -17,16 +17,19 @@ from typing import Any
 from mailer import clock
 from mailer.delivery import queue
 from mailer.delivery.compose import Outgoing
+from mailer.delivery.messages import SENDABLE_TO
 from mailer.delivery.messages import MailSettings
 from mailer.delivery.messages import compose_delivery
 from mailer.delivery.messages import why_not_send
 from mailer.delivery.queue import RetryPolicy
 from mailer.delivery.smtp import Connection
+from mailer.delivery.smtp import ConnectionFailure
 from mailer.delivery.smtp import DeliveryError
 from mailer.delivery.smtp import PermanentDeliveryError
 from mailer.delivery.smtp import SmtpSettings
 from mailer.extensions import db
 from mailer.models import Delivery
+from mailer.models import SubscriberStatus
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +75,17 @@ class WorkerSettings:
         )
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A claimed delivery, composed and ready to send."""
+
+    delivery_id: int
+    attempts: int
+    # The status its subscriber must still have when it is sent.
+    subscriber_status: SubscriberStatus
+    outgoing: Outgoing
+
+
 def worker_name() -> str:
     """A name that is unique across machines and processes, recorded on each lease."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -106,10 +120,19 @@ class Worker:
         return self.stats
 
     def run_forever(self, stop: threading.Event) -> None:
-        """Send as deliveries fall due until `stop` is set."""
+        """Send as deliveries fall due until `stop` is set; survive any one failure."""
         try:
             while not stop.is_set():
-                if not self.process_batch():
+                try:
+                    claimed = self.process_batch()
+                except Exception:
+                    # A database outage or a bug must not stop the worker for good: what it
+                    # had claimed is taken over when the lease runs out.
+                    logger.exception("worker batch failed; carrying on")
+                    db.session.rollback()
+                    self.connection.close()
+                    claimed = 0
+                if not claimed:
                     self.connection.close()
                     stop.wait(self.settings.poll_seconds)
         finally:
@@ -130,17 +153,21 @@ class Worker:
         ready = [item for item in map(self._prepare, queue.load_claimed(ids)) if item]
         # Nothing is held open in the database while talking to the SMTP server.
         db.session.commit()
-        for delivery_id, attempts, outgoing in ready:
-            self._send(delivery_id, attempts, outgoing)
+        for position, prepared in enumerate(ready):
+            if not self._send(prepared):
+                # The server cannot be reached: the rest of the batch waits with this one.
+                rest = [later.delivery_id for later in ready[position + 1 :]]
+                self._give_back(rest, attempts=prepared.attempts)
+                break
         logger.info("batch of %s done: %s", len(ids), self.stats)
         return len(ids)
 
-    def _prepare(self, delivery: Delivery) -> tuple[int, int, Outgoing] | None:
+    def _prepare(self, delivery: Delivery) -> Prepared | None:
         """Compose one claimed delivery, or settle it at once if it must not be sent."""
         now = self.now()
         reason = why_not_send(delivery)
         if reason:
-            queue.record_cancelled(delivery.id, reason=reason, now=now)
+            queue.record_cancelled(delivery.id, owner=self.owner, reason=reason, now=now)
             self.stats.cancelled += 1
             return None
         if delivery.attempts > self.settings.retry.max_attempts:
@@ -152,35 +179,74 @@ class Worker:
         except (ValueError, UnicodeError) as error:
             self._fail(delivery.id, f"cannot build message: {error}", now)
             return None
-        return delivery.id, delivery.attempts, outgoing
+        return Prepared(delivery.id, delivery.attempts, SENDABLE_TO[delivery.kind], outgoing)
 
-    def _send(self, delivery_id: int, attempts: int, outgoing: Outgoing) -> None:
-        """Send one message and record the outcome in its own transaction."""
+    def _send(self, prepared: Prepared) -> bool:
+        """Send one message, recorded before (lease renewed) and after; False if unreachable."""
+        if not self._still_wanted(prepared):
+            return True
+        outgoing = prepared.outgoing
+        reachable = True
         try:
             self.connection.send(outgoing.envelope_from, outgoing.recipient, outgoing.data)
         except PermanentDeliveryError as error:
-            self._fail(delivery_id, str(error), self.now())
+            self._fail(prepared.delivery_id, str(error), self.now())
         except DeliveryError as error:
-            retried = queue.record_retry(
-                delivery_id,
-                attempts=attempts,
-                error=str(error),
-                policy=self.settings.retry,
-                now=self.now(),
-            )
-            if retried:
-                self.stats.retried += 1
-            else:
-                self.stats.failed += 1
+            reachable = not isinstance(error, ConnectionFailure)
+            self._retry(prepared, str(error))
         else:
-            queue.record_sent(delivery_id, message_id=outgoing.message_id, now=self.now())
+            queue.record_sent(prepared.delivery_id, message_id=outgoing.message_id, now=self.now())
             self.stats.sent += 1
         db.session.commit()
+        return reachable
+
+    def _still_wanted(self, prepared: Prepared) -> bool:
+        """Renew the lease just before sending; settle the delivery if it is no longer wanted."""
+        now = self.now()
+        wanted = queue.renew_lease(
+            prepared.delivery_id,
+            owner=self.owner,
+            subscriber_status=prepared.subscriber_status,
+            lease=self.settings.lease,
+            now=now,
+        )
+        if not wanted and queue.holds_lease(prepared.delivery_id, owner=self.owner):
+            reason = "subscriber changed before it was sent"
+            queue.record_cancelled(prepared.delivery_id, owner=self.owner, reason=reason, now=now)
+            self.stats.cancelled += 1
+        elif not wanted:
+            logger.warning(
+                "lease on delivery %s was taken over; not sending it", prepared.delivery_id
+            )
+        db.session.commit()
+        return wanted
+
+    def _retry(self, prepared: Prepared, error: str) -> None:
+        retried = queue.record_retry(
+            prepared.delivery_id,
+            owner=self.owner,
+            attempts=prepared.attempts,
+            error=error,
+            policy=self.settings.retry,
+            now=self.now(),
+        )
+        if retried:
+            self.stats.retried += 1
+        else:
+            self.stats.failed += 1
+
+    def _give_back(self, delivery_ids: list[int], *, attempts: int) -> None:
+        """Put untried deliveries back, due when the failed one is retried."""
+        now = self.now()
+        at = now + self.settings.retry.delay(attempts)
+        queue.give_back(delivery_ids, owner=self.owner, at=at, now=now)
+        db.session.commit()
+        self.stats.retried += len(delivery_ids)
 
     def _fail(self, delivery_id: int, error: str, now: datetime) -> None:
         """Record a permanent failure."""
         logger.warning("delivery %s failed: %s", delivery_id, error)
-        queue.record_failed(delivery_id, error=error, now=now)
+        queue.record_failed(delivery_id, owner=self.owner, error=error, now=now)
         self.stats.failed += 1
 
 

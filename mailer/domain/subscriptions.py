@@ -20,6 +20,7 @@ from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 
 from mailer.errors import InvalidInput
 from mailer.errors import InvalidToken
@@ -75,7 +76,9 @@ def normalise_address(raw: str) -> str:
         raise InvalidInput(
             "email", "Enter an email address in the correct format, like name@example.com"
         ) from None
-    return str(result.normalized)
+    # Internationalised domains are kept in their ASCII (IDNA) form, which every SMTP server
+    # accepts; the local part is ASCII already (SMTPUTF8 addresses are refused above).
+    return str(result.ascii_email or result.normalized)
 
 
 def parse_topics(topic_slugs: Iterable[str]) -> tuple[Topic, ...]:
@@ -101,9 +104,41 @@ def parse_frequency(value: str | None) -> Frequency:
         raise InvalidInput("frequency", "Select how often you want to get emails") from None
 
 
-def find_subscriber(email: str) -> Subscriber | None:
-    """Return the subscriber with this (normalised) address, whatever its case."""
-    return db.session.scalar(select(Subscriber).where(Subscriber.email_key == email.casefold()))
+def find_subscriber(email: str, *, lock: bool = False) -> Subscriber | None:
+    """Return the subscriber with this (normalised) address, whatever its case.
+
+    With `lock`, the row stays locked until the transaction ends (PostgreSQL), so two
+    requests for one address are handled one after the other.
+    """
+    statement = select(Subscriber).where(Subscriber.email_key == email.casefold())
+    return db.session.scalar(statement.with_for_update() if lock else statement)
+
+
+def _find_or_create(email: str, *, now: datetime) -> Subscriber:
+    """Return the locked subscriber for `email`, creating a pending one if there is none.
+
+    Two first sign-ups at the same moment both try to insert; the loser's savepoint rolls
+    back on the unique address and it reads the winner's row instead.
+    """
+    subscriber = find_subscriber(email, lock=True)
+    if subscriber is not None:
+        return subscriber
+    subscriber = Subscriber(
+        email=email,
+        email_key=email.casefold(),
+        status=SubscriberStatus.PENDING,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(subscriber)
+    except IntegrityError:
+        existing = find_subscriber(email, lock=True)
+        if existing is None:
+            raise
+        return existing
+    return subscriber
 
 
 def request_subscription(email: str, choice: Choice, *, origin: Origin, now: datetime) -> None:
@@ -114,16 +149,7 @@ def request_subscription(email: str, choice: Choice, *, origin: Origin, now: dat
     so nobody can change someone else's subscription from the form. Suppressed addresses get
     nothing. The caller shows the same page in every case.
     """
-    subscriber = find_subscriber(email)
-    if subscriber is None:
-        subscriber = Subscriber(
-            email=email,
-            email_key=email.casefold(),
-            status=SubscriberStatus.PENDING,
-            created_at=now,
-            updated_at=now,
-        )
-        db.session.add(subscriber)
+    subscriber = _find_or_create(email, now=now)
     if subscriber.status is SubscriberStatus.SUPPRESSED:
         logger.info("sign-up for suppressed subscriber %s ignored", subscriber.id)
         return
@@ -142,7 +168,7 @@ def request_manage_link(email: str, *, now: datetime) -> None:
 
     Unknown, unsubscribed and suppressed addresses get nothing; the caller answers the same.
     """
-    subscriber = find_subscriber(email)
+    subscriber = find_subscriber(email, lock=True)
     if subscriber is None:
         return
     if subscriber.status is SubscriberStatus.ACTIVE:
@@ -151,14 +177,15 @@ def request_manage_link(email: str, *, now: datetime) -> None:
         _queue_email(subscriber, MessageKind.CONFIRM, now=now)
 
 
-def subscriber_for_token(purpose: Purpose, token: str) -> Subscriber:
+def subscriber_for_token(purpose: Purpose, token: str, *, lock: bool = False) -> Subscriber:
     """Return the subscriber a link token names, or raise InvalidToken.
 
     Tokens name the subscriber by id and link version, so a revoked version (staff bumped it)
-    or an erased subscriber makes every older link invalid.
+    or an erased subscriber makes every older link invalid. With `lock`, concurrent changes
+    through the same subscriber's links are handled one after the other.
     """
     ref = read_subscriber_token(purpose, token)
-    subscriber = db.session.get(Subscriber, ref.subscriber_id)
+    subscriber = db.session.get(Subscriber, ref.subscriber_id, with_for_update=lock)
     if subscriber is None or subscriber.token_version != ref.token_version:
         raise InvalidToken("link revoked or subscriber gone")
     if purpose is Purpose.CONFIRM and ref.generation != subscriber.generation:
@@ -237,7 +264,8 @@ def purge_unconfirmed(*, now: datetime, older_than: timedelta) -> int:
         delete(Subscriber)
         .where(Subscriber.status == SubscriberStatus.PENDING)
         .where(Subscriber.confirmed_at.is_(None))
-        .where(Subscriber.created_at < now - older_than)
+        # Not created_at: someone who asks again today must keep today's link working.
+        .where(Subscriber.updated_at < now - older_than)
     )
     return int(getattr(result, "rowcount", 0) or 0)
 

@@ -217,3 +217,82 @@ def test_two_worker_processes_share_a_large_queue_and_send_each_email_once(app, 
     assert {d.status for d in deliveries} == {DeliveryStatus.SENT}
     assert {d.attempts for d in deliveries} == {1}
     assert len({d.message_id for d in deliveries}) == 600
+
+
+def _claimed_by(app, worker, now):
+    """Let `worker` claim and compose a batch without sending it yet."""
+    from mailer.delivery import queue
+
+    ids = queue.claim_batch(owner=worker.owner, limit=100, lease=worker.settings.lease, now=now)
+    db.session.commit()
+    prepared = [p for p in map(worker._prepare, queue.load_claimed(ids)) if p]
+    db.session.commit()
+    return prepared
+
+
+def test_a_slow_worker_whose_lease_was_taken_over_neither_sends_nor_overwrites(app, smtpd):
+    from mailer.delivery.worker import worker_from_config
+
+    _queue(app, 3)
+    now = clock.now()
+    with app.app_context():
+        slow = worker_from_config(app.config, now=lambda: now)
+        prepared = _claimed_by(app, slow, now)
+    # The slow worker's lease runs out; another worker sends everything.
+    assert send_queued(app, now=now + timedelta(seconds=301)).sent == 3
+    with app.app_context():
+        for item in prepared:
+            slow._send(item)
+        slow.connection.close()
+        from mailer.delivery import queue
+
+        queue.record_retry(
+            prepared[0].delivery_id,
+            owner=slow.owner,
+            attempts=1,
+            error="451 late reply",
+            policy=slow.settings.retry,
+            now=now,
+        )
+        db.session.commit()
+    assert slow.stats.sent == 0
+    assert {d.status for d in _deliveries(app)} == {DeliveryStatus.SENT}
+    assert len(smtpd.drain()) == 3
+
+
+def test_unsubscribing_after_a_batch_was_claimed_still_stops_the_email(app, smtpd):
+    from mailer.delivery.worker import worker_from_config
+    from mailer.domain import subscriptions
+    from mailer.domain.subscriptions import Origin
+    from mailer.models import Subscriber
+
+    _queue(app, 2)
+    with app.app_context():
+        worker = worker_from_config(app.config)
+        prepared = _claimed_by(app, worker, clock.now())
+        leaver = db.session.scalar(select(Subscriber).where(Subscriber.email.startswith("reader0")))
+        subscriptions.unsubscribe(leaver, origin=Origin(method="link"), now=clock.now())
+        db.session.commit()
+        for item in prepared:
+            worker._send(item)
+        worker.connection.close()
+    assert (worker.stats.sent, worker.stats.cancelled) == (1, 1)
+    assert [m.rcpt_tos for m in smtpd.drain()] == [["reader1@example.com"]]
+    assert [d.status for d in _deliveries(app)] == [DeliveryStatus.CANCELLED, DeliveryStatus.SENT]
+
+
+def test_when_the_server_is_unreachable_the_rest_of_the_batch_waits_uncounted(app, smtpd):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    ALLOWED_SMTP_PORTS.add(closed_port)
+    app.config["SMTP_PORT"] = closed_port
+    _queue(app, 5)
+    stats = send_queued(app)
+    assert stats.sent == 0
+    deliveries = _deliveries(app)
+    assert [d.attempts for d in deliveries] == [1, 0, 0, 0, 0]
+    assert {d.status for d in deliveries} == {DeliveryStatus.QUEUED}
+    due = [d.next_attempt_at for d in deliveries]
+    assert max(due) - min(due) < timedelta(seconds=1)
+    assert deliveries[0].next_attempt_at > clock.now()

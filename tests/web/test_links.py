@@ -197,6 +197,32 @@ def test_confirming_twice_makes_one_subscription_and_one_welcome(app, client, sm
     assert subjects.count("You are subscribed to Community Safety Partnerships news") == 1
 
 
+def test_two_confirmations_at_once_make_one_welcome(app, pending):
+    import threading
+
+    path = f"/confirm/{_token(app, Purpose.CONFIRM)}"
+    barrier = threading.Barrier(2)
+    answers = []
+
+    def confirm():
+        browser = app.test_client()
+        token = csrf_token(browser, path)
+        barrier.wait(timeout=10)
+        answers.append(browser.post(path, data={"csrf_token": token}).status_code)
+
+    threads = [threading.Thread(target=confirm) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert answers == [200, 200]
+    with app.app_context():
+        kinds = [d.kind.value for d in db.session.scalars(select(Delivery))]
+        actions = [e.action.value for e in db.session.scalars(select(ConsentEvent))]
+    assert sorted(kinds) == ["confirm", "welcome"]
+    assert actions == ["requested", "confirmed"]
+
+
 def test_token_pages_are_private_and_send_no_referrer(app, client, pending):
     response = client.get(f"/confirm/{_token(app, Purpose.CONFIRM)}")
     assert response.headers["Cache-Control"] == "private, no-store"

@@ -101,6 +101,69 @@ def test_an_active_subscription_is_not_changed_from_the_form(app, client, smtpd)
         assert subscriber.subscriptions[0].frequency is Frequency.WEEKLY
 
 
+def test_unsubscribed_and_suppressed_addresses_get_the_same_answer(app, client, smtpd):
+    subscribe(client, "left@example.com")
+    _confirm(app, client, smtpd)
+    with app.app_context():
+        left = db.session.scalar(select(Subscriber))
+        subscriptions.unsubscribe(left, origin=Origin(), now=clock.now())
+        suppressed = Subscriber(
+            email="blocked@example.com",
+            email_key="blocked@example.com",
+            status=SubscriberStatus.SUPPRESSED,
+            created_at=clock.now(),
+            updated_at=clock.now(),
+        )
+        db.session.add(suppressed)
+        db.session.commit()
+    answers = {
+        subscribe(client, a).headers["Location"]
+        for a in ("left@example.com", "blocked@example.com", "fresh@example.com")
+    }
+    assert answers == {"/check-your-email"}
+    send_queued(app)
+    assert sorted(m.rcpt_tos[0] for m in smtpd.drain()) == ["fresh@example.com", "left@example.com"]
+
+
+def test_an_internationalised_domain_is_kept_and_mailed_in_ascii(app, client, smtpd):
+    assert subscribe(client, "Kim@Bücher.example").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(Subscriber.email)) == "Kim@xn--bcher-kva.example"
+    assert send_queued(app).sent == 1
+    assert smtpd.get().rcpt_tos == ["Kim@xn--bcher-kva.example"]
+
+
+def test_two_first_sign_ups_at_once_make_one_subscriber_and_no_error(app):
+    import threading
+
+    barrier = threading.Barrier(2)
+    answers = []
+
+    def sign_up():
+        browser = app.test_client()
+        token = csrf_token(browser, "/subscribe")
+        barrier.wait(timeout=10)
+        answers.append(
+            browser.post(
+                "/subscribe",
+                data={
+                    "csrf_token": token,
+                    "email": "race@example.com",
+                    "topics": ["funding"],
+                    "frequency": "daily",
+                },
+            ).status_code
+        )
+
+    threads = [threading.Thread(target=sign_up) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert answers == [302, 302]
+    assert _count(app, Subscriber) == 1
+
+
 def test_the_same_address_in_another_case_is_the_same_subscriber(app, client):
     subscribe(client, "case@example.com")
     subscribe(client, "CASE@EXAMPLE.COM")
@@ -164,6 +227,31 @@ INJECTIONS = [
     "victim@example.com%0d%0aBcc:everyone@example.net",
     "victim@example.com\x00",
 ]
+
+
+@pytest.mark.parametrize("value", INJECTIONS)
+def test_line_breaks_in_the_manage_forms_are_refused(app, client, smtpd, value):
+    subscribe(client, "victim@example.com")
+    _confirm(app, client, smtpd)
+    response = client.post(
+        "/manage", data={"csrf_token": csrf_token(client, "/manage"), "email": value}
+    )
+    assert response.status_code == 400
+    with app.app_context():
+        subscriber = db.session.scalar(select(Subscriber))
+        from mailer.tokens import Purpose
+        from mailer.tokens import subscriber_token
+
+        path = f"/manage/{subscriber_token(Purpose.MANAGE, subscriber)}"
+    for field in ("topics", "frequency"):
+        data = {"topics": ["events"], "frequency": "weekly", field: value}
+        changed = client.post(path, data={**data, "csrf_token": csrf_token(client, path)})
+        assert changed.status_code == 400, field
+    with app.app_context():
+        subscriber = db.session.scalar(select(Subscriber))
+        assert [s.topic.slug for s in subscriber.subscriptions] == ["funding", "events"]
+    send_queued(app)
+    assert smtpd.drain() == []
 
 
 @pytest.mark.parametrize("value", INJECTIONS)
