@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import smtplib
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -208,3 +209,19 @@ def subscribe(
         "frequency": frequency,
     }
     return client.post("/subscribe", data=data, **request_options)
+
+
+def at_once(action: Any, times: int = 2) -> list[Any]:
+    """Run `action(start)` in `times` threads; each calls start() when ready to race."""
+    barrier = threading.Barrier(times)
+    results: list[Any] = []
+
+    def run() -> None:
+        results.append(action(lambda: barrier.wait(timeout=10)))
+
+    threads = [threading.Thread(target=run) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results

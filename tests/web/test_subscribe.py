@@ -21,6 +21,7 @@ from mailer.models import Frequency
 from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
 from mailer.models import Topic
+from tests.conftest import at_once
 from tests.conftest import csrf_token
 from tests.conftest import link
 from tests.conftest import send_queued
@@ -134,33 +135,19 @@ def test_an_internationalised_domain_is_kept_and_mailed_in_ascii(app, client, sm
 
 
 def test_two_first_sign_ups_at_once_make_one_subscriber_and_no_error(app):
-    import threading
-
-    barrier = threading.Barrier(2)
-    answers = []
-
-    def sign_up():
+    def sign_up(start):
         browser = app.test_client()
         token = csrf_token(browser, "/subscribe")
-        barrier.wait(timeout=10)
-        answers.append(
-            browser.post(
-                "/subscribe",
-                data={
-                    "csrf_token": token,
-                    "email": "race@example.com",
-                    "topics": ["funding"],
-                    "frequency": "daily",
-                },
-            ).status_code
-        )
+        start()
+        data = {
+            "csrf_token": token,
+            "email": "race@example.com",
+            "topics": ["funding"],
+            "frequency": "daily",
+        }
+        return browser.post("/subscribe", data=data).status_code
 
-    threads = [threading.Thread(target=sign_up) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert answers == [302, 302]
+    assert at_once(sign_up) == [302, 302]
     assert _count(app, Subscriber) == 1
 
 
