@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from flask import Flask
+from flask import Response
+from flask import jsonify
 from flask import render_template
 from flask import request
 from flask_wtf.csrf import CSRFError
@@ -44,8 +47,10 @@ class ExpiredToken(InvalidToken):
 
 TITLES = {
     400: "There is a problem with your request",
+    403: "You do not have permission to see this page",
     404: "Page not found",
     405: "This address does not accept that request",
+    409: "That change is not possible",
     413: "What you sent is too large",
     429: "Too many requests",
     500: "Sorry, there is a problem with the service",
@@ -56,6 +61,25 @@ def _error_page(status: int, message: str | None = None) -> tuple[str, int]:
     """Render the shared error page for `status`."""
     title = TITLES.get(status, "There is a problem")
     return render_template("error.html", title=title, message=message, status=status), status
+
+
+def json_error(
+    status: int, code: str, message: str, *, fields: Mapping[str, str] | None = None
+) -> Response:
+    """The API's error body: `{"error": {"code", "message", "fields"}}`."""
+    response = jsonify(error={"code": code, "message": message, "fields": dict(fields or {})})
+    response.status_code = status
+    return response
+
+
+def http_error_json(error: HTTPException) -> Response:
+    """An HTTP error as the API's JSON error, keeping headers such as `Allow`."""
+    code = (error.name or "error").lower().replace(" ", "_")
+    response = json_error(error.code or 500, code, error.description or error.name)
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -75,8 +99,13 @@ def register_error_handlers(app: Flask) -> None:
         )
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str, int]:
-        return _error_page(error.code or 500)
+    def http_error(error: HTTPException) -> tuple[str, int] | Response:
+        # Unknown addresses and methods under /api/ never reach the API blueprint's handlers.
+        if request.path.startswith("/api/"):
+            return http_error_json(error)
+        # Only a conflict carries a message of ours; the others have standard wording.
+        message = error.description if error.code == 409 else None
+        return _error_page(error.code or 500, message)
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception) -> tuple[str, int]:

@@ -135,8 +135,8 @@ def _verify(password_hash: str, password: str) -> bool:
 def create_api_key(name: str, *, created_by: StaffUser | None, actor: str, now: datetime) -> NewKey:
     """Make a new API key; its plain text is returned once and never stored."""
     name = name.strip()
-    if not name or len(name) > 100:
-        raise InvalidInput("name", "Enter a name of up to 100 characters for the key")
+    if not name or len(name) > 100 or not name.isprintable():
+        raise InvalidInput("name", "Enter a name of up to 100 printable characters for the key")
     plaintext = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(
         name=name,
@@ -153,6 +153,11 @@ def create_api_key(name: str, *, created_by: StaffUser | None, actor: str, now: 
 def find_api_key(plaintext: str) -> ApiKey | None:
     """Return the key with this plain text, revoked or not."""
     return db.session.scalar(select(ApiKey).where(ApiKey.key_hash == _digest(plaintext)))
+
+
+def record_key_use(key: ApiKey, *, now: datetime) -> None:
+    """Note when a key was last used, for staff deciding which keys to revoke."""
+    key.last_used_at = now
 
 
 def list_api_keys() -> Sequence[ApiKey]:

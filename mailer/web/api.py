@@ -2,6 +2,186 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from flask import Blueprint
+from flask import Response
+from flask import current_app
+from flask import g
+from flask import request
+from flask import url_for
+from werkzeug.exceptions import HTTPException
+
+from mailer import clock
+from mailer.database import transaction
+from mailer.domain import news
+from mailer.domain import staff
+from mailer.domain.topics import list_topics
+from mailer.errors import FieldErrors
+from mailer.errors import http_error_json
+from mailer.errors import json_error
+from mailer.models import NewsItem
+from mailer.web import api_schema
+from mailer.web import openapi
+from mailer.web.api_schema import RequestError
+
+logger = logging.getLogger(__name__)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+MAX_REQUEST_BYTES = 1024 * 1024
+PUBLIC_ENDPOINTS = frozenset({"api.openapi_document"})
+
+
+@bp.before_request
+def _allow_the_longest_item() -> None:
+    """Raise the body limit for API requests to 1 MiB.
+
+    The site-wide limit is sized for forms; a JSON client may send every character of the
+    longest body the domain allows as a six-byte \\uXXXX escape.
+    """
+    request.max_content_length = MAX_REQUEST_BYTES
+
+
+@bp.before_request
+def _authenticate() -> None:
+    """Let through only requests with a current API key, and note when each key was used."""
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return
+    credentials = request.authorization
+    if credentials is None or credentials.type != "bearer" or not credentials.token:
+        raise RequestError(
+            401,
+            "missing_key",
+            "Send an API key as 'Authorization: Bearer <key>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    key = staff.find_api_key(credentials.token)
+    if key is None:
+        raise RequestError(
+            401,
+            "invalid_key",
+            "This API key is not recognised",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    if key.revoked_at is not None:
+        raise RequestError(403, "revoked_key", "This API key has been revoked")
+    g.api_actor = f"api:{key.id} {key.name}"
+    with transaction():
+        staff.record_key_use(key, now=clock.now())
+
+
+@bp.after_request
+def _never_cache(response: Response) -> Response:
+    """Answers include drafts and change with every edit."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/openapi.json")
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI 3.1 description of this API (no key needed)."""
+    topics = [topic.slug for topic in list_topics()]
+    return openapi.build_document(base_url=_base_url(), topic_slugs=topics)
+
+
+@bp.get("/news")
+def list_items() -> dict[str, Any]:
+    """News items in any state, most recently changed first, one page at a time."""
+    query = api_schema.parse_list_query(request.args)
+    page = news.items_page(
+        page=query.page, per_page=query.per_page, state=query.state, topic=query.topic
+    )
+    return api_schema.page_json(page, base_url=_base_url())
+
+
+@bp.post("/news")
+def create_item() -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Add an item as a draft, or publish or schedule it at once."""
+    new = api_schema.parse_new_item(api_schema.read_object(required=True))
+    now = clock.now()
+    with transaction():
+        item = news.create_item(new.draft, actor=g.api_actor, now=now)
+        if new.publish:
+            news.publish_item(item, actor=g.api_actor, now=now, at=new.publish_at)
+    location = _base_url() + url_for("api.get_item", item_id=item.id)
+    return _item_json(item), 201, {"Location": location}
+
+
+@bp.get("/news/<int:item_id>")
+def get_item(item_id: int) -> dict[str, Any]:
+    """One item, in any state."""
+    return _item_json(_item_or_404(item_id))
+
+
+@bp.patch("/news/<int:item_id>")
+def update_item(item_id: int) -> dict[str, Any]:
+    """Change some of an item's title, summary, body and topics; its slug stays."""
+    item = _item_or_404(item_id)
+    draft = api_schema.parse_changes(api_schema.read_object(required=True), item)
+    with transaction():
+        news.update_item(item, draft, actor=g.api_actor, now=clock.now())
+    return _item_json(item)
+
+
+@bp.post("/news/<int:item_id>/publish")
+def publish_item(item_id: int) -> dict[str, Any]:
+    """Publish an item now, or schedule it for a future `publish_at`."""
+    item = _item_or_404(item_id)
+    at = api_schema.parse_publish(api_schema.read_object(required=False))
+    with transaction():
+        news.publish_item(item, actor=g.api_actor, now=clock.now(), at=at)
+    return _item_json(item)
+
+
+@bp.post("/news/<int:item_id>/withdraw")
+def withdraw_item(item_id: int) -> dict[str, Any]:
+    """Take an item off the site and the feeds, and out of every digest not yet sent."""
+    item = _item_or_404(item_id)
+    with transaction():
+        news.withdraw_item(item, actor=g.api_actor, now=clock.now())
+    return _item_json(item)
+
+
+@bp.errorhandler(RequestError)
+def _request_error(error: RequestError) -> Response:
+    response = json_error(error.status, error.code, error.message, fields=error.fields)
+    response.headers.update(error.headers)
+    return response
+
+
+@bp.errorhandler(FieldErrors)
+def _field_errors(error: FieldErrors) -> Response:
+    return json_error(422, "invalid_fields", "Check the fields", fields=error.errors)
+
+
+@bp.errorhandler(news.StateError)
+def _state_error(error: news.StateError) -> Response:
+    return json_error(409, "state_conflict", str(error).capitalize())
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException) -> Response:
+    return http_error_json(error)
+
+
+@bp.errorhandler(Exception)
+def _unexpected_error(error: Exception) -> Response:
+    logger.exception("unhandled error on %s %s", request.method, request.path)
+    return json_error(500, "internal_error", "Sorry, there is a problem with the service")
+
+
+def _base_url() -> str:
+    return str(current_app.config["BASE_URL"])
+
+
+def _item_or_404(item_id: int) -> NewsItem:
+    item = news.item_by_id(item_id) if 1 <= item_id <= api_schema.MAX_ID else None
+    if item is None:
+        raise RequestError(404, "not_found", f"There is no news item {item_id}")
+    return item
+
+
+def _item_json(item: NewsItem) -> dict[str, Any]:
+    return api_schema.item_json(item, base_url=_base_url())

@@ -1,0 +1,385 @@
+"""The OpenAPI 3.1 description of the JSON API, built from the same limits the API checks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from mailer.domain import news
+from mailer.models import NewsState
+from mailer.web import api_schema
+
+JSON = "application/json"
+PREFIX = "/api/v1"
+
+DESCRIPTION = """\
+News items of the Community Safety Partnerships news service.
+
+Every operation except this document needs an API key, sent as `Authorization: Bearer <key>`.
+Admins make keys in the staff area or with `mailer create-api-key NAME`. A missing or unknown
+key is answered 401, a revoked key 403.
+
+Errors are always JSON: `{"error": {"code", "message", "fields"}}`, where `fields` maps each
+bad field or query parameter to a message. Request bodies are JSON objects of at most 1 MiB.
+"""
+
+ERROR_CODES = """\
+`invalid_json` and `invalid_query` (400), `missing_key` and `invalid_key` (401),
+`revoked_key` (403), `not_found` (404), `method_not_allowed` (405), `state_conflict` (409),
+`request_entity_too_large` (413), `unsupported_media_type` (415), `invalid_fields` (422).
+"""
+
+
+def build_document(*, base_url: str, topic_slugs: Sequence[str]) -> dict[str, Any]:
+    """Describe every operation, parameter, body, response and schema of the API."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "CSP news API", "version": "1.0.0", "description": DESCRIPTION},
+        "servers": [{"url": base_url}],
+        "security": [{"bearerAuth": []}],
+        "paths": _paths(),
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An API key made by an admin.",
+                }
+            },
+            "schemas": _schemas(topic_slugs),
+            "parameters": _parameters(topic_slugs),
+            "responses": _responses(),
+        },
+    }
+
+
+def _paths() -> dict[str, Any]:
+    item_id = [{"$ref": "#/components/parameters/ItemId"}]
+    return {
+        f"{PREFIX}/openapi.json": {
+            "get": {
+                "operationId": "getOpenApiDocument",
+                "summary": "This document",
+                "security": [],
+                "responses": {"200": _json_response("The OpenAPI document", {"type": "object"})},
+            }
+        },
+        f"{PREFIX}/news": {
+            "get": {
+                "operationId": "listNews",
+                "summary": "List news items in any state, most recently changed first",
+                "description": "Query parameters other than these four are ignored.",
+                "parameters": [
+                    {"$ref": f"#/components/parameters/{name}"}
+                    for name in ("Page", "PerPage", "State", "Topic")
+                ],
+                "responses": {
+                    "200": _json_response("One page of items", _ref("NewsList")),
+                    **_errors(400, 401, 403),
+                },
+            },
+            "post": {
+                "operationId": "createNews",
+                "summary": "Add a news item as a draft, or publish or schedule it",
+                "requestBody": _json_body(_ref("NewNewsItem"), required=True),
+                "responses": {
+                    "201": {
+                        **_json_response("The new item", _ref("NewsItem")),
+                        "headers": {
+                            "Location": {
+                                "description": "The item's address in the API",
+                                "required": True,
+                                "schema": {"type": "string", "format": "uri"},
+                            }
+                        },
+                    },
+                    **_errors(400, 401, 403, 413, 415, 422),
+                },
+            },
+        },
+        f"{PREFIX}/news/{{item_id}}": {
+            "parameters": item_id,
+            "get": {
+                "operationId": "getNews",
+                "summary": "One news item",
+                "responses": {"200": _item_response("The item"), **_errors(401, 403, 404)},
+            },
+            "patch": {
+                "operationId": "updateNews",
+                "summary": "Change some of an item's content; fields left out stay as they are",
+                "description": "A withdrawn item cannot be edited (409); its slug never changes.",
+                "requestBody": _json_body(_ref("NewsChanges"), required=True),
+                "responses": {
+                    "200": _item_response("The changed item"),
+                    **_errors(400, 401, 403, 404, 409, 413, 415, 422),
+                },
+            },
+        },
+        f"{PREFIX}/news/{{item_id}}/publish": {
+            "parameters": item_id,
+            "post": {
+                "operationId": "publishNews",
+                "summary": "Publish an item now, or schedule it for a future publish_at",
+                "description": "An item that is already published cannot be published (409).",
+                "requestBody": _json_body(_ref("PublishRequest"), required=False),
+                "responses": {
+                    "200": _item_response("The published or scheduled item"),
+                    **_errors(400, 401, 403, 404, 409, 413, 415, 422),
+                },
+            },
+        },
+        f"{PREFIX}/news/{{item_id}}/withdraw": {
+            "parameters": item_id,
+            "post": {
+                "operationId": "withdrawNews",
+                "summary": "Take an item off the site, the feeds and every digest not yet sent",
+                "description": "Only a published or scheduled item can be withdrawn (409).",
+                "responses": {
+                    "200": _item_response("The withdrawn item"),
+                    **_errors(401, 403, 404, 409),
+                },
+            },
+        },
+    }
+
+
+def _schemas(topic_slugs: Sequence[str]) -> dict[str, Any]:
+    content = _content_properties(topic_slugs)
+    return {
+        "NewsItem": _news_item(),
+        "NewsList": {
+            "type": "object",
+            "required": ["items", "page", "per_page", "total", "pages"],
+            "additionalProperties": False,
+            "properties": {
+                "items": {"type": "array", "items": _ref("NewsItem")},
+                "page": {"type": "integer", "minimum": 1},
+                "per_page": {"type": "integer", "minimum": 1, "maximum": api_schema.MAX_PER_PAGE},
+                "total": {"type": "integer", "minimum": 0},
+                "pages": {"type": "integer", "minimum": 1},
+            },
+        },
+        "NewNewsItem": _new_news_item(content, topic_slugs),
+        "NewsChanges": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": content,
+            "examples": [{"summary": "Applications now close on 30 April."}],
+        },
+        "PublishRequest": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"publish_at": _publish_at()},
+            "examples": [{"publish_at": "2030-03-06T09:30:00Z"}],
+        },
+        "Error": {
+            "type": "object",
+            "required": ["error"],
+            "additionalProperties": False,
+            "properties": {
+                "error": {
+                    "type": "object",
+                    "required": ["code", "message", "fields"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "code": {"type": "string", "description": ERROR_CODES},
+                        "message": {"type": "string"},
+                        "fields": {
+                            "type": "object",
+                            "description": "A message for each bad field or query parameter",
+                            "additionalProperties": {"type": "string"},
+                        },
+                    },
+                }
+            },
+        },
+    }
+
+
+def _news_item() -> dict[str, Any]:
+    timestamp = {"type": "string", "format": "date-time"}
+    optional_timestamp = {"type": ["string", "null"], "format": "date-time"}
+    return {
+        "type": "object",
+        "required": [
+            "id",
+            "slug",
+            "title",
+            "summary",
+            "body",
+            "body_html",
+            "topics",
+            "state",
+            "publish_at",
+            "published_at",
+            "withdrawn_at",
+            "created_at",
+            "updated_at",
+            "url",
+        ],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "integer", "minimum": 1},
+            "slug": {"type": "string"},
+            "title": {"type": "string"},
+            "summary": {"type": "string"},
+            "body": {"type": "string", "description": "Markdown"},
+            "body_html": {"type": "string", "description": "The body as sanitised HTML"},
+            "topics": {"type": "array", "items": {"type": "string"}},
+            "state": {"type": "string", "enum": [state.value for state in NewsState]},
+            "publish_at": {**optional_timestamp, "description": "When a scheduled item goes out"},
+            "published_at": optional_timestamp,
+            "withdrawn_at": optional_timestamp,
+            "created_at": timestamp,
+            "updated_at": timestamp,
+            "url": {"type": "string", "format": "uri", "description": "The public page"},
+        },
+    }
+
+
+def _content_properties(topic_slugs: Sequence[str]) -> dict[str, Any]:
+    def text(limit: int, pattern: str, description: str) -> dict[str, Any]:
+        return {
+            "type": "string",
+            "maxLength": limit,
+            "pattern": f"^{pattern}$",
+            "description": description,
+        }
+
+    return {
+        "title": text(news.MAX_TITLE, api_schema.LINE_PATTERN, "One line, not blank"),
+        "summary": text(news.MAX_SUMMARY, api_schema.LINE_PATTERN, "One line, not blank"),
+        "body": text(news.MAX_BODY, api_schema.BODY_PATTERN, "Markdown; HTML in it is sanitised"),
+        "topics": {
+            "type": "array",
+            "minItems": 1,
+            "items": _topic_slug(topic_slugs),
+            "description": "Slugs of the item's topics",
+        },
+    }
+
+
+def _new_news_item(content: dict[str, Any], topic_slugs: Sequence[str]) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": "object",
+        "required": ["title", "summary", "topics"],
+        "additionalProperties": False,
+        "properties": {
+            **content,
+            "publish": {
+                "type": "boolean",
+                "default": False,
+                "description": "Publish now, or at publish_at if that is in the future",
+            },
+            "publish_at": _publish_at(),
+        },
+        # A publish time only makes sense for an item that is to be published.
+        "if": {"required": ["publish_at"], "properties": {"publish_at": {"type": "string"}}},
+        "then": {"required": ["publish"], "properties": {"publish": {"const": True}}},
+    }
+    if topic_slugs:
+        schema["examples"] = [
+            {
+                "title": "Funding round opens for partnerships",
+                "summary": "Bids are invited for local projects that reduce reoffending.",
+                "body": "Read the **guidance** before you apply.",
+                "topics": [topic_slugs[0]],
+                "publish": True,
+            }
+        ]
+    return schema
+
+
+def _publish_at() -> dict[str, Any]:
+    return {
+        "type": ["string", "null"],
+        "format": "date-time",
+        # The year as written must be 2000 to 2999.
+        "pattern": "^2[0-9]{3}-",
+        "description": (
+            "RFC 3339 date and time with an offset, in the years "
+            f"{api_schema.MIN_YEAR} to {api_schema.MAX_YEAR}; a time in the past publishes now"
+        ),
+    }
+
+
+def _topic_slug(topic_slugs: Sequence[str]) -> dict[str, Any]:
+    if topic_slugs:
+        return {"type": "string", "enum": list(topic_slugs)}
+    return {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"}
+
+
+def _parameters(topic_slugs: Sequence[str]) -> dict[str, Any]:
+    def query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+        return {"name": name, "in": "query", "schema": schema, "description": description}
+
+    return {
+        "ItemId": {
+            "name": "item_id",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 1, "maximum": api_schema.MAX_ID},
+            "example": 1,
+        },
+        "Page": query(
+            "page",
+            {"type": "integer", "minimum": 1, "maximum": api_schema.MAX_PAGE, "default": 1},
+            "Page number; past the last page, the list is empty",
+        ),
+        "PerPage": query(
+            "per_page",
+            {"type": "integer", "minimum": 1, "maximum": api_schema.MAX_PER_PAGE, "default": 20},
+            "Items per page",
+        ),
+        "State": query(
+            "state",
+            {"type": "string", "enum": [state.value for state in NewsState]},
+            "Only items in this state",
+        ),
+        "Topic": query("topic", _topic_slug(topic_slugs), "Only items of the topic with this slug"),
+    }
+
+
+def _responses() -> dict[str, Any]:
+    def error(description: str, **extra: Any) -> dict[str, Any]:
+        return {**_json_response(description, _ref("Error")), **extra}
+
+    return {
+        "400": error("The body is not a JSON object, or a query parameter is bad"),
+        "401": error(
+            "No API key, or one that is not recognised",
+            headers={
+                "WWW-Authenticate": {
+                    "description": "`Bearer`",
+                    "required": True,
+                    "schema": {"type": "string"},
+                }
+            },
+        ),
+        "403": error("The API key has been revoked"),
+        "404": error("There is no item with this id"),
+        "409": error("The item's state does not allow this change"),
+        "413": error("The body is larger than 1 MiB"),
+        "415": error("The body is not sent as application/json"),
+        "422": error("Some fields are bad; `fields` says why"),
+    }
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    return {str(status): {"$ref": f"#/components/responses/{status}"} for status in statuses}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json_response(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": schema}}}
+
+
+def _item_response(description: str) -> dict[str, Any]:
+    return _json_response(description, _ref("NewsItem"))
+
+
+def _json_body(schema: dict[str, Any], *, required: bool) -> dict[str, Any]:
+    return {"required": required, "content": {JSON: {"schema": schema}}}
