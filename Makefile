@@ -11,10 +11,12 @@ RESULTS := .test-results
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-14s %s\n", $$1, $$2}'
 
-$(BIN)/.installed: pyproject.toml
+# npm brings GOV.UK Frontend's compiled CSS, JS, fonts and images, which the app serves at /assets/.
+$(BIN)/.installed: pyproject.toml package.json $(wildcard package-lock.json)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 	touch $@
 
 install: $(BIN)/.installed ## Create the virtual environment and install the service with its test tools
@@ -22,6 +24,7 @@ install: $(BIN)/.installed ## Create the virtual environment and install the ser
 run: install ## Set up and run everything on SQLite: web app, worker, scheduler, local outbox
 	$(BIN)/mailer db upgrade
 	$(BIN)/mailer seed-topics
+	$(BIN)/mailer seed-demo
 	$(BIN)/mailer dev
 
 lint: install ## ruff (lint and format check) and mypy (strict on mailer/)

@@ -79,6 +79,9 @@ class Config:
     CONSENT_WORDING_VERSION = "2026-11-subscribe-v1"
     # Time zone for schedules and dates shown to people.
     TIMEZONE = "Europe/London"
+    # Show the GOV.UK header with the crown, the crown in the footer and the GDS Transport
+    # typeface. They are for services on gov.uk domains only; off, pages use system fonts.
+    GOVUK_BRAND = False
 
     # Serve /outbox, the development viewer of the local outbox. Never in production.
     OUTBOX_ENABLED = False
@@ -137,6 +140,16 @@ class ProductionConfig(Config):
             problems.append("MAILER_SMTP_HOST must name the SMTP relay")
         if settings.get("OUTBOX_ENABLED"):
             problems.append("MAILER_OUTBOX_ENABLED must be false: /outbox is for development only")
+        loopback = settings.get("SMTP_HOST") in ("127.0.0.1", "::1", "localhost")
+        encrypted = settings.get("SMTP_STARTTLS") or settings.get("SMTP_SSL")
+        if settings.get("SMTP_USERNAME") and not (encrypted or loopback):
+            problems.append(
+                "MAILER_SMTP_STARTTLS or MAILER_SMTP_SSL must be on: the SMTP password would "
+                "cross the network in plain text"
+            )
+        for name in ("MAIL_FROM", "LIST_ID", "UNSUBSCRIBE_MAILTO"):
+            if ".localhost" in str(settings.get(name, "")):
+                problems.append(f"MAILER_{name} must use the service's real mail domain")
         if problems:
             listed = "\n  - ".join(problems)
             raise ConfigError(f"refusing to start in production mode:\n  - {listed}")

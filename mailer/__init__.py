@@ -38,6 +38,7 @@ def create_app(
     from mailer import cli
     from mailer import database
     from mailer import errors
+    from mailer import formatting
     from mailer.extensions import csrf
     from mailer.extensions import limiter
     from mailer.web import api
@@ -58,6 +59,7 @@ def create_app(
     if app.config["OUTBOX_ENABLED"]:
         app.register_blueprint(outbox.bp)
     errors.register_error_handlers(app)
+    formatting.init_app(app)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.after_request(_security_headers)

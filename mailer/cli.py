@@ -17,10 +17,15 @@ from flask.cli import FlaskGroup
 from flask.cli import with_appcontext
 
 from config import ConfigError
+from mailer import clock
 from mailer import jobs
 from mailer.database import transaction
 from mailer.delivery.worker import worker_from_config
+from mailer.domain import staff
+from mailer.domain import subscriptions
 from mailer.domain.topics import seed_topics
+from mailer.errors import InvalidInput
+from mailer.models import StaffRole
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -59,7 +64,12 @@ def init_app(app: Flask) -> None:
         seed_topics_command,
         scheduler_command,
         purge_unconfirmed,
+        publish_due,
+        create_staff,
+        create_api_key,
+        revoke_links,
         release_leases,
+        seed_demo_command,
     ):
         app.cli.add_command(command)
 
@@ -164,6 +174,77 @@ def release_leases() -> None:
     """Put deliveries held by crashed workers back in the queue (a job's twin)."""
     count = jobs.release_stale_leases(_app())
     click.echo(f"Released {count} stale leases.")
+
+
+@click.command("publish-due")
+@with_appcontext
+def publish_due() -> None:
+    """Publish the scheduled news items whose time has come (a job's twin)."""
+    count = jobs.publish_due(_app())
+    click.echo(f"Published {count} scheduled items.")
+
+
+@click.command("create-staff")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in StaffRole]), required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+def create_staff(email: str, role: str, password_stdin: bool) -> None:
+    """Add a staff account (asks for the password twice unless --password-stdin)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with transaction():
+            user = staff.create_staff(
+                email, password, role=StaffRole(role), actor="cli", now=clock.now()
+            )
+    except InvalidInput as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"Added {user.email} as {user.role.value}.")
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo_command() -> None:
+    """Publish the nine news items of the CSP page, at their dates, unless already there."""
+    from mailer.domain.demo import seed_demo
+
+    with transaction():
+        added = seed_demo(actor="cli", now=clock.now())
+    click.echo(f"Added {added} news items.")
+
+
+@click.command("revoke-links")
+@click.argument("email")
+@with_appcontext
+def revoke_links(email: str) -> None:
+    """Make every link sent so far to this subscriber stop working (a leaked email, say)."""
+    try:
+        address = subscriptions.normalise_address(email)
+    except InvalidInput as error:
+        raise click.ClickException(error.message) from None
+    with transaction():
+        subscriber = subscriptions.find_subscriber(address)
+        if subscriber is None:
+            raise click.ClickException(f"no subscriber with the address {address}")
+        subscriptions.revoke_links(subscriber, now=clock.now())
+    click.echo(f"Revoked every link sent to {address}; new emails carry new links.")
+
+
+@click.command("create-api-key")
+@click.argument("name")
+@with_appcontext
+def create_api_key(name: str) -> None:
+    """Make a key for the JSON API and print it; the key is shown this once and never again."""
+    try:
+        with transaction():
+            made = staff.create_api_key(name, created_by=None, actor="cli", now=clock.now())
+    except InvalidInput as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"Made API key {made.key.id} ({made.key.name}); store it now, it is not kept:")
+    click.echo(made.plaintext)
 
 
 @contextmanager

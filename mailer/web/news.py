@@ -1,7 +1,207 @@
-"""Public news pages and Atom feeds."""
+"""Public news pages, Atom feeds, and the GOV.UK Frontend files the pages use."""
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from feedgen.feed import FeedGenerator
 from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import current_app
+from flask import render_template
+from flask import request
+from flask import send_from_directory
+from flask import url_for
+
+from mailer import PROJECT_ROOT
+from mailer import clock
+from mailer.domain import news
+from mailer.domain.topics import list_topics
+from mailer.models import NewsItem
+from mailer.models import NewsState
+from mailer.models import Topic
 
 bp = Blueprint("news", __name__)
+
+SERVICE_NAME = "Community Safety Partnerships news"
+HOME_ITEMS = 5
+PAGE_SIZE = 10
+FEED_ITEMS = 20
+# Deeper pages than this are refused before they reach the database as huge offsets.
+MAX_PAGE = 10_000
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,119}")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+FRONTEND = PROJECT_ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"
+# The compiled CSS asks for its fonts and images at /assets/fonts/... and /assets/images/...,
+# so the compiled files and the package's assets folder share the one /assets/ address.
+COMPILED = frozenset(
+    {
+        "govuk-frontend.min.css",
+        "govuk-frontend.min.css.map",
+        "govuk-frontend.min.js",
+        "govuk-frontend.min.js.map",
+    }
+)
+# Asset URLs carry the package version, so a browser may keep them until the package changes.
+VERSIONED_MAX_AGE = 365 * 24 * 3600
+
+
+@bp.get("/")
+def home() -> str:
+    """Show the latest news, the topics, and an invitation to subscribe."""
+    latest = news.published_page(per_page=HOME_ITEMS)
+    return render_template("index.html", latest=latest, topics=list_topics())
+
+
+@bp.get("/news")
+def archive() -> str:
+    """List every published item, newest first, optionally matching the search words."""
+    query = CONTROL_CHARACTERS.sub(" ", request.args.get("q", ""))[: news.MAX_QUERY].strip()
+    page = _existing_page(
+        news.published_page(page=_page_number(), per_page=PAGE_SIZE, query=query or None)
+    )
+    return render_template("news/archive.html", page=page, query=query)
+
+
+@bp.get("/news/<slug>")
+def item(slug: str) -> str:
+    """Show one published item; drafts, scheduled and withdrawn items do not exist here."""
+    found = news.item_by_slug(slug) if SLUG.fullmatch(slug) else None
+    if found is None or found.state is not NewsState.PUBLISHED:
+        abort(404)
+    return render_template("news/item.html", item=found)
+
+
+@bp.get("/topics/<slug>")
+def topic(slug: str) -> str:
+    """List the published items of one topic."""
+    chosen = _topic_or_404(slug)
+    page = _existing_page(
+        news.published_page(page=_page_number(), per_page=PAGE_SIZE, topic=chosen)
+    )
+    return render_template("news/topic.html", topic=chosen, page=page)
+
+
+@bp.get("/feed.atom")
+def feed() -> Response:
+    """The Atom feed of the whole site."""
+    items = news.published_page(per_page=FEED_ITEMS).items
+    return _atom(items, title=SERVICE_NAME, page_url=_absolute("news.home"), self_endpoint=".feed")
+
+
+@bp.get("/topics/<slug>/feed.atom")
+def topic_feed(slug: str) -> Response:
+    """The Atom feed of one topic."""
+    chosen = _topic_or_404(slug)
+    items = news.published_page(per_page=FEED_ITEMS, topic=chosen).items
+    return _atom(
+        items,
+        title=f"{chosen.name} – {SERVICE_NAME}",
+        page_url=_absolute("news.topic", slug=chosen.slug),
+        self_endpoint=".topic_feed",
+        slug=chosen.slug,
+    )
+
+
+@bp.get("/assets/<path:filename>")
+def asset(filename: str) -> Response:
+    """Serve GOV.UK Frontend's compiled CSS and JS, and its fonts and images."""
+    folder = FRONTEND if filename in COMPILED else FRONTEND / "assets"
+    versioned = request.args.get("v") == frontend_version() != ""
+    return send_from_directory(folder, filename, max_age=VERSIONED_MAX_AGE if versioned else None)
+
+
+@bp.app_template_global()
+def asset_url(filename: str) -> str:
+    """The URL of a GOV.UK Frontend file, with the package version to bust caches on upgrade."""
+    return url_for("news.asset", filename=filename, v=frontend_version() or None)
+
+
+@cache
+def frontend_version() -> str:
+    """The installed GOV.UK Frontend version, or "" when `npm ci` has not been run."""
+    try:
+        package = json.loads((FRONTEND.parent.parent / "package.json").read_text())
+    except OSError:
+        return ""
+    return str(package["version"])
+
+
+def _page_number() -> int:
+    """The `page` query value; anything but a sensible page number is a 404."""
+    value = request.args.get("page", "1")
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= MAX_PAGE:
+        abort(404)
+    return int(value)
+
+
+def _existing_page(page: news.Page) -> news.Page:
+    """Refuse a page past the last one (an empty first page is a fine answer)."""
+    if page.page > page.pages:
+        abort(404)
+    return page
+
+
+def _topic_or_404(slug: str) -> Topic:
+    for candidate in list_topics():
+        if candidate.slug == slug:
+            return candidate
+    abort(404)
+
+
+def _absolute(endpoint: str, **values: Any) -> str:
+    """A URL on the public origin, whatever host the request came in on: feed ids must not vary."""
+    return str(current_app.config["BASE_URL"]) + url_for(endpoint, **values)
+
+
+def _atom(
+    items: Sequence[NewsItem], *, title: str, page_url: str, self_endpoint: str, **values: Any
+) -> Response:
+    """Render items as an Atom feed whose ids are the items' public URLs."""
+    feed_url = _absolute(self_endpoint, **values)
+    generator = FeedGenerator()
+    generator.id(feed_url)
+    generator.title(title)
+    generator.subtitle("News for practitioners working in crime and community safety")
+    generator.author(name=SERVICE_NAME)
+    generator.link(href=feed_url, rel="self", type="application/atom+xml")
+    generator.link(href=page_url, rel="alternate", type="text/html")
+    generator.language("en-GB")
+    # Newest first is the order of `items`; feedgen prepends unless told to append.
+    for found in items:
+        _add_entry(generator, found)
+    generator.updated(max((_updated(found) for found in items), default=clock.now()))
+    response = Response(generator.atom_str(pretty=True), mimetype="application/atom+xml")
+    # Readers poll feeds; an ETag lets them get a 304 while nothing changed.
+    response.add_etag()
+    response.make_conditional(request)
+    return response
+
+
+def _add_entry(generator: FeedGenerator, found: NewsItem) -> None:
+    url = _absolute("news.item", slug=found.slug)
+    entry = generator.add_entry(order="append")
+    entry.id(url)
+    entry.title(found.title)
+    entry.link(href=url, rel="alternate", type="text/html")
+    entry.published(found.published_at)
+    entry.updated(_updated(found))
+    entry.summary(found.summary)
+    if found.body_html:
+        entry.content(found.body_html, type="html")
+    topics_url = str(current_app.config["BASE_URL"]) + "/topics/"
+    for subject in found.topics:
+        entry.category(term=subject.slug, label=subject.name, scheme=topics_url)
+
+
+def _updated(found: NewsItem) -> datetime:
+    """When an item last changed in a way readers see: its publication or a later edit."""
+    stamps = [stamp for stamp in (found.published_at, found.updated_at) if stamp is not None]
+    return clock.as_utc(max(stamps))

@@ -1,4 +1,4 @@
-"""Public pages: home, subscribe, confirm, manage and unsubscribe (including RFC 8058 one-click)."""
+"""Public pages: subscribe, confirm, manage and unsubscribe (including RFC 8058 one-click)."""
 
 from __future__ import annotations
 
@@ -54,12 +54,6 @@ def _private_pages(response: Response) -> Response:
     return response
 
 
-@bp.get("/")
-def home() -> str:
-    """Show what the service is and invite people to subscribe."""
-    return render_template("index.html", topics=list_topics())
-
-
 @bp.route("/subscribe", methods=["GET", "POST"])
 @limiter.limit(_signup_limit, methods=["POST"])
 def subscribe() -> Any:
@@ -91,7 +85,7 @@ def confirm_page(token: str) -> str:
 def confirm(token: str) -> str:
     """Activate the subscription and queue the welcome email."""
     with transaction():
-        subscriber = subscriptions.subscriber_for_token(Purpose.CONFIRM, token)
+        subscriber = subscriptions.subscriber_for_token(Purpose.CONFIRM, token, lock=True)
         subscriptions.confirm_subscription(subscriber, origin=_origin("link"), now=clock.now())
         manage_token = subscriber_token(Purpose.MANAGE, subscriber)
     return render_template("confirmed.html", subscriber=subscriber, manage_token=manage_token)
@@ -116,7 +110,8 @@ def manage_request() -> Any:
 @bp.route("/manage/<token>", methods=["GET", "POST"])
 def manage(token: str) -> Any:
     """Show and change a subscriber's topics and frequency."""
-    subscriber = subscriptions.subscriber_for_token(Purpose.MANAGE, token)
+    changing = request.method == "POST"
+    subscriber = subscriptions.subscriber_for_token(Purpose.MANAGE, token, lock=changing)
     if subscriber.status is not SubscriberStatus.ACTIVE:
         return render_template("not_subscribed.html", subscriber=subscriber)
     unsubscribe_token = subscriber_token(Purpose.UNSUBSCRIBE, subscriber)
@@ -165,7 +160,7 @@ def unsubscribe(token: str) -> str:
     """
     one_click = request.form.get(ONE_CLICK[0]) == ONE_CLICK[1]
     with transaction():
-        subscriber = subscriptions.subscriber_for_token(Purpose.UNSUBSCRIBE, token)
+        subscriber = subscriptions.subscriber_for_token(Purpose.UNSUBSCRIBE, token, lock=True)
         subscriptions.unsubscribe(
             subscriber, origin=_origin("one-click" if one_click else "link"), now=clock.now()
         )

@@ -235,8 +235,15 @@ def test_hostile_markdown_is_sanitised_before_it_is_stored(app, client, editor):
     login(client, editor)
     _write(client, body=HOSTILE_MARKDOWN)
     html = _item(app).body_html
-    for bad in ("<script", "onerror", "onmouseover", "<img", "<div", 'href="javascript:',
-                'href="data:'):
+    for bad in (
+        "<script",
+        "onerror",
+        "onmouseover",
+        "<img",
+        "<div",
+        'href="javascript:',
+        'href="data:',
+    ):
         assert bad not in html, bad
     # Links the sanitiser would not allow stay visible as inert text.
     assert "[click](javascript:alert(1))" in html
