@@ -93,6 +93,10 @@ class Config:
     MAX_CONTENT_LENGTH = 64 * 1024
     MAX_FORM_MEMORY_SIZE = 64 * 1024
 
+    # Staff sessions last a working day; logging out ends them everywhere at once.
+    PERMANENT_SESSION_LIFETIME = 8 * 3600
+    # A form's CSRF token lasts as long as the session, so a long edit can still be saved.
+    WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True}

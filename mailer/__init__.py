@@ -48,6 +48,8 @@ def create_app(
     from mailer.web import staff
 
     database.init_app(app)
+    # Before CSRF protection, which reads (and so size-checks) the form first.
+    app.before_request(staff.allow_long_forms)
     csrf.init_app(app)
     limiter.init_app(app)
     app.register_blueprint(public.bp)

@@ -35,6 +35,8 @@ MAX_TITLE = 200
 MAX_SUMMARY = 600
 MAX_BODY = 50_000
 MAX_QUERY = 200
+# Ids are 32-bit on PostgreSQL: a larger number in a URL is simply not found.
+MAX_ID = 2**31 - 1
 
 _MARKDOWN = MarkdownIt("commonmark", {"html": True, "linkify": False}).enable("table")
 
@@ -224,8 +226,11 @@ def slugify(title: str) -> str:
     return slug or "news"
 
 
-def item_by_id(item_id: int) -> NewsItem | None:
-    return db.session.get(NewsItem, item_id)
+def item_by_id(item_id: int, *, lock: bool = False) -> NewsItem | None:
+    """The item with this id; with `lock`, concurrent state changes wait for each other."""
+    if not 1 <= item_id <= MAX_ID:
+        return None
+    return db.session.get(NewsItem, item_id, with_for_update=lock)
 
 
 def item_by_slug(slug: str) -> NewsItem | None:

@@ -85,8 +85,9 @@ def create_staff(
     return user
 
 
-def staff_by_email(email: str) -> StaffUser | None:
-    return db.session.scalar(select(StaffUser).where(StaffUser.email_key == email.casefold()))
+def staff_by_email(email: str, *, lock: bool = False) -> StaffUser | None:
+    statement = select(StaffUser).where(StaffUser.email_key == email.casefold())
+    return db.session.scalar(statement.with_for_update() if lock else statement)
 
 
 def staff_by_id(staff_id: int) -> StaffUser | None:
@@ -100,14 +101,19 @@ def list_staff() -> Sequence[StaffUser]:
 def authenticate(email: str, password: str, *, now: datetime) -> LoginOutcome:
     """Check an address and password; the caller commits, failures included.
 
-    Five failures in a row lock the account for 15 minutes. A failure never says whether
-    the address or the password was wrong.
+    Five failures in a row lock the account for 15 minutes. Every failure, a locked account
+    included, takes one password check and looks the same, so nothing tells an attacker
+    which addresses have accounts. The row is locked so that parallel guesses all count.
     """
-    user = staff_by_email(email.strip())
+    email = email.strip()
+    user = None
+    if email.isprintable() and 0 < len(email) <= 320:
+        user = staff_by_email(email, lock=True)
     if user is None or not user.active:
         _verify(_DUMMY_HASH, password)
         return LoginOutcome(None)
     if user.locked_until and user.locked_until > now:
+        _verify(_DUMMY_HASH, password)
         return LoginOutcome(None, locked=True)
     if not _verify(user.password_hash, password):
         user.failed_logins += 1
@@ -123,6 +129,25 @@ def authenticate(email: str, password: str, *, now: datetime) -> LoginOutcome:
     if _HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = _HASHER.hash(password)
     return LoginOutcome(user)
+
+
+def end_sessions(user: StaffUser) -> None:
+    """End every session of this staff member, on every device (logging out does this)."""
+    user.session_version += 1
+
+
+def set_access(
+    user: StaffUser, *, role: StaffRole, active: bool, actor: str, now: datetime
+) -> None:
+    """Change a staff member's role or turn their account off; open sessions end at once."""
+    if (user.role, user.active) == (role, active):
+        return
+    user.role = role
+    user.active = active
+    end_sessions(user)
+    audit.record(
+        actor, "changed access", user, now=now, detail={"role": role.value, "active": active}
+    )
 
 
 def _verify(password_hash: str, password: str) -> bool:

@@ -118,7 +118,7 @@ def get_item(item_id: int) -> dict[str, Any]:
 @bp.patch("/news/<int:item_id>")
 def update_item(item_id: int) -> dict[str, Any]:
     """Change some of an item's title, summary, body and topics; its slug stays."""
-    item = _item_or_404(item_id)
+    item = _item_or_404(item_id, lock=True)
     draft = api_schema.parse_changes(api_schema.read_object(required=True), item)
     with transaction():
         news.update_item(item, draft, actor=g.api_actor, now=clock.now())
@@ -128,7 +128,7 @@ def update_item(item_id: int) -> dict[str, Any]:
 @bp.post("/news/<int:item_id>/publish")
 def publish_item(item_id: int) -> dict[str, Any]:
     """Publish an item now, or schedule it for a future `publish_at`."""
-    item = _item_or_404(item_id)
+    item = _item_or_404(item_id, lock=True)
     at = api_schema.parse_publish(api_schema.read_object(required=False))
     with transaction():
         news.publish_item(item, actor=g.api_actor, now=clock.now(), at=at)
@@ -138,7 +138,7 @@ def publish_item(item_id: int) -> dict[str, Any]:
 @bp.post("/news/<int:item_id>/withdraw")
 def withdraw_item(item_id: int) -> dict[str, Any]:
     """Take an item off the site and the feeds, and out of every digest not yet sent."""
-    item = _item_or_404(item_id)
+    item = _item_or_404(item_id, lock=True)
     with transaction():
         news.withdraw_item(item, actor=g.api_actor, now=clock.now())
     return _item_json(item)
@@ -176,8 +176,8 @@ def _base_url() -> str:
     return str(current_app.config["BASE_URL"])
 
 
-def _item_or_404(item_id: int) -> NewsItem:
-    item = news.item_by_id(item_id) if 1 <= item_id <= api_schema.MAX_ID else None
+def _item_or_404(item_id: int, *, lock: bool = False) -> NewsItem:
+    item = news.item_by_id(item_id, lock=lock)
     if item is None:
         raise RequestError(404, "not_found", f"There is no news item {item_id}")
     return item

@@ -23,8 +23,7 @@ from mailer.models import Topic
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 100_000
-# Ids are 32-bit integers in PostgreSQL; larger numbers cannot name an item.
-MAX_ID = 2**31 - 1
+MAX_ID = news.MAX_ID
 
 # The same expressions go into the OpenAPI document, so what it promises is what is checked.
 # A title or summary: no control characters, and something other than white space (the

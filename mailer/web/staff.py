@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+from datetime import UTC
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -75,10 +76,12 @@ def login() -> Any:
         outcome = accounts.authenticate(
             request.form.get("email", ""), request.form.get("password", ""), now=clock.now()
         )
-    if outcome.locked:
-        return _login_error("Too many failed attempts. This account is locked for 15 minutes.")
     if outcome.user is None:
-        return _login_error("Enter a correct email address and password")
+        # The same words whether the address, the password or a lock-out was the reason.
+        return _login_error(
+            "Enter a correct email address and password. After 5 wrong attempts in a row "
+            "an account is locked for 15 minutes."
+        )
     user = outcome.user
     log_in(user)
     return redirect(safe_next(request.args.get("next")))
@@ -92,6 +95,11 @@ def _login_error(message: str) -> tuple[str, int]:
 
 @bp.post("/logout")
 def logout() -> Response:
+    """End this session and every other one of the same staff member."""
+    user = current_staff()
+    if user is not None:
+        with transaction():
+            accounts.end_sessions(user)
     log_out()
     flash("You have logged out")
     return redirect(url_for("staff.login"))
@@ -127,7 +135,7 @@ def new_item() -> Any:
 @bp.route("/news/<int:item_id>/edit", methods=["GET", "POST"])
 def edit_item(item_id: int) -> Any:
     """Change a draft, scheduled or published item."""
-    item = _item_or_404(item_id)
+    item = _item_or_404(item_id, lock=request.method == "POST")
     if request.method == "GET":
         form = MultiDict(
             [("title", item.title), ("summary", item.summary), ("body", item.body_markdown)]
@@ -184,7 +192,7 @@ def preview_email(item_id: int) -> str:
 @bp.post("/news/<int:item_id>/publish")
 def publish(item_id: int) -> Any:
     """Publish now, or schedule when a date and time are given."""
-    found = _item_or_404(item_id)
+    found = _item_or_404(item_id, lock=True)
     try:
         at = _schedule_time(request.form)
     except InvalidInput as error:
@@ -208,7 +216,7 @@ def publish(item_id: int) -> Any:
 @bp.post("/news/<int:item_id>/withdraw")
 def withdraw(item_id: int) -> Response:
     """Take an item off the site, the feeds and every digest not yet sent."""
-    found = _item_or_404(item_id)
+    found = _item_or_404(item_id, lock=True)
     try:
         with transaction():
             news.withdraw_item(found, actor=_actor(), now=clock.now())
@@ -288,14 +296,39 @@ def users() -> Any:
     return page, 400 if errors else 200
 
 
+@bp.post("/users/<int:user_id>/access")
+@admin_only
+def user_access(user_id: int) -> Response:
+    """Change a staff member's role, or turn their account off or on again."""
+    user = accounts.staff_by_id(user_id) if 1 <= user_id <= news.MAX_ID else None
+    if user is None:
+        abort(404)
+    if user.id == _current_id():
+        abort(409, "You cannot change your own access; ask another admin.")
+    try:
+        role = StaffRole(request.form.get("role", ""))
+    except ValueError:
+        abort(400)
+    active = request.form.get("active") == "yes"
+    with transaction():
+        accounts.set_access(user, role=role, active=active, actor=_actor(), now=clock.now())
+    flash(f"{user.email} is now {'an active' if active else 'a deactivated'} {role.value}")
+    return redirect(url_for("staff.users"))
+
+
+def _current_id() -> int | None:
+    user = current_staff()
+    return user.id if user else None
+
+
 @bp.get("/audit")
 @admin_only
 def audit_log() -> str:
     return render_template("staff/audit.html", events=audit.recent(limit=200))
 
 
-def _item_or_404(item_id: int) -> NewsItem:
-    found = news.item_by_id(item_id)
+def _item_or_404(item_id: int, *, lock: bool = False) -> NewsItem:
+    found = news.item_by_id(item_id, lock=lock)
     if found is None:
         abort(404)
     return found
@@ -325,20 +358,49 @@ def _draft_from_form() -> news.Draft:
 
 
 def _schedule_time(form: MultiDict[str, str]) -> datetime | None:
-    """Read an optional date and time (in the service's zone) to publish at."""
+    """Read an optional date and time (in the service's zone) to publish at.
+
+    A time in the past is refused rather than publishing at once, and so is a time that the
+    clocks skip or pass twice (the end of March and of October).
+    """
     date, time = form.get("date", "").strip(), form.get("time", "").strip()
     if not date and not time:
         return None
     try:
-        local = datetime.strptime(f"{date} {time or '00:00'}", "%Y-%m-%d %H:%M")
+        naive = datetime.strptime(f"{date} {time or '00:00'}", "%Y-%m-%d %H:%M")
     except ValueError:
         raise InvalidInput("date", "Enter a date like 2026-12-01 and a time like 09:30") from None
-    return local.replace(tzinfo=ZoneInfo(current_app.config["TIMEZONE"]))
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    local = naive.replace(tzinfo=zone)
+    if local.utcoffset() != naive.replace(tzinfo=zone, fold=1).utcoffset() or (
+        local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive
+    ):
+        raise InvalidInput("date", "The clocks change at that time: choose another time")
+    if local <= clock.now():
+        raise InvalidInput(
+            "date", "The time must be in the future, or leave it empty to publish now"
+        )
+    return local
+
+
+LONG_FORMS = frozenset({"staff.new_item", "staff.edit_item"})
+
+
+def allow_long_forms() -> None:
+    """News bodies may be 50,000 characters, more than the site-wide limit on a form.
+
+    An app-wide hook, registered before CSRF protection, which reads the form first.
+    """
+    if request.endpoint in LONG_FORMS:
+        request.max_content_length = 1024 * 1024
+        request.max_form_memory_size = 1024 * 1024
 
 
 def _page_number() -> int:
     value = request.args.get("page", "1")
-    return int(value) if value.isdigit() and 0 < int(value) < 100_000 else 1
+    if not (value.isascii() and value.isdigit() and len(value) < 6):
+        return 1
+    return max(1, int(value))
 
 
 def _state_filter() -> NewsState | None:

@@ -77,6 +77,6 @@ def admin_only(view: View) -> View:
 
 def safe_next(target: str | None) -> str:
     """Where to go after login: only a path inside the staff area, never another site."""
-    if target and target.startswith("/staff") and not target.startswith("//"):
+    if target and target.startswith("/staff") and target.isprintable() and "\\" not in target:
         return target
     return url_for("staff.dashboard")

@@ -32,13 +32,13 @@ Read the [criteria on GOV.UK](https://www.gov.uk/).
 
 
 @pytest.fixture
-def editor(app):
+def admin(app):
     with app.app_context():
         accounts.create_staff(
-            "editor@example.gov.uk", PASSWORD, role=StaffRole.ADMIN, actor="test", now=clock.now()
+            "admin@example.gov.uk", PASSWORD, role=StaffRole.ADMIN, actor="test", now=clock.now()
         )
         db.session.commit()
-    return "editor@example.gov.uk"
+    return "admin@example.gov.uk"
 
 
 def _follow(page, selector):
@@ -67,10 +67,10 @@ def _log_in(page, base, email):
 
 @pytest.mark.slow
 def test_staff_write_preview_publish_and_visitors_find_it(
-    app, live_server, page, editor, screenshots, axe
+    app, live_server, page, admin, screenshots, axe
 ):
     base = live_server
-    _log_in(page, base, editor)
+    _log_in(page, base, admin)
     _accessible(page, axe, "staff-dashboard")
 
     _follow(page, "text=Write news")
@@ -98,6 +98,9 @@ def test_staff_write_preview_publish_and_visitors_find_it(
     text_part = page.locator("pre.outbox-text").inner_text()
     assert "Domestic Homicide Review: funding available" in text_part
     assert "/news/domestic-homicide-review-funding-available" in text_part
+    html_part = page.frame_locator("iframe.outbox-html")
+    assert html_part.locator("h1").inner_text() == "Domestic Homicide Review: funding available"
+    assert html_part.locator("a:has-text('Unsubscribe')").count() == 1
     _accessible(page, axe, "staff-preview-email")
     _shot(page, screenshots, "staff-preview-email")
 
@@ -136,7 +139,7 @@ def test_staff_write_preview_publish_and_visitors_find_it(
 
 @pytest.mark.slow
 def test_subscription_pages_and_staff_admin_pages_pass_axe(
-    app, live_server, page, editor, smtpd, screenshots, axe
+    app, live_server, page, admin, smtpd, screenshots, axe
 ):
     base = live_server
     page.goto(f"{base}/subscribe")
@@ -181,7 +184,7 @@ def test_subscription_pages_and_staff_admin_pages_pass_axe(
     assert page.locator("h1").inner_text() == "You have unsubscribed"
     _accessible(page, axe, "unsubscribed")
 
-    _log_in(page, base, editor)
+    _log_in(page, base, admin)
     for name, path in (
         ("staff-api-keys", "/staff/api-keys"),
         ("staff-users", "/staff/users"),

@@ -86,7 +86,7 @@ def _item(app):
 def _staff_urls(app):
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/staff") and rule.endpoint != "staff.login":
-            path = rule.rule.replace("<int:item_id>", "1").replace("<int:key_id>", "1")
+            path = re.sub(r"<int:\w+>", "1", rule.rule)
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 yield method, path
 
@@ -300,6 +300,8 @@ def test_scheduling_then_the_publish_due_job_publishes_on_time(app, client, runn
     assert response.status_code == 302
     item = _item(app)
     assert item.state is NewsState.SCHEDULED
+    # 09:30 in London on a winter day is 09:30 UTC; the clock is never mistaken for UTC+1.
+    assert item.publish_at.hour == (9 if tomorrow.month in (11, 12, 1, 2) else item.publish_at.hour)
     assert runner.invoke(args=["publish-due"]).output == "Published 0 scheduled items.\n"
     with app.app_context():
         db.session.get(NewsItem, item.id).publish_at = clock.now() - timedelta(seconds=1)
@@ -333,14 +335,17 @@ def test_impossible_state_changes_get_a_409_page(app, client, editor):
     assert client.get("/staff/news/999").status_code == 404
 
 
-def test_the_email_preview_is_the_alert_as_sent(app, client, editor):
+def test_the_email_preview_is_the_alert_as_sent_and_escapes_the_title(app, client, editor):
     login(client, editor)
-    _write(client, title="Alcohol consultation launched <now>")
+    _write(client, title="Alcohol consultation <script>alert(1)</script>")
     page = client.get(f"/staff/news/{_item(app).id}/preview-email").get_data(as_text=True)
-    assert "CSP news: Alcohol consultation launched &lt;now&gt;" in page
+    assert "CSP news: Alcohol consultation &lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "List-Unsubscribe-Post" in page
-    assert "/news/alcohol-consultation-launched-now" in page
-    assert "<script" not in page.split("srcdoc=")[1].split(">")[0]
+    assert "/news/alcohol-consultation-script-alert-1-script" in page
+    assert "<script>alert(1)" not in page
+    # Inside srcdoc the email's own escaping is escaped once more for the attribute.
+    srcdoc = page.split('srcdoc="')[1].split('"')[0]
+    assert "&amp;lt;script&amp;gt;alert(1)" in srcdoc
 
 
 def test_admins_create_and_revoke_api_keys_shown_once(app, client, admin):
@@ -415,3 +420,183 @@ def test_create_staff_asks_twice_and_refuses_a_mismatch(runner):
     )
     assert "Error: The two entered values do not match." in result.output
     assert result.output.endswith("Added p@example.gov.uk as editor.\n")
+
+
+@pytest.mark.parametrize(
+    ("date", "time", "message"),
+    [
+        ("2025-03-01", "09:30", "The time must be in the future"),
+        ("2030-03-31", "01:30", "The clocks change at that time"),
+        ("2030-10-27", "01:30", "The clocks change at that time"),
+    ],
+)
+def test_past_and_clock_change_times_are_refused(app, client, editor, date, time, message):
+    login(client, editor)
+    _write(client)
+    item = _item(app)
+    response = _post(
+        client,
+        f"/staff/news/{item.id}/publish",
+        {"date": date, "time": time},
+        form_page=f"/staff/news/{item.id}",
+    )
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert _item(app).state is NewsState.DRAFT
+
+
+@pytest.mark.parametrize(("date", "utc_hour"), [("2030-07-01", 8), ("2030-12-02", 9)])
+def test_a_schedule_is_read_as_uk_time(app, client, editor, date, utc_hour):
+    login(client, editor)
+    _write(client)
+    item = _item(app)
+    _post(
+        client,
+        f"/staff/news/{item.id}/publish",
+        {"date": date, "time": "09:30"},
+        form_page=f"/staff/news/{item.id}",
+    )
+    item = _item(app)
+    assert item.state is NewsState.SCHEDULED
+    assert (item.publish_at.hour, item.publish_at.minute) == (utc_hour, 30)
+
+
+def test_a_long_body_can_be_saved_from_the_form(app, client, editor):
+    login(client, editor)
+    response = _write(client, body="£ " * 24_000)
+    assert response.status_code == 302
+    assert len(_item(app).body_markdown) == 47_999
+
+
+def test_a_locked_account_looks_exactly_like_a_wrong_password(app, client, editor):
+    for _ in range(5):
+        login(client, editor, "wrong password here")
+    locked = login(client, editor, "wrong password here").get_data(as_text=True)
+    unknown = login(client, "nobody@example.gov.uk", "wrong password here").get_data(as_text=True)
+
+    def normalise(page, address):
+        page = re.sub(r'name="csrf_token" value="[^"]+"', "TOKEN", page)
+        return page.replace(address, "ADDRESS")
+
+    assert normalise(locked, editor) == normalise(unknown, "nobody@example.gov.uk")
+
+
+def test_parallel_guesses_all_count_towards_the_lock_out(app, editor):
+    from tests.conftest import at_once
+
+    def guess(start):
+        browser = app.test_client()
+        token = csrf_token(browser, "/staff/login")
+        start()
+        return browser.post(
+            "/staff/login",
+            data={"csrf_token": token, "email": editor, "password": "wrong password here"},
+        ).status_code
+
+    assert at_once(guess, times=5) == [401] * 5
+    with app.app_context():
+        user = db.session.scalar(select(StaffUser))
+        assert user.locked_until is not None
+
+
+def test_logging_out_ends_a_copied_session_too(app, client, admin):
+    login(client, admin)
+    stolen = client.get_cookie("session").value
+    client.post("/staff/logout", data={"csrf_token": csrf_token(client, "/staff/")})
+    thief = app.test_client()
+    thief.set_cookie("session", stolen)
+    assert thief.get("/staff/users").status_code == 302
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/staff/news/99999999999",
+        "/staff/news/99999999999/preview",
+        "/staff/news/99999999999999999999999/edit",
+    ],
+)
+def test_huge_ids_are_not_found(client, editor, path):
+    login(client, editor)
+    assert client.get(path).status_code == 404
+
+
+def test_odd_input_in_the_staff_area_is_never_a_500(app, client, editor):
+    assert login(client, "edit\x00or@example.gov.uk").status_code == 401
+    response = login(client, editor, next_path="/staff%0d%0aX-Injected:%20yes")
+    assert response.headers["Location"] == "/staff/"
+    assert client.get("/staff/?page=%C2%B2").status_code == 200
+    assert client.get("/staff/?page=-3&state=nonsense").status_code == 200
+
+
+def test_two_publishes_at_once_publish_once(app, client, editor):
+    from tests.conftest import at_once
+
+    login(client, editor)
+    _write(client)
+    item_id = _item(app).id
+    path = f"/staff/news/{item_id}/publish"
+    token = csrf_token(client, f"/staff/news/{item_id}")
+
+    def publish(start):
+        start()
+        return client.post(path, data={"csrf_token": token}).status_code
+
+    assert sorted(at_once(publish)) == [302, 409]
+    with app.app_context():
+        published = db.session.scalars(
+            select(AuditEvent.action).where(AuditEvent.action == "published")
+        ).all()
+    assert published == ["published"]
+
+
+def test_editors_cannot_use_admin_actions(app, client, editor, admin):
+    login(client, editor)
+    for path, data in (
+        ("/staff/api-keys", {"name": "x"}),
+        ("/staff/api-keys/1/revoke", {}),
+        ("/staff/users", {"email": "e@example.gov.uk"}),
+        ("/staff/users/2/access", {"role": "admin", "active": "yes"}),
+    ):
+        response = _post(client, path, data, form_page="/staff/")
+        assert response.status_code == 403, path
+    with app.app_context():
+        assert db.session.scalar(select(ApiKey)) is None
+        roles = sorted(u.role.value for u in db.session.scalars(select(StaffUser)))
+    assert roles == ["admin", "editor"]
+
+
+def test_admins_change_roles_and_deactivate_accounts_which_ends_their_sessions(
+    app, client, editor, admin
+):
+    victim = app.test_client()
+    login(victim, editor)
+    login(client, admin)
+    with app.app_context():
+        editor_id = db.session.scalar(select(StaffUser.id).where(StaffUser.email == editor))
+        admin_id = db.session.scalar(select(StaffUser.id).where(StaffUser.email == admin))
+    _post(
+        client,
+        f"/staff/users/{editor_id}/access",
+        {"role": "editor", "active": "no"},
+        form_page="/staff/users",
+    )
+    assert victim.get("/staff/").status_code == 302
+    assert login(app.test_client(), editor).status_code == 401
+    _post(
+        client,
+        f"/staff/users/{editor_id}/access",
+        {"role": "admin", "active": "yes"},
+        form_page="/staff/users",
+    )
+    assert login(app.test_client(), editor).status_code == 302
+    own = _post(
+        client,
+        f"/staff/users/{admin_id}/access",
+        {"role": "editor", "active": "no"},
+        form_page="/staff/users",
+    )
+    assert own.status_code == 409
+    with app.app_context():
+        roles = {u.email: (u.role.value, u.active) for u in db.session.scalars(select(StaffUser))}
+    assert roles == {editor: ("admin", True), admin: ("admin", True)}
