@@ -46,6 +46,7 @@ def create_app(
     from mailer.web import outbox
     from mailer.web import public
     from mailer.web import staff
+    from mailer.web import staff_admin  # noqa: F401  (adds the admins' pages to staff.bp)
 
     database.init_app(app)
     # Before CSRF protection, which reads (and so size-checks) the form first.

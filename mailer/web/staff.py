@@ -1,4 +1,4 @@
-"""The staff area: login, news editing, previews, API keys, staff accounts, audit log."""
+"""The staff area: login, news editing, previews and publishing (admin pages: staff_admin)."""
 
 from __future__ import annotations
 
@@ -35,8 +35,7 @@ from mailer.errors import InvalidInput
 from mailer.extensions import limiter
 from mailer.models import NewsItem
 from mailer.models import NewsState
-from mailer.models import StaffRole
-from mailer.web.staff_auth import admin_only
+from mailer.web.staff_auth import current_actor
 from mailer.web.staff_auth import current_staff
 from mailer.web.staff_auth import log_in
 from mailer.web.staff_auth import log_out
@@ -57,13 +56,6 @@ def _never_cache(response: Response) -> Response:
 @bp.context_processor
 def _staff_context() -> dict[str, Any]:
     return {"staff_user": current_staff(), "staff_area": True}
-
-
-def _actor() -> str:
-    user = current_staff()
-    if user is None:  # require_login runs first, so this cannot happen
-        abort(401)
-    return accounts.actor_label(user)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -125,7 +117,7 @@ def new_item() -> Any:
         return _item_form(MultiDict(), {})
     try:
         with transaction():
-            item = news.create_item(_draft_from_form(), actor=_actor(), now=clock.now())
+            item = news.create_item(_draft_from_form(), actor=current_actor(), now=clock.now())
     except FieldErrors as error:
         return _item_form(request.form, error.errors, status=400)
     flash("Draft saved")
@@ -144,7 +136,7 @@ def edit_item(item_id: int) -> Any:
         return _item_form(form, {}, item=item)
     try:
         with transaction():
-            news.update_item(item, _draft_from_form(), actor=_actor(), now=clock.now())
+            news.update_item(item, _draft_from_form(), actor=current_actor(), now=clock.now())
     except FieldErrors as error:
         return _item_form(request.form, error.errors, status=400, item=item)
     except news.StateError as error:
@@ -206,7 +198,7 @@ def publish(item_id: int) -> Any:
         return page, 400
     try:
         with transaction():
-            news.publish_item(found, actor=_actor(), now=clock.now(), at=at)
+            news.publish_item(found, actor=current_actor(), now=clock.now(), at=at)
     except news.StateError as error:
         abort(409, str(error))
     flash("Scheduled" if found.state is NewsState.SCHEDULED else "Published")
@@ -219,112 +211,11 @@ def withdraw(item_id: int) -> Response:
     found = _item_or_404(item_id, lock=True)
     try:
         with transaction():
-            news.withdraw_item(found, actor=_actor(), now=clock.now())
+            news.withdraw_item(found, actor=current_actor(), now=clock.now())
     except news.StateError as error:
         abort(409, str(error))
     flash("Withdrawn")
     return redirect(url_for("staff.item", item_id=found.id))
-
-
-@bp.route("/api-keys", methods=["GET", "POST"])
-@admin_only
-def api_keys() -> Any:
-    """List API keys; on POST make one and show it, once."""
-    new_key, errors = None, {}
-    if request.method == "POST":
-        try:
-            with transaction():
-                new_key = accounts.create_api_key(
-                    request.form.get("name", ""),
-                    created_by=current_staff(),
-                    actor=_actor(),
-                    now=clock.now(),
-                )
-        except InvalidInput as error:
-            errors = {error.field: error.message}
-    page = render_template(
-        "staff/api_keys.html",
-        keys=accounts.list_api_keys(),
-        new_key=new_key,
-        errors=errors,
-        form=request.form,
-    )
-    return page, 400 if errors else 200
-
-
-@bp.post("/api-keys/<int:key_id>/revoke")
-@admin_only
-def revoke_api_key(key_id: int) -> Response:
-    key = next((k for k in accounts.list_api_keys() if k.id == key_id), None)
-    if key is None:
-        abort(404)
-    with transaction():
-        accounts.revoke_api_key(key, actor=_actor(), now=clock.now())
-    flash(f"Revoked the key {key.name}")
-    return redirect(url_for("staff.api_keys"))
-
-
-@bp.route("/users", methods=["GET", "POST"])
-@admin_only
-def users() -> Any:
-    """List staff accounts; on POST add one."""
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        try:
-            with transaction():
-                role = StaffRole(request.form.get("role", ""))
-                user = accounts.create_staff(
-                    request.form.get("email", ""),
-                    request.form.get("password", ""),
-                    role=role,
-                    actor=_actor(),
-                    now=clock.now(),
-                )
-            flash(f"Added {user.email} as {role.value}")
-            return redirect(url_for("staff.users"))
-        except ValueError:
-            errors = {"role": "Choose editor or admin"}
-        except InvalidInput as error:
-            errors = {error.field: error.message}
-    page = render_template(
-        "staff/users.html",
-        users=accounts.list_staff(),
-        errors=errors,
-        form=request.form,
-        roles=list(StaffRole),
-    )
-    return page, 400 if errors else 200
-
-
-@bp.post("/users/<int:user_id>/access")
-@admin_only
-def user_access(user_id: int) -> Response:
-    """Change a staff member's role, or turn their account off or on again."""
-    user = accounts.staff_by_id(user_id) if 1 <= user_id <= news.MAX_ID else None
-    if user is None:
-        abort(404)
-    if user.id == _current_id():
-        abort(409, "You cannot change your own access; ask another admin.")
-    try:
-        role = StaffRole(request.form.get("role", ""))
-    except ValueError:
-        abort(400)
-    active = request.form.get("active") == "yes"
-    with transaction():
-        accounts.set_access(user, role=role, active=active, actor=_actor(), now=clock.now())
-    flash(f"{user.email} is now {'an active' if active else 'a deactivated'} {role.value}")
-    return redirect(url_for("staff.users"))
-
-
-def _current_id() -> int | None:
-    user = current_staff()
-    return user.id if user else None
-
-
-@bp.get("/audit")
-@admin_only
-def audit_log() -> str:
-    return render_template("staff/audit.html", events=audit.recent(limit=200))
 
 
 def _item_or_404(item_id: int, *, lock: bool = False) -> NewsItem:

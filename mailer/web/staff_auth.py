@@ -15,6 +15,7 @@ from flask import session
 from flask import url_for
 from werkzeug.wrappers import Response
 
+from mailer.domain.staff import actor_label
 from mailer.domain.staff import staff_by_id
 from mailer.models import StaffRole
 from mailer.models import StaffUser
@@ -43,6 +44,14 @@ def current_staff() -> StaffUser | None:
         g.staff = _load()
     user: StaffUser | None = g.staff
     return user
+
+
+def current_actor() -> str:
+    """How the logged-in staff member is named in the audit log."""
+    user = current_staff()
+    if user is None:  # require_login runs first, so this cannot happen
+        abort(401)
+    return actor_label(user)
 
 
 def _load() -> StaffUser | None:
