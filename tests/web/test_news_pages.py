@@ -103,6 +103,10 @@ def test_item_page_shows_breadcrumbs_date_topics_summary_and_body(app, client):
     assert ">6 March 2013</time>" in html
     assert 'href="/topics/events">Events</a>' in html
     assert 'href="/topics/effective-practice">Effective practice</a>' in html
+    assert (
+        'title="Events – Community Safety Partnerships news" href="/topics/events/feed.atom">'
+        in html
+    )
     assert "<h2>How to enter</h2>" in html
     assert '<a href="https://example.gov.uk" rel="noopener noreferrer">the awards page</a>' in html
 
