@@ -39,7 +39,7 @@ def _allow_the_longest_item() -> None:
     """Raise the body limit for API requests to 1 MiB.
 
     The site-wide limit is sized for forms; a JSON client may send every character of the
-    longest body the domain allows as a six-byte \\uXXXX escape.
+    longest body the domain allows as a six-byte "\\u" escape (backslash, u, four hex digits).
     """
     request.max_content_length = MAX_REQUEST_BYTES
 
