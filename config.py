@@ -51,7 +51,11 @@ class Config:
     SMTP_MAX_MESSAGES_PER_CONNECTION = 500
 
     # Deliveries claimed by a worker at once.
-    WORKER_BATCH_SIZE = 100
+    WORKER_BATCH_SIZE = 500
+    # SMTP connections a worker keeps busy at once (`mailer worker --concurrency`).
+    WORKER_CONCURRENCY = 4
+    # Most messages per second one worker sends (a token bucket); 0 means no cap.
+    SEND_RATE = 0.0
     # Seconds a claimed delivery stays leased; after that another worker may claim it.
     WORKER_LEASE_SECONDS = 300
     # Seconds a worker waits between polls when the queue is empty.
@@ -79,6 +83,17 @@ class Config:
     CONSENT_WORDING_VERSION = "2026-11-subscribe-v1"
     # Time zone for schedules and dates shown to people.
     TIMEZONE = "Europe/London"
+    # Local time (HH:MM) at which each daily digest period ends and its digest is sent.
+    DIGEST_DAILY_AT = "07:00"
+    # Day (mon..sun) and local time at which each weekly digest period ends.
+    DIGEST_WEEKLY_DAY = "mon"
+    DIGEST_WEEKLY_AT = "07:00"
+    # Most items one digest lists; the rest are behind a link to the site.
+    DIGEST_MAX_ITEMS = 20
+    # Days back in which digests missed while the scheduler was down are still made.
+    DIGEST_RECOVERY_DAYS = 7
+    # Hours after publication in which a news item's immediate alert is still sent.
+    ALERT_WITHIN_HOURS = 24
     # Show the GOV.UK header with the crown, the crown in the footer and the GDS Transport
     # typeface. They are for services on gov.uk domains only; off, pages use system fonts.
     GOVUK_BRAND = False

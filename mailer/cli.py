@@ -17,6 +17,7 @@ from flask.cli import FlaskGroup
 from flask.cli import with_appcontext
 
 from config import ConfigError
+from mailer import cli_runs
 from mailer import clock
 from mailer import jobs
 from mailer.database import transaction
@@ -70,6 +71,9 @@ def init_app(app: Flask) -> None:
         revoke_links,
         release_leases,
         seed_demo_command,
+        cli_runs.send_due,
+        cli_runs.send_digest,
+        cli_runs.runs,
     ):
         app.cli.add_command(command)
 
@@ -87,11 +91,17 @@ def _logging() -> None:
 
 @click.command()
 @click.option("--once", is_flag=True, help="Send everything due now, then exit.")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="SMTP connections kept busy at once (default: MAILER_WORKER_CONCURRENCY).",
+)
 @with_appcontext
-def worker(once: bool) -> None:
+def worker(once: bool, concurrency: int | None) -> None:
     """Send queued emails over SMTP, until stopped (or with --once, until none is due)."""
     _logging()
-    sender = worker_from_config(current_app.config)
+    sender = worker_from_config(current_app.config, concurrency=concurrency)
     if once:
         stats = sender.run_once()
         click.echo(f"Worker finished: {stats}.")

@@ -3,26 +3,70 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from datetime import date
+from datetime import datetime
+from datetime import time
 from datetime import timedelta
 
 from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.cron import CronTrigger
 from flask import Flask
 
 from mailer import clock
 from mailer.database import transaction
 from mailer.delivery import queue
+from mailer.domain import digests
 from mailer.domain import news
 from mailer.domain import subscriptions
+from mailer.extensions import db
+from mailer.models import Frequency
+from mailer.models import SendRun
 
 logger = logging.getLogger(__name__)
 
 
 def release_stale_leases(app: Flask) -> int:
-    """Put deliveries held by crashed workers back in the queue."""
+    """Put deliveries held by crashed workers back in the queue; close finished runs."""
     with app.app_context(), transaction():
         count = queue.release_stale_leases(now=clock.now())
+        queue.finish_runs(now=clock.now())
     logger.info("released %s stale leases", count)
     return count
+
+
+def make_due_runs(
+    app: Flask, frequencies: Sequence[Frequency] = tuple(Frequency), *, actor: str = "scheduler"
+) -> list[SendRun]:
+    """Make the send runs that are due now: alerts of newly published items, digests of
+    periods that have ended (including any missed while nothing ran)."""
+    config = app.config
+    with app.app_context():
+        try:
+            made = digests.make_due_runs(
+                schedule=digests.Schedule.from_config(config),
+                now=clock.now(),
+                actor=actor,
+                alert_within=timedelta(hours=float(config["ALERT_WITHIN_HOURS"])),
+                recovery=timedelta(days=float(config["DIGEST_RECOVERY_DAYS"])),
+                frequencies=frequencies,
+            )
+        except BaseException:
+            db.session.rollback()
+            raise
+        for run in made:
+            logger.info("made run %s (%s) for %s recipients", run.id, run.key, run.recipients)
+        return made
+
+
+def send_alerts(app: Flask) -> int:
+    """Make the alert runs of items published since the last look."""
+    return len(make_due_runs(app, (Frequency.IMMEDIATE,)))
+
+
+def send_digest(app: Flask, frequency: str) -> int:
+    """Make the digest runs of `frequency` whose periods have ended."""
+    return len(make_due_runs(app, (Frequency(frequency),)))
 
 
 def purge_unconfirmed(app: Flask) -> int:
@@ -42,11 +86,50 @@ def publish_due(app: Flask) -> int:
     return count
 
 
+def _settled(at: time, weekday: int = 0) -> tuple[time, str]:
+    """When a digest job fires (time and weekday): when its periods end, plus the settling
+    time, which may carry it over midnight."""
+    # 3 January 2000 was a Monday.
+    fires = datetime.combine(date(2000, 1, 3) + timedelta(days=weekday), at) + digests.SETTLE
+    return fires.time(), digests.WEEKDAYS[fires.weekday()]
+
+
 def add_jobs(scheduler: BaseScheduler, app: Flask) -> None:
     """Add every job to `scheduler`; a second scheduler is harmless (the jobs are idempotent)."""
-    common = {"args": [app], "max_instances": 1, "coalesce": True, "replace_existing": True}
+    # A fire that comes late (a suspended machine, a busy pool) still runs, once: a dropped
+    # digest fire would otherwise wait a day or a week for the next one.
+    common = {
+        "args": [app],
+        "max_instances": 1,
+        "coalesce": True,
+        "misfire_grace_time": None,
+        "replace_existing": True,
+    }
     scheduler.add_job(
         release_stale_leases, "interval", minutes=1, id="release-stale-leases", **common
     )
     scheduler.add_job(publish_due, "interval", seconds=30, id="publish-due", **common)
     scheduler.add_job(purge_unconfirmed, "cron", minute=17, id="purge-unconfirmed", **common)
+    scheduler.add_job(send_alerts, "interval", minutes=1, id="send-alerts", **common)
+    # Each digest job also runs once at start, to make a digest missed while it was down.
+    schedule = digests.Schedule.from_config(app.config)
+    start = {**common, "next_run_time": datetime.now(schedule.zone)}
+    daily, _ = _settled(schedule.daily_at)
+    weekly, weekday = _settled(schedule.weekly_at, schedule.weekly_day)
+    scheduler.add_job(
+        send_digest,
+        CronTrigger(hour=daily.hour, minute=daily.minute, timezone=schedule.zone),
+        id="daily-digest",
+        **{**start, "args": [app, "daily"]},
+    )
+    scheduler.add_job(
+        send_digest,
+        CronTrigger(
+            day_of_week=weekday,
+            hour=weekly.hour,
+            minute=weekly.minute,
+            timezone=schedule.zone,
+        ),
+        id="weekly-digest",
+        **{**start, "args": [app, "weekly"]},
+    )

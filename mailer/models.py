@@ -13,11 +13,13 @@ from sqlalchemy import Dialect
 from sqlalchemy import Enum
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
+from sqlalchemy import Select
 from sqlalchemy import String
 from sqlalchemy import Table
 from sqlalchemy import Text
 from sqlalchemy import TypeDecorator
 from sqlalchemy import UniqueConstraint
+from sqlalchemy import select
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
@@ -79,6 +81,9 @@ class MessageKind(enum.StrEnum):
     CONFIRM = "confirm"
     MANAGE = "manage"
     WELCOME = "welcome"
+    # List mail of a send run: one news item at once, or a digest of a period.
+    ALERT = "alert"
+    DIGEST = "digest"
 
 
 class StaffRole(enum.StrEnum):
@@ -99,6 +104,15 @@ class DeliveryStatus(enum.StrEnum):
     SENT = "sent"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    # Accepted by the relay, then returned by the receiving server.
+    BOUNCED = "bounced"
+
+
+class RunState(enum.StrEnum):
+    SENDING = "sending"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+    DONE = "done"
 
 
 class Topic(Base):
@@ -174,14 +188,59 @@ class ConsentEvent(Base):
     subscriber: Mapped[Subscriber] = relationship()
 
 
+class SendRun(Base):
+    """One sending of list mail: a digest of a period, or the alert of one news item.
+
+    Its key is unique, so a retried job or a second scheduler can never make it twice.
+    """
+
+    __tablename__ = "send_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # "daily:2026-11-25T07:00:00+00:00", "weekly:...", "immediate:item-42".
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    frequency: Mapped[Frequency] = mapped_column(_enum(Frequency))
+    # The half-open period [start, end) of a digest; an alert has none.
+    period_start: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    period_end: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    news_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("news_items.id", ondelete="SET NULL"), index=True
+    )
+    state: Mapped[RunState] = mapped_column(_enum(RunState))
+    # How many deliveries the enqueue wrote.
+    recipients: Mapped[int] = mapped_column(default=0)
+    created_by: Mapped[str] = mapped_column(String(400))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    news_item: Mapped[NewsItem | None] = relationship()
+
+    def items_statement(self) -> Select[NewsItem]:
+        """SELECT of the items the run carries now: its own item or those of its period,
+        as long as they are published (an item withdrawn meanwhile is left out)."""
+        statement = select(NewsItem).where(NewsItem.state == NewsState.PUBLISHED)
+        if self.frequency is Frequency.IMMEDIATE:
+            return statement.where(NewsItem.id == self.news_item_id)
+        return statement.where(
+            NewsItem.published_at >= self.period_start, NewsItem.published_at < self.period_end
+        )
+
+
 class Delivery(Base):
     """One email to one subscriber: written before it is sent and updated after."""
 
     __tablename__ = "deliveries"
-    __table_args__ = (Index("ix_deliveries_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_deliveries_run_status", "run_id", "status"),
+        UniqueConstraint("run_id", "subscriber_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[MessageKind] = mapped_column(_enum(MessageKind))
+    # The send run of list mail; none for the emails of the subscription lifecycle.
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("send_runs.id", ondelete="CASCADE"))
     subscriber_id: Mapped[int] = mapped_column(
         ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
     )

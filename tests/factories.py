@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
 
 from mailer import clock
+from mailer.domain.news import slugify
 from mailer.extensions import db
 from mailer.models import Delivery
 from mailer.models import DeliveryStatus
+from mailer.models import Frequency
 from mailer.models import MessageKind
+from mailer.models import NewsItem
+from mailer.models import NewsState
 from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
+from mailer.models import Subscription
+from mailer.models import Topic
 
 
 def make_subscriber(
@@ -80,3 +87,77 @@ def queue_emails(
     )
     db.session.commit()
     return list(db.session.scalars(select(Delivery.id).order_by(Delivery.id)))
+
+
+def add_readers(
+    count: int,
+    *,
+    follows: dict[str, Frequency],
+    domain: str = "example.org",
+    status: SubscriberStatus = SubscriberStatus.ACTIVE,
+    now: datetime | None = None,
+) -> list[int]:
+    """Add `count` subscribers who each follow the topics (by slug) at the frequencies given,
+    in bulk; return their ids. Topics must exist (seed_topics)."""
+    now = now or clock.now()
+    start = db.session.scalar(select(func.count()).select_from(Subscriber)) or 0
+    emails = [f"reader{start + n}@{domain}" for n in range(count)]
+    db.session.execute(
+        insert(Subscriber),
+        [
+            {
+                "email": email,
+                "email_key": email,
+                "status": status,
+                "token_version": 1,
+                "generation": 0,
+                "created_at": now,
+                "updated_at": now,
+                "confirmed_at": now,
+            }
+            for email in emails
+        ],
+    )
+    ids = list(db.session.scalars(select(Subscriber.id).where(Subscriber.email.in_(emails))))
+    topics = {row.slug: row.id for row in db.session.execute(select(Topic.slug, Topic.id))}
+    db.session.execute(
+        insert(Subscription),
+        [
+            {
+                "subscriber_id": subscriber_id,
+                "topic_id": topics[slug],
+                "frequency": frequency,
+                "created_at": now,
+            }
+            for subscriber_id in ids
+            for slug, frequency in follows.items()
+        ],
+    )
+    return ids
+
+
+def publish_news(
+    title: str,
+    *,
+    topics: tuple[str, ...] = ("funding",),
+    at: datetime | None = None,
+    summary: str = "A summary of the news.",
+) -> NewsItem:
+    """Add a news item published at `at` (flushed, not committed)."""
+    at = at or clock.now()
+    found = db.session.scalars(select(Topic).where(Topic.slug.in_(topics))).all()
+    item = NewsItem(
+        slug=f"{slugify(title)}-{int(at.timestamp())}",
+        title=title,
+        summary=summary,
+        body_markdown=summary,
+        body_html=f"<p>{summary}</p>",
+        state=NewsState.PUBLISHED,
+        published_at=at,
+        created_at=at,
+        updated_at=at,
+        topics=list(found),
+    )
+    db.session.add(item)
+    db.session.flush()
+    return item

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from email.utils import format_datetime
 from typing import Any
 
+from mailer.clock import Period
 from mailer.delivery.compose import Outgoing
 from mailer.delivery.compose import Rendered
 from mailer.delivery.compose import build_message
@@ -15,8 +17,16 @@ from mailer.delivery.compose import recipient_header
 from mailer.delivery.compose import render_email
 from mailer.delivery.compose import serialise
 from mailer.delivery.compose import unsubscribe_mailto
+from mailer.delivery.content import Digest
+from mailer.delivery.fanout import Filler
+from mailer.delivery.fanout import Prototype
+from mailer.delivery.fanout import Recipient
+from mailer.delivery.fanout import marked_links
+from mailer.delivery.fanout import prototype
 from mailer.formatting import govuk_date
+from mailer.formatting import govuk_datetime
 from mailer.models import Delivery
+from mailer.models import Frequency
 from mailer.models import MessageKind
 from mailer.models import NewsItem
 from mailer.models import Subscriber
@@ -35,6 +45,8 @@ SENDABLE_TO = {
     MessageKind.CONFIRM: SubscriberStatus.PENDING,
     MessageKind.MANAGE: SubscriberStatus.ACTIVE,
     MessageKind.WELCOME: SubscriberStatus.ACTIVE,
+    MessageKind.ALERT: SubscriberStatus.ACTIVE,
+    MessageKind.DIGEST: SubscriberStatus.ACTIVE,
 }
 
 # List mail carries the one-click unsubscribe headers; transactional mail does not.
@@ -53,6 +65,8 @@ class MailSettings:
     postal_address: str
     confirm_days: int
     manage_days: int
+    zone: str = "Europe/London"
+    digest_max_items: int = 20
 
     @classmethod
     def from_config(cls, config: Any) -> MailSettings:
@@ -66,6 +80,8 @@ class MailSettings:
             postal_address=config["POSTAL_ADDRESS"],
             confirm_days=int(config["CONFIRM_TOKEN_MAX_AGE"]) // 86400,
             manage_days=int(config["MANAGE_TOKEN_MAX_AGE"]) // 86400,
+            zone=config["TIMEZONE"],
+            digest_max_items=int(config["DIGEST_MAX_ITEMS"]),
         )
 
 
@@ -108,42 +124,80 @@ def compose_delivery(delivery: Delivery, settings: MailSettings, *, now: datetim
     return _outgoing(rendered, subscriber.email, settings, headers, now=now)
 
 
-def compose_alert(
-    item: NewsItem,
-    *,
-    to: str,
-    links: dict[str, str],
-    settings: MailSettings,
-    zone: str,
-    now: datetime,
-) -> Outgoing:
-    """Build the email that tells an immediate subscriber about one news item."""
+def item_link(base_url: str, item: NewsItem, frequency: str) -> str:
+    """The link to an item from an email, tagged so the site can tell which email it came from."""
+    return (
+        f"{base_url}/news/{item.slug}?utm_source=csp-news&utm_medium=email&utm_campaign={frequency}"
+    )
+
+
+def render_alert(
+    item: NewsItem, *, links: dict[str, str], settings: MailSettings, now: datetime
+) -> Rendered:
+    """Render the email that tells an immediate subscriber about one news item."""
     context = {
         **links,
         "item": item,
-        "item_url": f"{settings.base_url}/news/{item.slug}",
-        "published": govuk_date(item.published_at or now, zone),
+        "item_url": item_link(settings.base_url, item, "immediate"),
+        "published": govuk_date(item.published_at or now, settings.zone),
         "topics": [topic.name for topic in item.topics],
         "frequency": FREQUENCY_WORDS["immediate"],
         "postal_address": settings.postal_address,
     }
-    headers = list_headers(
-        list_id=settings.list_id,
-        unsubscribe_url=links["unsubscribe_url"],
-        unsubscribe_mailto=unsubscribe_mailto(
-            settings.unsubscribe_address, links["unsubscribe_token"]
+    return render_email("alert", context)
+
+
+def render_digest(
+    digest: Digest,
+    *,
+    frequency: Frequency,
+    period: Period,
+    links: dict[str, str],
+    settings: MailSettings,
+) -> Rendered:
+    """Render one recipient's digest of a period: their items under their topics."""
+    base = settings.base_url
+    context = {
+        **links,
+        "count": digest.count,
+        "groups": digest.groups,
+        "more": digest.more,
+        "more_url": f"{base}/news",
+        "item_url": lambda item: item_link(base, item, frequency.value),
+        "frequency": frequency.value,
+        "sent_on": govuk_date(period.end, settings.zone),
+        "span": (
+            f"published between {govuk_datetime(period.start, settings.zone)} and "
+            f"{govuk_datetime(period.end, settings.zone)}"
         ),
-    )
-    return _outgoing(render_email("alert", context), to, settings, headers, now=now)
-
-
-def preview_links(base_url: str) -> dict[str, str]:
-    """Links that look like a subscriber's but name nobody, for previews."""
-    return {
-        "manage_url": f"{base_url}/manage/PREVIEW",
-        "unsubscribe_url": f"{base_url}/unsubscribe/PREVIEW",
-        "unsubscribe_token": "PREVIEW",
+        "followed": [topic.name for topic in digest.topics],
+        "postal_address": settings.postal_address,
     }
+    return render_email("digest", context)
+
+
+def compose_alert(item: NewsItem, *, to: str, settings: MailSettings, now: datetime) -> Outgoing:
+    """Build the alert of one news item to one address exactly as the worker would, with
+    links that name nobody (the staff preview)."""
+    rendered = render_alert(item, links=marked_links(settings.base_url), settings=settings, now=now)
+    filler = Filler(
+        manage_token=lambda *_: "PREVIEW",
+        unsubscribe_token=lambda *_: "PREVIEW",
+        date=format_datetime(now),
+    )
+    return filler.fill(run_prototype(rendered, settings), Recipient(to, 0, 0))
+
+
+def run_prototype(rendered: Rendered, settings: MailSettings) -> Prototype:
+    """Lay out a message of a send run once, for every recipient who reads the same."""
+    return prototype(
+        rendered,
+        sender=settings.mail_from,
+        reply_to=settings.reply_to,
+        list_id=settings.list_id,
+        base_url=settings.base_url,
+        unsubscribe_address=settings.unsubscribe_address,
+    )
 
 
 def _outgoing(

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
+from typing import cast
 
+from sqlalchemy import ColumnElement
+from sqlalchemy import Table
 from sqlalchemy import Update
+from sqlalchemy import bindparam
+from sqlalchemy import exists
+from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
@@ -15,6 +22,9 @@ from sqlalchemy import update
 from mailer.extensions import db
 from mailer.models import Delivery
 from mailer.models import DeliveryStatus
+from mailer.models import MessageKind
+from mailer.models import RunState
+from mailer.models import SendRun
 from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
 
@@ -37,90 +47,142 @@ def claim_batch(*, owner: str, limit: int, lease: timedelta, now: datetime) -> l
     """Lease up to `limit` due deliveries to `owner` and return their ids.
 
     Due means queued with its next attempt in the past, or leased by a worker whose lease
-    has run out (it crashed). On PostgreSQL the inner SELECT skips rows other workers have
-    locked; on SQLite the single UPDATE is atomic. Each claim counts as an attempt, recorded
-    before anything is sent.
+    has run out (it crashed). The emails of the subscription lifecycle (confirm, manage,
+    welcome) go first, so a sign-up never waits behind a digest; then list mail of runs that
+    are sending (not paused or cancelled). On PostgreSQL the inner SELECT skips rows other
+    workers have locked; on SQLite each UPDATE is atomic. Each claim counts as an attempt,
+    recorded before anything is sent.
     """
+    claimed = _claim(Delivery.run_id.is_(None), owner=owner, limit=limit, lease=lease, now=now)
+    if len(claimed) < limit:
+        sending = select(SendRun.id).where(SendRun.state == RunState.SENDING)
+        of_runs = Delivery.run_id.in_(sending)
+        claimed += _claim(of_runs, owner=owner, limit=limit - len(claimed), lease=lease, now=now)
+    return sorted(claimed)
+
+
+def _claim(
+    condition: ColumnElement[bool], *, owner: str, limit: int, lease: timedelta, now: datetime
+) -> list[int]:
+    """Lease up to `limit` due deliveries that meet `condition`."""
     due = (
         select(Delivery.id)
         .where(
+            condition,
             or_(
                 (Delivery.status == DeliveryStatus.QUEUED) & (Delivery.next_attempt_at <= now),
                 (Delivery.status == DeliveryStatus.SENDING) & (Delivery.lease_expires_at < now),
-            )
+            ),
         )
         .order_by(Delivery.next_attempt_at, Delivery.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
-    claimed = db.session.scalars(
-        update(Delivery)
-        .where(Delivery.id.in_(due))
-        .values(
-            status=DeliveryStatus.SENDING,
-            lease_owner=owner,
-            lease_expires_at=now + lease,
-            attempts=Delivery.attempts + 1,
-            updated_at=now,
-        )
-        .returning(Delivery.id)
-        .execution_options(synchronize_session=False)
-    ).all()
-    return sorted(claimed)
+    return list(
+        db.session.scalars(
+            update(Delivery)
+            .where(Delivery.id.in_(due))
+            .values(
+                status=DeliveryStatus.SENDING,
+                lease_owner=owner,
+                lease_expires_at=now + lease,
+                attempts=Delivery.attempts + 1,
+                updated_at=now,
+            )
+            .returning(Delivery.id)
+            .execution_options(synchronize_session=False)
+        ).all()
+    )
 
 
-def renew_lease(
-    delivery_id: int,
+def renew_leases(
+    delivery_ids: Sequence[int],
     *,
     owner: str,
-    subscriber_status: SubscriberStatus,
+    sendable: Mapping[MessageKind, SubscriberStatus],
     lease: timedelta,
     now: datetime,
-) -> bool:
-    """Just before sending: keep the lease if it is still ours and the subscriber still wants
-    this email (they may have unsubscribed since the batch was claimed). True means send."""
-    wanted = select(Subscriber.id).where(Subscriber.status == subscriber_status)
-    renewed = db.session.scalar(
-        _ours(delivery_id, owner)
-        .where(Delivery.subscriber_id.in_(wanted))
+) -> set[int]:
+    """Just before sending a chunk: keep the leases that are still ours, whose subscriber
+    still wants the email (`sendable` maps each kind to the status it needs) and whose run is
+    still sending. Returns the ids to send; the rest go to `settle_unwanted`."""
+    if not delivery_ids:
+        return set()
+    wanted = or_(
+        *(
+            Delivery.kind.in_([kind for kind, needs in sendable.items() if needs is status])
+            & Delivery.subscriber_id.in_(select(Subscriber.id).where(Subscriber.status == status))
+            for status in set(sendable.values())
+        )
+    )
+    sending = select(SendRun.id).where(SendRun.state == RunState.SENDING)
+    renewed = db.session.scalars(
+        update(Delivery)
+        .where(
+            Delivery.id.in_(delivery_ids),
+            Delivery.lease_owner == owner,
+            Delivery.status == DeliveryStatus.SENDING,
+            wanted,
+            or_(Delivery.run_id.is_(None), Delivery.run_id.in_(sending)),
+        )
         .values(lease_expires_at=now + lease, updated_at=now)
         .returning(Delivery.id)
+        .execution_options(synchronize_session=False)
     )
-    return renewed is not None
+    return set(renewed)
 
 
-def holds_lease(delivery_id: int, *, owner: str) -> bool:
-    """Whether `owner` still holds the lease on this delivery."""
-    found = db.session.scalar(
-        select(Delivery.id).where(
-            Delivery.id == delivery_id,
+def settle_unwanted(delivery_ids: Sequence[int], *, owner: str, now: datetime) -> tuple[int, int]:
+    """Settle claimed deliveries that must not be sent now: those of a paused run go back to
+    the queue uncounted (a pause skips no one); the rest are cancelled. Deliveries another
+    worker has taken over are left alone. Returns (cancelled, given back)."""
+    if not delivery_ids:
+        return 0, 0
+    rows = db.session.execute(
+        select(Delivery.id, SendRun.state)
+        .outerjoin(SendRun, SendRun.id == Delivery.run_id)
+        .where(
+            Delivery.id.in_(delivery_ids),
             Delivery.lease_owner == owner,
             Delivery.status == DeliveryStatus.SENDING,
         )
-    )
-    return found is not None
+    ).all()
+    paused = [delivery_id for delivery_id, state in rows if state is RunState.PAUSED]
+    give_back(paused, owner=owner, at=now, now=now)
+    cancelled = 0
+    for delivery_id, state in rows:
+        if state is RunState.PAUSED:
+            continue
+        reason = "run cancelled" if state is RunState.CANCELLED else "subscriber changed"
+        record_cancelled(delivery_id, owner=owner, reason=f"{reason} before it was sent", now=now)
+        cancelled += 1
+    return cancelled, len(paused)
 
 
-def record_sent(delivery_id: int, *, message_id: str, now: datetime) -> None:
-    """Mark a delivery sent, with the Message-ID it went out with.
+def record_sent(sent: Sequence[tuple[int, str]], *, now: datetime) -> None:
+    """Mark deliveries sent, each with the Message-ID it went out with, in one statement.
 
-    Recorded even if the lease ran out meanwhile: the message did go, and saying so keeps
+    Recorded even if a lease ran out meanwhile: the message did go, and saying so keeps
     another worker from sending it again. A delivery already marked sent keeps its first id.
     """
-    db.session.execute(
-        update(Delivery)
-        .where(Delivery.id == delivery_id, Delivery.status != DeliveryStatus.SENT)
+    if not sent:
+        return
+    table = cast(Table, Delivery.__table__)
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("delivery_id"), table.c.status != DeliveryStatus.SENT)
         .values(
             status=DeliveryStatus.SENT,
-            message_id=message_id,
+            message_id=bindparam("sent_message_id"),
             sent_at=now,
             lease_owner=None,
             lease_expires_at=None,
             updated_at=now,
         )
-        .execution_options(synchronize_session=False)
     )
+    params = [{"delivery_id": d, "sent_message_id": m} for d, m in sent]
+    db.session.connection().execute(statement, params)
 
 
 def record_failed(delivery_id: int, *, owner: str, error: str, now: datetime) -> None:
@@ -203,13 +265,66 @@ def release_stale_leases(*, now: datetime) -> int:
 
 
 def load_claimed(ids: Sequence[int]) -> list[Delivery]:
-    """Load claimed deliveries with their subscribers in one query."""
+    """Load claimed deliveries (the lifecycle emails, composed one by one) in one query."""
     if not ids:
         return []
     rows = db.session.scalars(
         select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.id)
     ).all()
     return list(rows)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """What the worker needs of a claimed delivery to fill in a run's shared message."""
+
+    delivery_id: int
+    kind: MessageKind
+    attempts: int
+    run_id: int | None
+    subscriber_id: int
+    email: str
+    token_version: int
+
+
+def load_claimed_rows(ids: Sequence[int]) -> list[Claimed]:
+    """Load claimed deliveries with their addresses as plain rows, in one query."""
+    if not ids:
+        return []
+    rows = db.session.execute(
+        select(
+            Delivery.id,
+            Delivery.kind,
+            Delivery.attempts,
+            Delivery.run_id,
+            Subscriber.id,
+            Subscriber.email,
+            Subscriber.token_version,
+        )
+        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .where(Delivery.id.in_(ids))
+        .order_by(Delivery.id)
+    )
+    return [Claimed(*row) for row in rows]
+
+
+def finish_runs(*, now: datetime) -> int:
+    """Mark sending runs with nothing left to send as done, when their last delivery settled;
+    return how many."""
+    outstanding = exists().where(
+        Delivery.run_id == SendRun.id,
+        Delivery.status.in_((DeliveryStatus.QUEUED, DeliveryStatus.SENDING)),
+    )
+    last = (
+        select(func.max(Delivery.updated_at)).where(Delivery.run_id == SendRun.id).scalar_subquery()
+    )
+    result = db.session.execute(
+        update(SendRun)
+        .where(SendRun.state == RunState.SENDING, ~outstanding)
+        .values(state=RunState.DONE, completed_at=func.coalesce(last, now), updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _ours(delivery_id: int, owner: str) -> Update:

@@ -1,35 +1,53 @@
-"""The worker loop: claim a batch, compose, send over one SMTP connection, record each outcome."""
+"""The worker loop: claim a batch, compose it, send it over K connections, record the outcomes."""
 
 from __future__ import annotations
 
 import logging
 import os
 import socket
+import ssl
 import threading
+import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
 from datetime import timedelta
+from email.utils import format_datetime
 from typing import Any
 
 from mailer import clock
 from mailer.delivery import queue
 from mailer.delivery.compose import Outgoing
+from mailer.delivery.content import RunContent
+from mailer.delivery.content import digest_for
+from mailer.delivery.content import run_content
+from mailer.delivery.content import subscriber_topics
+from mailer.delivery.fanout import Filler
+from mailer.delivery.fanout import Prototype
+from mailer.delivery.fanout import Recipient
+from mailer.delivery.fanout import marked_links
 from mailer.delivery.messages import SENDABLE_TO
 from mailer.delivery.messages import MailSettings
 from mailer.delivery.messages import compose_delivery
+from mailer.delivery.messages import render_alert
+from mailer.delivery.messages import render_digest
+from mailer.delivery.messages import run_prototype
 from mailer.delivery.messages import why_not_send
+from mailer.delivery.pool import Result
+from mailer.delivery.pool import SenderPool
 from mailer.delivery.queue import RetryPolicy
-from mailer.delivery.smtp import Connection
 from mailer.delivery.smtp import ConnectionFailure
-from mailer.delivery.smtp import DeliveryError
 from mailer.delivery.smtp import PermanentDeliveryError
 from mailer.delivery.smtp import SmtpSettings
 from mailer.extensions import db
 from mailer.models import Delivery
-from mailer.models import SubscriberStatus
+from mailer.models import Frequency
+from mailer.tokens import Purpose
+from mailer.tokens import subscriber_token_maker
 
 logger = logging.getLogger(__name__)
 
@@ -53,26 +71,36 @@ class WorkerStats:
 
 @dataclass
 class WorkerSettings:
-    """How a worker claims and retries; built from the app config by the caller."""
+    """How a worker claims, sends and retries; built from the app config by the caller."""
 
-    batch_size: int = 100
+    batch_size: int = 500
     lease: timedelta = timedelta(minutes=5)
     poll_seconds: float = 2.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    # SMTP connections kept busy at once, and the cap on messages per second (0: none).
+    concurrency: int = 1
+    send_rate: float = 0.0
+    # Messages whose leases are renewed (and subscribers re-checked) together, just before
+    # they are handed to the connections.
+    chunk_size: int = 100
 
     @classmethod
-    def from_config(cls, config: Any) -> WorkerSettings:
-        """Read the MAILER_WORKER_* and MAILER_DELIVERY_* settings."""
-        return cls(
-            batch_size=int(config["WORKER_BATCH_SIZE"]),
-            lease=timedelta(seconds=int(config["WORKER_LEASE_SECONDS"])),
-            poll_seconds=float(config["WORKER_POLL_SECONDS"]),
-            retry=RetryPolicy(
+    def from_config(cls, config: Any, **overrides: Any) -> WorkerSettings:
+        """Read the MAILER_WORKER_*, MAILER_SEND_RATE and MAILER_DELIVERY_* settings."""
+        values: dict[str, Any] = {
+            "batch_size": int(config["WORKER_BATCH_SIZE"]),
+            "lease": timedelta(seconds=int(config["WORKER_LEASE_SECONDS"])),
+            "poll_seconds": float(config["WORKER_POLL_SECONDS"]),
+            "concurrency": int(config["WORKER_CONCURRENCY"]),
+            "send_rate": float(config["SEND_RATE"]),
+            "retry": RetryPolicy(
                 max_attempts=int(config["DELIVERY_MAX_ATTEMPTS"]),
                 base_seconds=int(config["DELIVERY_RETRY_BASE_SECONDS"]),
                 max_seconds=int(config["DELIVERY_RETRY_MAX_SECONDS"]),
             ),
-        )
+        }
+        values.update({key: value for key, value in overrides.items() if value is not None})
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -81,9 +109,8 @@ class Prepared:
 
     delivery_id: int
     attempts: int
-    # The status its subscriber must still have when it is sent.
-    subscriber_status: SubscriberStatus
     outgoing: Outgoing
+    run_id: int | None = None
 
 
 def worker_name() -> str:
@@ -91,8 +118,18 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+# Distinct messages a worker keeps laid out, across batches of the same runs.
+PROTOTYPES_KEPT = 4096
+# Gmail shows about 102 KB of a message before clipping the rest: a digest stays under this.
+MAX_DIGEST_BYTES = 100_000
+
+
 class Worker:
-    """Sends queued deliveries. Must run inside an app context; owns its commits."""
+    """Sends queued deliveries. Must run inside an app context; owns its commits.
+
+    The lifecycle emails are composed one by one. List mail of a send run is rendered once
+    per distinct content (the same items under the same topics) and filled in per recipient.
+    """
 
     def __init__(
         self,
@@ -100,15 +137,20 @@ class Worker:
         smtp: SmtpSettings,
         mail: MailSettings,
         settings: WorkerSettings,
-        connection: Connection | None = None,
         now: Callable[[], datetime] = clock.now,
+        tls_context: ssl.SSLContext | None = None,
     ) -> None:
         self.mail = mail
         self.settings = settings
-        self.connection = connection or Connection(smtp)
+        self.pool = SenderPool(
+            smtp, size=settings.concurrency, rate=settings.send_rate, tls_context=tls_context
+        )
         self.now = now
         self.owner = worker_name()
         self.stats = WorkerStats()
+        self._prototypes: OrderedDict[tuple[Any, ...], Prototype | None] = OrderedDict()
+        self._manage_token = subscriber_token_maker(Purpose.MANAGE)
+        self._unsubscribe_token = subscriber_token_maker(Purpose.UNSUBSCRIBE)
 
     def run_once(self) -> WorkerStats:
         """Send everything that is due now, then return what was done."""
@@ -116,7 +158,7 @@ class Worker:
             while self.process_batch():
                 pass
         finally:
-            self.connection.close()
+            self.pool.shutdown()
         return self.stats
 
     def run_forever(self, stop: threading.Event) -> None:
@@ -130,13 +172,13 @@ class Worker:
                     # had claimed is taken over when the lease runs out.
                     logger.exception("worker batch failed; carrying on")
                     db.session.rollback()
-                    self.connection.close()
+                    self.pool.close()
                     claimed = 0
                 if not claimed:
-                    self.connection.close()
+                    self.pool.close()
                     stop.wait(self.settings.poll_seconds)
         finally:
-            self.connection.close()
+            self.pool.shutdown()
 
     def process_batch(self) -> int:
         """Claim one batch and send it; return how many deliveries were claimed."""
@@ -150,76 +192,200 @@ class Worker:
         if not ids:
             return 0
         self.stats.batches += 1
-        ready = [item for item in map(self._prepare, queue.load_claimed(ids)) if item]
+        ready = self.prepare(ids)
         # Nothing is held open in the database while talking to the SMTP server.
         db.session.commit()
-        for position, prepared in enumerate(ready):
-            if not self._send(prepared):
-                # The server cannot be reached: the rest of the batch waits with this one.
-                rest = [later.delivery_id for later in ready[position + 1 :]]
-                self._give_back(rest, attempts=prepared.attempts)
-                break
+        self.send(ready)
+        if any(item.run_id for item in ready):
+            queue.finish_runs(now=self.now())
+            db.session.commit()
         logger.info("batch of %s done: %s", len(ids), self.stats)
         return len(ids)
 
+    def prepare(self, ids: Sequence[int]) -> list[Prepared]:
+        """Compose the claimed deliveries; settle at once those that must not be sent."""
+        rows = queue.load_claimed_rows(ids)
+        lifecycle = [row.delivery_id for row in rows if row.run_id is None]
+        ready = [item for item in map(self._prepare, queue.load_claimed(lifecycle)) if item]
+        by_run: dict[int, list[queue.Claimed]] = {}
+        for row in rows:
+            if row.run_id is not None:
+                by_run.setdefault(row.run_id, []).append(row)
+        if by_run:
+            filler = Filler(
+                manage_token=self._manage_token,
+                unsubscribe_token=self._unsubscribe_token,
+                date=format_datetime(self.now()),
+            )
+            for run_id, members in by_run.items():
+                ready += self._prepare_run(run_id, members, filler)
+        return sorted(ready, key=lambda item: item.delivery_id)
+
+    def send(self, ready: Sequence[Prepared]) -> bool:
+        """Send composed deliveries chunk by chunk, each recorded before (leases renewed,
+        subscribers re-checked) and after (in bulk). A chunk stops starting messages when half
+        its lease has passed (a slow server, a low rate cap); the rest go in the next chunk,
+        with their leases renewed, so no other worker takes them over meanwhile. False if the
+        server cannot be reached: then the rest waits, without using up its attempts."""
+        size = _chunk_size(self.settings)
+        pending = list(ready)
+        while pending:
+            chunk, pending = pending[:size], pending[size:]
+            deadline = time.monotonic() + self.settings.lease.total_seconds() / 2
+            go = self._still_wanted(chunk)
+            results, untried = self.pool.send(go, _outgoing, deadline=deadline)
+            if not self._record(results, [*untried, *pending]):
+                return False
+            pending = untried + pending
+        return True
+
     def _prepare(self, delivery: Delivery) -> Prepared | None:
-        """Compose one claimed delivery, or settle it at once if it must not be sent."""
+        """Compose one claimed lifecycle email, or settle it at once if it must not be sent."""
         now = self.now()
         reason = why_not_send(delivery)
         if reason:
             queue.record_cancelled(delivery.id, owner=self.owner, reason=reason, now=now)
             self.stats.cancelled += 1
             return None
-        if delivery.attempts > self.settings.retry.max_attempts:
-            # A worker died on this delivery again and again: stop before it kills another.
-            self._fail(delivery.id, f"gave up after {delivery.attempts - 1} attempts", now)
+        if self._worn_out(delivery.id, delivery.attempts, now):
             return None
         try:
             outgoing = compose_delivery(delivery, self.mail, now=now)
         except (ValueError, UnicodeError) as error:
             self._fail(delivery.id, f"cannot build message: {error}", now)
             return None
-        return Prepared(delivery.id, delivery.attempts, SENDABLE_TO[delivery.kind], outgoing)
+        return Prepared(delivery.id, delivery.attempts, outgoing)
 
-    def _send(self, prepared: Prepared) -> bool:
-        """Send one message, recorded before (lease renewed) and after; False if unreachable."""
-        if not self._still_wanted(prepared):
-            return True
-        outgoing = prepared.outgoing
-        reachable = True
-        try:
-            self.connection.send(outgoing.envelope_from, outgoing.recipient, outgoing.data)
-        except PermanentDeliveryError as error:
-            self._fail(prepared.delivery_id, str(error), self.now())
-        except DeliveryError as error:
-            reachable = not isinstance(error, ConnectionFailure)
-            self._retry(prepared, str(error))
-        else:
-            queue.record_sent(prepared.delivery_id, message_id=outgoing.message_id, now=self.now())
-            self.stats.sent += 1
-        db.session.commit()
-        return reachable
-
-    def _still_wanted(self, prepared: Prepared) -> bool:
-        """Renew the lease just before sending; settle the delivery if it is no longer wanted."""
+    def _prepare_run(
+        self, run_id: int, members: list[queue.Claimed], filler: Filler
+    ) -> list[Prepared]:
+        """Fill in each recipient's copy of the messages of one run."""
         now = self.now()
-        wanted = queue.renew_lease(
-            prepared.delivery_id,
-            owner=self.owner,
-            subscriber_status=prepared.subscriber_status,
-            lease=self.settings.lease,
-            now=now,
-        )
-        if not wanted and queue.holds_lease(prepared.delivery_id, owner=self.owner):
-            reason = "subscriber changed before it was sent"
-            queue.record_cancelled(prepared.delivery_id, owner=self.owner, reason=reason, now=now)
-            self.stats.cancelled += 1
-        elif not wanted:
-            logger.warning(
-                "lease on delivery %s was taken over; not sending it", prepared.delivery_id
+        content = run_content(run_id)
+        ready = []
+        topics: dict[int, frozenset[int]] = {}
+        if content is not None and content.frequency is not Frequency.IMMEDIATE:
+            topics = subscriber_topics([row.subscriber_id for row in members], content.frequency)
+        for row in members:
+            if self._worn_out(row.delivery_id, row.attempts, now):
+                continue
+            followed = topics.get(row.subscriber_id, frozenset())
+            proto = self._prototype(content, followed) if content else None
+            if proto is None:
+                reason = "nothing left to read: every item was withdrawn"
+                queue.record_cancelled(row.delivery_id, owner=self.owner, reason=reason, now=now)
+                self.stats.cancelled += 1
+                continue
+            recipient = Recipient(row.email, row.subscriber_id, row.token_version)
+            try:
+                outgoing = filler.fill(proto, recipient)
+            except (ValueError, UnicodeError) as error:
+                self._fail(row.delivery_id, f"cannot build message: {error}", now)
+                continue
+            ready.append(Prepared(row.delivery_id, row.attempts, outgoing, run_id))
+        return ready
+
+    def _prototype(self, content: RunContent, followed: frozenset[int]) -> Prototype | None:
+        """The laid-out message for readers of `content` who follow `followed` (rendered on
+        first use); None when nothing is left for them to read."""
+        immediate = content.frequency is Frequency.IMMEDIATE
+        key = (content.run_id, content.signature, None if immediate else followed)
+        if key in self._prototypes:
+            self._prototypes.move_to_end(key)
+            return self._prototypes[key]
+        proto = None
+        if immediate and content.items:
+            rendered = render_alert(
+                content.items[0],
+                links=marked_links(self.mail.base_url),
+                settings=self.mail,
+                now=self.now(),
             )
+            proto = run_prototype(rendered, self.mail)
+        elif not immediate:
+            proto = self._digest_prototype(content, followed)
+        self._prototypes[key] = proto
+        if len(self._prototypes) > PROTOTYPES_KEPT:
+            self._prototypes.popitem(last=False)
+        return proto
+
+    def _digest_prototype(self, content: RunContent, followed: frozenset[int]) -> Prototype | None:
+        """Lay out a digest, with fewer items (and a link to the rest) if it would be heavier
+        than mail providers show in full."""
+        cap = self.mail.digest_max_items
+        while content.period is not None:
+            digest = digest_for(content, followed, cap=cap)
+            if digest is None:
+                return None
+            rendered = render_digest(
+                digest,
+                frequency=content.frequency,
+                period=content.period,
+                links=marked_links(self.mail.base_url),
+                settings=self.mail,
+            )
+            proto = run_prototype(rendered, self.mail)
+            size = proto.body_size()
+            if size <= MAX_DIGEST_BYTES or cap <= 1:
+                return proto
+            cap = max(1, min(cap - 1, cap * MAX_DIGEST_BYTES // size))
+        return None
+
+    def _worn_out(self, delivery_id: int, attempts: int, now: datetime) -> bool:
+        """A worker died on this delivery again and again: stop before it kills another."""
+        if attempts > self.settings.retry.max_attempts:
+            self._fail(delivery_id, f"gave up after {attempts - 1} attempts", now)
+            return True
+        return False
+
+    def _still_wanted(self, chunk: Sequence[Prepared]) -> list[Prepared]:
+        """Renew the chunk's leases just before sending; settle what is no longer wanted."""
+        now = self.now()
+        ids = [item.delivery_id for item in chunk]
+        wanted = queue.renew_leases(
+            ids, owner=self.owner, sendable=SENDABLE_TO, lease=self.settings.lease, now=now
+        )
+        unwanted = [delivery_id for delivery_id in ids if delivery_id not in wanted]
+        if unwanted:
+            cancelled, _ = queue.settle_unwanted(unwanted, owner=self.owner, now=now)
+            self.stats.cancelled += cancelled
         db.session.commit()
-        return wanted
+        return [item for item in chunk if item.delivery_id in wanted]
+
+    def _record(self, results: list[Result[Prepared]], untried: list[Prepared]) -> bool:
+        """Record a chunk's outcomes; give back the untried if the server was unreachable."""
+        now = self.now()
+        sent = [(r.item.delivery_id, r.item.outgoing.message_id) for r in results if not r.error]
+        queue.record_sent(sent, now=now)
+        self.stats.sent += len(sent)
+        unreachable = sorted(
+            (r for r in results if isinstance(r.error, ConnectionFailure)),
+            key=lambda r: r.item.delivery_id,
+        )
+        for result in results:
+            error = result.error
+            if error is None:
+                continue
+            if (
+                unreachable
+                and result is not unreachable[0]
+                and isinstance(error, ConnectionFailure)
+            ):
+                # Only the first message to find the server unreachable uses up an attempt.
+                untried.append(result.item)
+            elif isinstance(error, PermanentDeliveryError):
+                self._fail(result.item.delivery_id, str(error), now)
+            else:
+                self._retry(result.item, str(error))
+        if unreachable:
+            first = unreachable[0].item
+            at = now + self.settings.retry.delay(first.attempts)
+            queue.give_back(
+                [item.delivery_id for item in untried], owner=self.owner, at=at, now=now
+            )
+            self.stats.retried += len(untried)
+        db.session.commit()
+        return not unreachable
 
     def _retry(self, prepared: Prepared, error: str) -> None:
         retried = queue.record_retry(
@@ -235,14 +401,6 @@ class Worker:
         else:
             self.stats.failed += 1
 
-    def _give_back(self, delivery_ids: list[int], *, attempts: int) -> None:
-        """Put untried deliveries back, due when the failed one is retried."""
-        now = self.now()
-        at = now + self.settings.retry.delay(attempts)
-        queue.give_back(delivery_ids, owner=self.owner, at=at, now=now)
-        db.session.commit()
-        self.stats.retried += len(delivery_ids)
-
     def _fail(self, delivery_id: int, error: str, now: datetime) -> None:
         """Record a permanent failure."""
         logger.warning("delivery %s failed: %s", delivery_id, error)
@@ -250,11 +408,24 @@ class Worker:
         self.stats.failed += 1
 
 
-def worker_from_config(config: Any, **overrides: Any) -> Worker:
+def _chunk_size(settings: WorkerSettings) -> int:
+    """Messages per lease renewal: under a rate cap, no more than go out in half a lease."""
+    size = max(1, settings.chunk_size)
+    if settings.send_rate > 0:
+        within = int(settings.send_rate * settings.lease.total_seconds() / 2)
+        size = max(1, min(size, within))
+    return size
+
+
+def _outgoing(prepared: Prepared) -> Outgoing:
+    return prepared.outgoing
+
+
+def worker_from_config(config: Any, *, concurrency: int | None = None, **overrides: Any) -> Worker:
     """Build a worker from the app settings."""
     return Worker(
         smtp=SmtpSettings.from_config(config),
         mail=MailSettings.from_config(config),
-        settings=WorkerSettings.from_config(config),
+        settings=WorkerSettings.from_config(config, concurrency=concurrency),
         **overrides,
     )

@@ -24,7 +24,6 @@ from mailer import clock
 from mailer.database import transaction
 from mailer.delivery.messages import MailSettings
 from mailer.delivery.messages import compose_alert
-from mailer.delivery.messages import preview_links
 from mailer.domain import audit
 from mailer.domain import news
 from mailer.domain import staff as accounts
@@ -172,9 +171,7 @@ def preview_email(item_id: int) -> str:
     outgoing = compose_alert(
         found,
         to="subscriber@example.com",
-        links=preview_links(settings.base_url),
         settings=settings,
-        zone=current_app.config["TIMEZONE"],
         now=clock.now(),
     )
     message = email.message_from_bytes(outgoing.data, policy=email.policy.default)

@@ -1,0 +1,192 @@
+"""Render once, send to many: each distinct message is rendered and laid out once, and every
+recipient's own parts (To, Date, Message-ID, links, List-Unsubscribe) are filled in as bytes.
+
+Building an EmailMessage per recipient costs far more than sending it, so the MIME layout is
+written here directly: the static headers come from the email package (so encoded words and
+folding follow policy.SMTP), the two parts are quoted-printable from binascii (lines of at most
+76 characters, CRLF), and the boundary holds "=", which quoted-printable never leaves bare.
+Tests parse the result with the email package and compare it with the rendered text.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from binascii import b2a_qp
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+from mailer.delivery.compose import MAIL_POLICY
+from mailer.delivery.compose import MAX_LINE
+from mailer.delivery.compose import Outgoing
+from mailer.delivery.compose import Rendered
+from mailer.delivery.compose import recipient_header
+from mailer.delivery.compose import unsubscribe_mailto
+
+# Rendered where each recipient's link tokens go; letters and digits only, so no escaping,
+# CSS inlining or line wrapping can touch them.
+MANAGE_MARK = "Zq9manageTokenZq9"
+UNSUBSCRIBE_MARK = "Zq9unsubscribeTokenZq9"
+_MARKS = re.compile(f"({MANAGE_MARK}|{UNSUBSCRIBE_MARK})".encode())
+# A dot-atom address needs no quoting in a header (RFC 5322 3.2.3).
+_PLAIN_ADDRESS = re.compile(
+    rb"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9.-]+"
+)
+_MANAGE, _UNSUBSCRIBE = MANAGE_MARK.encode(), UNSUBSCRIBE_MARK.encode()
+CRLF = b"\r\n"
+_LINE_ENDS = re.compile(r"\r\n|\r|\n")
+
+
+def marked_links(base_url: str) -> dict[str, str]:
+    """The manage and unsubscribe links to render into a shared message."""
+    return {
+        "manage_url": f"{base_url}/manage/{MANAGE_MARK}",
+        "unsubscribe_url": f"{base_url}/unsubscribe/{UNSUBSCRIBE_MARK}",
+    }
+
+
+@dataclass(frozen=True)
+class Prototype:
+    """One distinct message, laid out once; `fill` makes each recipient's copy."""
+
+    envelope_from: str
+    domain: str
+    head: bytes
+    text: tuple[bytes, ...]
+    html: tuple[bytes, ...]
+    boundary: bytes
+    unsubscribe_url: str
+    unsubscribe_address: str
+
+    def body_size(self) -> int:
+        """Bytes of the two encoded parts, about what each copy weighs."""
+        return sum(len(b2a_qp(b"".join(part), istext=True)) for part in (self.text, self.html))
+
+
+def prototype(
+    rendered: Rendered,
+    *,
+    sender: str,
+    reply_to: str | None,
+    list_id: str,
+    base_url: str,
+    unsubscribe_address: str,
+) -> Prototype:
+    """Lay out a rendered message whose links carry the marks of `marked_links`."""
+    static = EmailMessage(policy=MAIL_POLICY)
+    static["From"] = sender
+    static["Subject"] = rendered.subject
+    if reply_to:
+        static["Reply-To"] = reply_to
+    static["List-Id"] = list_id
+    static["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    static["Auto-Submitted"] = "auto-generated"
+    static["MIME-Version"] = "1.0"
+    head = static.as_bytes(policy=MAIL_POLICY).rstrip(CRLF) + CRLF
+    envelope_from = str(static["From"].addresses[0].addr_spec)
+    boundary = f"=_{uuid.uuid4().hex}=".encode()
+    return Prototype(
+        envelope_from=envelope_from,
+        domain=envelope_from.rpartition("@")[2] or "localhost",
+        head=head,
+        text=_segments(rendered.text),
+        html=_segments(rendered.html),
+        boundary=boundary,
+        unsubscribe_url=f"{base_url}/unsubscribe/",
+        unsubscribe_address=unsubscribe_address,
+    )
+
+
+def _segments(body: str) -> tuple[bytes, ...]:
+    """Split a body at the marks: literal, mark, literal, ..., literal; CRLF line ends."""
+    # Only CR and LF end lines in mail; str.splitlines would also break at U+2028 and others.
+    data = "\r\n".join(_LINE_ENDS.split(body.rstrip("\r\n"))).encode() + CRLF
+    return tuple(_MARKS.split(data))
+
+
+def _fill_in(segments: tuple[bytes, ...], values: dict[bytes, bytes]) -> bytes:
+    """Join the segments with each mark replaced, then encode quoted-printable."""
+    parts = list(segments)
+    for index in range(1, len(parts), 2):
+        parts[index] = values[parts[index]]
+    return b2a_qp(b"".join(parts), quotetabs=False, istext=True, header=False)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who one copy is for: the address and what their link tokens are made of."""
+
+    email: str
+    subscriber_id: int
+    token_version: int
+
+
+class Filler:
+    """Makes each recipient's copy of a prototype; one per batch (it holds the Date)."""
+
+    def __init__(
+        self,
+        *,
+        manage_token: Callable[[int, int], str],
+        unsubscribe_token: Callable[[int, int], str],
+        date: str,
+    ) -> None:
+        self.manage_token = manage_token
+        self.unsubscribe_token = unsubscribe_token
+        self.date = f"Date: {date}\r\n".encode()
+
+    def fill(self, proto: Prototype, recipient: Recipient) -> Outgoing:
+        """Return the bytes of `proto` for one recipient.
+
+        :raises ValueError: the address cannot be written in a header.
+        """
+        manage = self.manage_token(recipient.subscriber_id, recipient.token_version)
+        unsubscribe = self.unsubscribe_token(recipient.subscriber_id, recipient.token_version)
+        values = {
+            MANAGE_MARK.encode(): manage.encode(),
+            UNSUBSCRIBE_MARK.encode(): unsubscribe.encode(),
+        }
+        message_id = f"<{uuid.uuid4().hex}@{proto.domain}>"
+        unsubscribe_header = (
+            f"List-Unsubscribe: <{proto.unsubscribe_url}{unsubscribe}>, "
+            f"<{unsubscribe_mailto(proto.unsubscribe_address, unsubscribe)}>\r\n"
+        ).encode()
+        if len(unsubscribe_header) - len(CRLF) > MAX_LINE:
+            raise ValueError("List-Unsubscribe is longer than a header line may be")
+        boundary = proto.boundary
+        data = b"".join(
+            (
+                _to_header(recipient.email),
+                proto.head,
+                self.date,
+                b"Message-ID: ",
+                message_id.encode(),
+                CRLF,
+                unsubscribe_header,
+                b'Content-Type: multipart/alternative; boundary="',
+                boundary,
+                b'"\r\n\r\n--',
+                boundary,
+                b'\r\nContent-Type: text/plain; charset="utf-8"\r\n'
+                b"Content-Transfer-Encoding: quoted-printable\r\n\r\n",
+                _fill_in(proto.text, values),
+                b"\r\n--",
+                boundary,
+                b'\r\nContent-Type: text/html; charset="utf-8"\r\n'
+                b"Content-Transfer-Encoding: quoted-printable\r\n\r\n",
+                _fill_in(proto.html, values),
+                b"\r\n--",
+                boundary,
+                b"--\r\n",
+            )
+        )
+        return Outgoing(proto.envelope_from, recipient.email, data, message_id)
+
+
+def _to_header(address: str) -> bytes:
+    """The To header of one address; a plain address is written as it is, quickly."""
+    raw = address.encode("ascii", "replace")
+    if address.isascii() and _PLAIN_ADDRESS.fullmatch(raw):
+        return b"To: " + raw + CRLF
+    return MAIL_POLICY.fold_binary("To", recipient_header(address))

@@ -1,0 +1,180 @@
+"""Several long-lived SMTP connections kept busy at once, under one rate cap."""
+
+from __future__ import annotations
+
+import ssl
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Generic
+from typing import TypeVar
+
+from mailer.delivery.compose import Outgoing
+from mailer.delivery.smtp import Connection
+from mailer.delivery.smtp import ConnectionFailure
+from mailer.delivery.smtp import DeliveryError
+from mailer.delivery.smtp import SmtpSettings
+
+T = TypeVar("T")
+
+
+class TokenBucket:
+    """At most `rate` acquisitions per second on average, bursts of up to `burst`; shared
+    by threads. A caller that is early waits for its turn (a reservation), so the order of
+    callers is kept and nothing is dropped."""
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        burst: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.rate = rate
+        self.burst = burst if burst is not None else max(1.0, rate / 10)
+        self.clock = clock
+        self._tokens = self.burst
+        self._stamp = clock()
+        self._lock = threading.Lock()
+
+    def reserve(self) -> float:
+        """Take one token; return how many seconds the caller must wait before using it."""
+        with self._lock:
+            now = self.clock()
+            self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+            self._stamp = now
+            self._tokens -= 1
+            return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
+
+    def acquire(self) -> None:
+        """Wait until one more message may go."""
+        wait = self.reserve()
+        if wait > 0:
+            time.sleep(wait)
+
+
+@dataclass
+class Result(Generic[T]):
+    """How one send went: no error means the server accepted it."""
+
+    item: T
+    error: DeliveryError | None
+
+
+class SenderPool:
+    """K threads, each with its own reused SMTP connection, draining a list of messages.
+
+    If a connection cannot be opened, the pool stops taking new messages: what was not tried
+    is returned untried, so it can wait without using up its attempts.
+    """
+
+    def __init__(
+        self,
+        settings: SmtpSettings,
+        *,
+        size: int = 1,
+        rate: float = 0.0,
+        tls_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.settings = settings
+        self.size = max(1, size)
+        self.bucket = TokenBucket(rate) if rate > 0 else None
+        self.tls_context = tls_context
+        self._local = threading.local()
+        self._connections: list[Connection] = []
+        self._lock = threading.Lock()
+        self._executor: ThreadPoolExecutor | None = None
+
+    @property
+    def sessions_opened(self) -> int:
+        """SMTP sessions opened so far, over all connections."""
+        return sum(connection.sessions_opened for connection in self._connections)
+
+    def send(
+        self,
+        items: Sequence[T],
+        outgoing: Callable[[T], Outgoing],
+        *,
+        deadline: float | None = None,
+    ) -> tuple[list[Result[T]], list[T]]:
+        """Send the items, starting none after `deadline` (a time.monotonic() value); return
+        the results and the items left untried."""
+        pending = deque(items)
+        results: list[Result[T]] = []
+        stop = threading.Event()
+        workers = min(self.size, len(items))
+        if workers <= 1:
+            self._drain(pending, results, stop, outgoing, deadline)
+        else:
+            executor = self._pool()
+            futures = [
+                executor.submit(self._drain, pending, results, stop, outgoing, deadline)
+                for _ in range(workers)
+            ]
+            for future in futures:
+                future.result()
+        return results, list(pending)
+
+    def _drain(
+        self,
+        pending: deque[T],
+        results: list[Result[T]],
+        stop: threading.Event,
+        outgoing: Callable[[T], Outgoing],
+        deadline: float | None,
+    ) -> None:
+        """One thread's share: send what is pending over this thread's connection."""
+        connection = self._connection()
+        while not stop.is_set():
+            if self.bucket:
+                self.bucket.acquire()
+            if deadline is not None and time.monotonic() > deadline:
+                return
+            try:
+                item = pending.popleft()
+            except IndexError:
+                return
+            message = outgoing(item)
+            try:
+                connection.send(message.envelope_from, message.recipient, message.data)
+            except ConnectionFailure as error:
+                results.append(Result(item, error))
+                stop.set()
+            except DeliveryError as error:
+                results.append(Result(item, error))
+            else:
+                results.append(Result(item, None))
+
+    def close(self) -> None:
+        """End every open SMTP session (between batches, when the threads are idle)."""
+        with self._lock:
+            for connection in self._connections:
+                connection.close()
+
+    def shutdown(self) -> None:
+        """Close the sessions and stop the threads."""
+        self.close()
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+
+    def _pool(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self.size, thread_name_prefix="smtp")
+        return self._executor
+
+    def _connection(self) -> Connection:
+        """This thread's connection, made on first use."""
+        connection: Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = Connection(self.settings, tls_context=self.tls_context)
+            self._local.connection = connection
+            with self._lock:
+                self._connections.append(connection)
+        return connection

@@ -1,0 +1,416 @@
+"""Send runs: which news goes to whom and when, made once and enqueued in one statement.
+
+A run is the alert of one news item (immediate) or the digest of one period (daily, weekly).
+Its key is unique in the database, so a retried job or a second scheduler cannot make it twice.
+Periods are half-open, [start, end), and computed in the configured zone from local dates, so a
+clock change neither skips nor doubles a digest.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
+from typing import Any
+from typing import cast
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Table
+from sqlalchemy import exists
+from sqlalchemy import func
+from sqlalchemy import insert
+from sqlalchemy import literal
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from mailer.clock import Period
+from mailer.domain import audit
+from mailer.errors import InvalidInput
+from mailer.errors import MailerError
+from mailer.extensions import db
+from mailer.models import Delivery
+from mailer.models import DeliveryStatus
+from mailer.models import Frequency
+from mailer.models import MessageKind
+from mailer.models import NewsItem
+from mailer.models import NewsState
+from mailer.models import RunState
+from mailer.models import SendRun
+from mailer.models import Subscriber
+from mailer.models import SubscriberStatus
+from mailer.models import Subscription
+from mailer.models import UTCDateTime
+from mailer.models import news_item_topics
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DIGESTS = (Frequency.DAILY, Frequency.WEEKLY)
+OUTSTANDING = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING)
+# A period's digest is made this long after it ends, so that an item published just before
+# the end, whose transaction commits just after, is in it.
+SETTLE = timedelta(minutes=1)
+
+
+class RunStateError(MailerError):
+    """The run cannot make that move from the state it is in."""
+
+    status_code = 409
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When digest periods end, in local time; built from the app config by the caller."""
+
+    zone: ZoneInfo
+    daily_at: time
+    weekly_day: int
+    weekly_at: time
+
+    @classmethod
+    def from_config(cls, config: Any) -> Schedule:
+        """Read MAILER_TIMEZONE and the MAILER_DIGEST_* times."""
+        day = str(config["DIGEST_WEEKLY_DAY"]).lower()[:3]
+        if day not in WEEKDAYS:
+            raise ValueError(f"MAILER_DIGEST_WEEKLY_DAY must be one of {', '.join(WEEKDAYS)}")
+        return cls(
+            zone=ZoneInfo(config["TIMEZONE"]),
+            daily_at=time.fromisoformat(config["DIGEST_DAILY_AT"]),
+            weekly_day=WEEKDAYS.index(day),
+            weekly_at=time.fromisoformat(config["DIGEST_WEEKLY_AT"]),
+        )
+
+    def describe(self, frequency: Frequency) -> str:
+        """Say in words when periods of `frequency` end."""
+        if frequency is Frequency.WEEKLY:
+            return f"{WEEKDAYS[self.weekly_day]} {self.weekly_at:%H:%M} {self.zone.key}"
+        return f"{self.daily_at:%H:%M} {self.zone.key}"
+
+    def end_on(self, frequency: Frequency, day: date) -> datetime | None:
+        """The end of the period of `frequency` that ends on local `day`, in UTC, if any."""
+        if frequency is Frequency.WEEKLY:
+            if day.weekday() != self.weekly_day:
+                return None
+            at = self.weekly_at
+        else:
+            at = self.daily_at
+        return datetime.combine(day, at, tzinfo=self.zone).astimezone(UTC)
+
+    def ends_between(self, frequency: Frequency, after: datetime, upto: datetime) -> list[datetime]:
+        """Scheduled period ends in (after, upto], oldest first."""
+        day = after.astimezone(self.zone).date() - timedelta(days=1)
+        last = upto.astimezone(self.zone).date() + timedelta(days=1)
+        ends = []
+        while day <= last:
+            end = self.end_on(frequency, day)
+            if end is not None and after < end <= upto:
+                ends.append(end)
+            day += timedelta(days=1)
+        return ends
+
+    def latest_end(self, frequency: Frequency, now: datetime) -> datetime:
+        """The most recent scheduled period end at or before `now`."""
+        return self.ends_between(frequency, now - timedelta(days=8), now)[-1]
+
+    def period_ending(self, frequency: Frequency, end: datetime) -> Period:
+        """The period of `frequency` that ends at `end`.
+
+        :raises InvalidInput: `end` is not a scheduled end of such a period.
+        """
+        day = end.astimezone(self.zone).date()
+        if frequency not in DIGESTS or self.end_on(frequency, day) != end:
+            raise InvalidInput(
+                "period_end",
+                f"{end.isoformat()} is not when a {frequency.value} digest period ends "
+                f"(they end at {self.describe(frequency)})",
+            )
+        step = timedelta(days=7 if frequency is Frequency.WEEKLY else 1)
+        try:
+            start = self.end_on(frequency, day - step)
+        except OverflowError:
+            start = None
+        if start is None:
+            raise InvalidInput("period_end", f"{end.isoformat()} has no period before it")
+        return Period(start, end)
+
+
+def digest_key(frequency: Frequency, end: datetime) -> str:
+    """The unique name of the digest run of the period ending at `end`."""
+    return f"{frequency.value}:{end.astimezone(UTC).isoformat()}"
+
+
+def alert_key(item_id: int) -> str:
+    """The unique name of the alert run of one news item."""
+    return f"immediate:item-{item_id}"
+
+
+def make_digest_run(
+    frequency: Frequency, period: Period, *, actor: str, now: datetime
+) -> tuple[SendRun, bool]:
+    """Make (once) and enqueue the digest run of `period`; True when it was made now."""
+    return _make_run(
+        key=digest_key(frequency, period.end),
+        values={"frequency": frequency, "period_start": period.start, "period_end": period.end},
+        actor=actor,
+        now=now,
+    )
+
+
+def make_alert_run(item: NewsItem, *, actor: str, now: datetime) -> tuple[SendRun, bool]:
+    """Make (once) and enqueue the immediate alert run of a published item."""
+    return _make_run(
+        key=alert_key(item.id),
+        values={"frequency": Frequency.IMMEDIATE, "news_item_id": item.id},
+        actor=actor,
+        now=now,
+    )
+
+
+def _make_run(
+    *, key: str, values: dict[str, Any], actor: str, now: datetime
+) -> tuple[SendRun, bool]:
+    """Insert the run unless its key exists, and enqueue it in the same transaction.
+
+    On PostgreSQL a second transaction inserting the same key waits for the first and then
+    inserts nothing; on SQLite transactions are serialised by BEGIN IMMEDIATE.
+    """
+    dialect = db.session.get_bind().dialect.name
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(SendRun).values(
+        key=key,
+        state=RunState.SENDING,
+        recipients=0,
+        created_by=actor[:400],
+        created_at=now,
+        updated_at=now,
+        **values,
+    )
+    new_id = db.session.scalar(
+        statement.on_conflict_do_nothing(index_elements=["key"]).returning(SendRun.id)
+    )
+    if new_id is None:
+        return db.session.scalars(select(SendRun).where(SendRun.key == key)).one(), False
+    run = db.session.get_one(SendRun, new_id)
+    run.recipients = enqueue(run, now=now)
+    if not run.recipients:
+        run.state, run.completed_at = RunState.DONE, now
+    audit.record(
+        actor, "run.create", run, now=now, detail={"key": key, "recipients": run.recipients}
+    )
+    return run, True
+
+
+def enqueue(run: SendRun, *, now: datetime) -> int:
+    """Write one queued delivery per active subscriber with something to read, in one
+    INSERT … SELECT; return how many the run has. Safe to repeat: (run, subscriber) is
+    unique and those already there are skipped."""
+    item_ids = run.items_statement().with_only_columns(NewsItem.id)
+    topic_ids = db.session.scalars(
+        select(news_item_topics.c.topic_id)
+        .where(news_item_topics.c.news_item_id.in_(item_ids))
+        .distinct()
+    ).all()
+    if not topic_ids:
+        return 0
+    kind = MessageKind.ALERT if run.frequency is Frequency.IMMEDIATE else MessageKind.DIGEST
+    wants = exists().where(
+        Subscription.subscriber_id == Subscriber.id,
+        Subscription.frequency == run.frequency,
+        Subscription.topic_id.in_(topic_ids),
+    )
+    already = exists().where(Delivery.run_id == run.id, Delivery.subscriber_id == Subscriber.id)
+    stamp = literal(now, UTCDateTime())
+    rows = select(
+        literal(run.id),
+        literal(kind, Delivery.__table__.c.kind.type),
+        Subscriber.id,
+        literal(DeliveryStatus.QUEUED, Delivery.__table__.c.status.type),
+        literal(0),
+        stamp,
+        stamp,
+        stamp,
+    ).where(Subscriber.status == SubscriberStatus.ACTIVE, wants, ~already)
+    columns = [
+        "run_id",
+        "kind",
+        "subscriber_id",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+        "updated_at",
+    ]
+    table = cast(Table, Delivery.__table__)
+    db.session.execute(insert(table).from_select(columns, rows))
+    # Counted rather than taken from rowcount, which not every driver reports for this.
+    return int(db.session.scalar(select(func.count()).where(Delivery.run_id == run.id)) or 0)
+
+
+def make_due_runs(
+    *,
+    schedule: Schedule,
+    now: datetime,
+    actor: str,
+    alert_within: timedelta,
+    recovery: timedelta,
+    frequencies: Sequence[Frequency] = (Frequency.IMMEDIATE, *DIGESTS),
+) -> list[SendRun]:
+    """Make every run that is due: alerts of items published within `alert_within` that have
+    none, and digests of periods that have ended and have none. Each run commits on its own.
+
+    A digest missed while nothing ran is made once, later; missed periods are made back to
+    `recovery` ago, but never from before the first digest run of that frequency, so a new
+    installation starts with the latest period only.
+    """
+    made = []
+    if Frequency.IMMEDIATE in frequencies:
+        for item in _items_without_alert(since=now - alert_within):
+            run, created = make_alert_run(item, actor=actor, now=now)
+            db.session.commit()
+            if created:
+                made.append(run)
+    for frequency in DIGESTS:
+        if frequency not in frequencies:
+            continue
+        for end in missing_ends(frequency, schedule=schedule, now=now, recovery=recovery):
+            run, created = make_digest_run(
+                frequency, schedule.period_ending(frequency, end), actor=actor, now=now
+            )
+            db.session.commit()
+            if created:
+                made.append(run)
+    return made
+
+
+def missing_ends(
+    frequency: Frequency, *, schedule: Schedule, now: datetime, recovery: timedelta
+) -> list[datetime]:
+    """Period ends of `frequency` that are due and have no run yet, oldest first."""
+    first = db.session.scalar(
+        select(func.min(SendRun.period_end)).where(SendRun.frequency == frequency)
+    )
+    now = now - SETTLE
+    if first is None:
+        return [schedule.latest_end(frequency, now)]
+    candidates = schedule.ends_between(frequency, max(first, now - recovery), now)
+    if not candidates:
+        return []
+    made = set(
+        db.session.scalars(
+            select(SendRun.period_end).where(
+                SendRun.frequency == frequency, SendRun.period_end >= candidates[0]
+            )
+        )
+    )
+    return [end for end in candidates if end not in made]
+
+
+def _items_without_alert(*, since: datetime) -> Sequence[NewsItem]:
+    """Published items, newest within the window, whose alert run has not been made."""
+    has_run = exists().where(SendRun.news_item_id == NewsItem.id)
+    return db.session.scalars(
+        select(NewsItem)
+        .where(
+            NewsItem.state == NewsState.PUBLISHED,
+            NewsItem.published_at >= since,
+            ~has_run,
+        )
+        .order_by(NewsItem.published_at, NewsItem.id)
+    ).all()
+
+
+# What a run's state may become, by action.
+MOVES = {
+    "pause": ({RunState.SENDING}, RunState.PAUSED),
+    "resume": ({RunState.PAUSED}, RunState.SENDING),
+    "cancel": ({RunState.SENDING, RunState.PAUSED}, RunState.CANCELLED),
+}
+
+
+# What each action has done, in words.
+DONE = {"pause": "paused", "resume": "resumed", "cancel": "cancelled"}
+
+
+def change_state(run: SendRun, action: str, *, actor: str, now: datetime) -> None:
+    """Pause, resume or cancel a run (lock it first). Cancelling cancels what is still queued;
+    messages a worker is sending at that moment are settled by the worker.
+
+    :raises RunStateError: the run is not in a state the action applies to.
+    """
+    allowed, target = MOVES[action]
+    if run.state not in allowed:
+        raise RunStateError(f"run {run.id} is {run.state.value}; it cannot be {DONE[action]}")
+    run.state, run.updated_at = target, now
+    cancelled = 0
+    if target is RunState.CANCELLED:
+        result = db.session.execute(
+            update(Delivery)
+            .where(Delivery.run_id == run.id, Delivery.status == DeliveryStatus.QUEUED)
+            .values(status=DeliveryStatus.CANCELLED, last_error="run cancelled", updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        cancelled = int(getattr(result, "rowcount", 0) or 0)
+        run.completed_at = now
+    audit.record(actor, f"run.{action}", run, now=now, detail={"cancelled": cancelled})
+
+
+def finish_runs(*, now: datetime) -> int:
+    """Mark sending runs with nothing left to send as done; return how many."""
+    outstanding = exists().where(Delivery.run_id == SendRun.id, Delivery.status.in_(OUTSTANDING))
+    result = db.session.execute(
+        update(SendRun)
+        .where(SendRun.state == RunState.SENDING, ~outstanding)
+        .values(state=RunState.DONE, completed_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def run_by_id(run_id: int, *, lock: bool = False) -> SendRun | None:
+    """Load a run, optionally locking its row for an update."""
+    if not 0 < run_id < 2**31:
+        return None
+    statement = select(SendRun).where(SendRun.id == run_id)
+    if lock:
+        statement = statement.with_for_update()
+    return db.session.scalars(statement).one_or_none()
+
+
+def recent_runs(*, limit: int = 50) -> Sequence[SendRun]:
+    """The latest runs, newest first."""
+    return db.session.scalars(
+        select(SendRun).order_by(SendRun.created_at.desc(), SendRun.id.desc()).limit(limit)
+    ).all()
+
+
+def status_counts(run_ids: Sequence[int]) -> dict[int, Counter[str]]:
+    """How many deliveries of each run are in each status."""
+    counts: dict[int, Counter[str]] = {run_id: Counter() for run_id in run_ids}
+    if not run_ids:
+        return counts
+    rows = db.session.execute(
+        select(Delivery.run_id, Delivery.status, func.count())
+        .where(Delivery.run_id.in_(run_ids))
+        .group_by(Delivery.run_id, Delivery.status)
+    )
+    for run_id, status, count in rows:
+        counts[run_id or 0][status.value] = count
+    return counts
+
+
+def outstanding(run_ids: Sequence[int]) -> int:
+    """Deliveries of these runs still queued or being sent."""
+    if not run_ids:
+        return 0
+    return int(
+        db.session.scalar(
+            select(func.count()).where(
+                Delivery.run_id.in_(run_ids), Delivery.status.in_(OUTSTANDING)
+            )
+        )
+        or 0
+    )
