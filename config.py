@@ -32,6 +32,18 @@ class Config:
     LIST_ID = "CSP news <news.csp-news.localhost>"
     # Address that unsubscribes whoever mails it (mailto: in List-Unsubscribe).
     UNSUBSCRIBE_MAILTO = "unsubscribe@csp-news.localhost"
+    # Domain of the VERP return path, bounces+TOKEN@BOUNCE_DOMAIN, which the bounce inbox
+    # receives (its MX must point there).
+    BOUNCE_DOMAIN = "bounces.csp-news.localhost"
+    # Where `mailer bounce-inbox` listens.
+    BOUNCE_INBOX_HOST = "127.0.0.1"
+    BOUNCE_INBOX_PORT = 8026
+    # Soft bounces (mailbox full, greylisting gone wrong) that suppress an address, and the
+    # number of days they are counted over.
+    SOFT_BOUNCE_LIMIT = 3
+    SOFT_BOUNCE_DAYS = 14
+    # The sender part of Feedback-ID (Gmail's feedback loop groups complaints by it).
+    FEEDBACK_ID_SENDER = "cspnews"
     # Postal address printed in every email footer (PECR, CAN-SPAM).
     POSTAL_ADDRESS = "Crime and Antisocial Behaviour Reduction Unit, 2 Marsham Street, London"
 

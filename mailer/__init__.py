@@ -47,6 +47,7 @@ def create_app(
     from mailer.web import public
     from mailer.web import staff
     from mailer.web import staff_admin  # noqa: F401  (adds the admins' pages to staff.bp)
+    from mailer.web import staff_deliverability  # noqa: F401  (the deliverability pages)
     from mailer.web import staff_runs  # noqa: F401  (adds the send-run pages to staff.bp)
 
     database.init_app(app)

@@ -17,6 +17,7 @@ from flask.cli import FlaskGroup
 from flask.cli import with_appcontext
 
 from config import ConfigError
+from mailer import cli_bounces
 from mailer import cli_runs
 from mailer import clock
 from mailer import jobs
@@ -74,6 +75,7 @@ def init_app(app: Flask) -> None:
         cli_runs.send_due,
         cli_runs.send_digest,
         cli_runs.runs,
+        cli_bounces.bounce_inbox,
     ):
         app.cli.add_command(command)
 

@@ -13,6 +13,7 @@ from sqlalchemy import Dialect
 from sqlalchemy import Enum
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
+from sqlalchemy import LargeBinary
 from sqlalchemy import Select
 from sqlalchemy import String
 from sqlalchemy import Table
@@ -106,6 +107,21 @@ class DeliveryStatus(enum.StrEnum):
     CANCELLED = "cancelled"
     # Accepted by the relay, then returned by the receiving server.
     BOUNCED = "bounced"
+
+
+class SuppressionReason(enum.StrEnum):
+    HARD_BOUNCE = "hard_bounce"
+    SOFT_BOUNCES = "soft_bounces"
+    COMPLAINT = "complaint"
+    MANUAL = "manual"
+
+
+class BounceKind(enum.StrEnum):
+    HARD = "hard"
+    SOFT = "soft"
+    COMPLAINT = "complaint"
+    # A message to the unsubscribe address of List-Unsubscribe.
+    UNSUBSCRIBE = "unsubscribe"
 
 
 class RunState(enum.StrEnum):
@@ -249,13 +265,62 @@ class Delivery(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
     lease_owner: Mapped[str | None] = mapped_column(String(100))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    message_id: Mapped[str | None] = mapped_column(String(255))
+    message_id: Mapped[str | None] = mapped_column(String(255), index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     subscriber: Mapped[Subscriber] = relationship()
+
+
+class Suppression(Base):
+    """An address that must never be mailed again, found by the SHA-256 of its case-folded
+    form; the address itself is kept for staff until it is erased."""
+
+    __tablename__ = "suppressions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    reason: Mapped[SuppressionReason] = mapped_column(_enum(SuppressionReason))
+    detail: Mapped[str] = mapped_column(String(1000), default="")
+    created_by: Mapped[str] = mapped_column(String(400))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class BounceEvent(Base):
+    """What came back: a bounce, a complaint or an unsubscribe by email, and what it was about."""
+
+    __tablename__ = "bounce_events"
+    __table_args__ = (Index("ix_bounce_events_kind_at", "kind", "received_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[BounceKind] = mapped_column(_enum(BounceKind))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    delivery_id: Mapped[int | None] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="SET NULL"), index=True
+    )
+    subscriber_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="SET NULL"), index=True
+    )
+    # The enhanced status code (5.1.1) and the remote server's words, when a DSN gives them.
+    status: Mapped[str] = mapped_column(String(20), default="")
+    diagnostic: Mapped[str] = mapped_column(String(1000), default="")
+
+
+class InboundMessage(Base):
+    """A message the bounce inbox could not read: kept for staff, never dropped."""
+
+    __tablename__ = "inbound_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    mail_from: Mapped[str] = mapped_column(String(320))
+    rcpt_to: Mapped[str] = mapped_column(String(1000))
+    problem: Mapped[str] = mapped_column(String(400))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class StaffUser(Base):

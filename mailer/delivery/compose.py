@@ -95,14 +95,23 @@ def render_email(name: str, context: dict[str, Any]) -> Rendered:
     )
 
 
-def list_headers(*, list_id: str, unsubscribe_url: str, unsubscribe_mailto: str) -> dict[str, str]:
-    """Return the bulk-mail headers every list message carries (RFC 2369, 2919, 8058)."""
+def list_headers(
+    *, list_id: str, unsubscribe_url: str, unsubscribe_mailto: str, feedback_id: str
+) -> dict[str, str]:
+    """Return the bulk-mail headers every list message carries (RFC 2369, 2919, 8058, and
+    the Feedback-ID by which Gmail's feedback loop groups complaints)."""
     return {
         "List-Id": list_id,
         "List-Unsubscribe": f"<{unsubscribe_url}>, <{unsubscribe_mailto}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "Feedback-ID": feedback_id,
         "Auto-Submitted": "auto-generated",
     }
+
+
+def feedback_id(campaign: str, kind: str, sender: str) -> str:
+    """A Feedback-ID (campaign:kind:list:sender); the same for every copy of a message."""
+    return f"{campaign}:{kind}:news:{sender}"
 
 
 def unsubscribe_mailto(address: str, token: str) -> str:

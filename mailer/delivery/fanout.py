@@ -72,6 +72,7 @@ def prototype(
     list_id: str,
     base_url: str,
     unsubscribe_address: str,
+    feedback_id: str,
 ) -> Prototype:
     """Lay out a rendered message whose links carry the marks of `marked_links`."""
     static = EmailMessage(policy=MAIL_POLICY)
@@ -81,6 +82,7 @@ def prototype(
         static["Reply-To"] = reply_to
     static["List-Id"] = list_id
     static["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    static["Feedback-ID"] = feedback_id
     static["Auto-Submitted"] = "auto-generated"
     static["MIME-Version"] = "1.0"
     head = static.as_bytes(policy=MAIL_POLICY).rstrip(CRLF) + CRLF

@@ -11,6 +11,7 @@ from mailer.clock import Period
 from mailer.delivery.compose import Outgoing
 from mailer.delivery.compose import Rendered
 from mailer.delivery.compose import build_message
+from mailer.delivery.compose import feedback_id
 from mailer.delivery.compose import list_headers
 from mailer.delivery.compose import new_message_id
 from mailer.delivery.compose import recipient_header
@@ -67,6 +68,8 @@ class MailSettings:
     manage_days: int
     zone: str = "Europe/London"
     digest_max_items: int = 20
+    bounce_domain: str = "bounces.localhost"
+    feedback_sender: str = "cspnews"
 
     @classmethod
     def from_config(cls, config: Any) -> MailSettings:
@@ -82,6 +85,8 @@ class MailSettings:
             manage_days=int(config["MANAGE_TOKEN_MAX_AGE"]) // 86400,
             zone=config["TIMEZONE"],
             digest_max_items=int(config["DIGEST_MAX_ITEMS"]),
+            bounce_domain=config["BOUNCE_DOMAIN"],
+            feedback_sender=config["FEEDBACK_ID_SENDER"],
         )
 
 
@@ -120,6 +125,7 @@ def compose_delivery(delivery: Delivery, settings: MailSettings, *, now: datetim
             unsubscribe_mailto=unsubscribe_mailto(
                 settings.unsubscribe_address, links["unsubscribe_token"]
             ),
+            feedback_id=feedback_id(delivery.kind.value, "lifecycle", settings.feedback_sender),
         )
     return _outgoing(rendered, subscriber.email, settings, headers, now=now)
 
@@ -185,11 +191,13 @@ def compose_alert(item: NewsItem, *, to: str, settings: MailSettings, now: datet
         unsubscribe_token=lambda *_: "PREVIEW",
         date=format_datetime(now),
     )
-    return filler.fill(run_prototype(rendered, settings), Recipient(to, 0, 0))
+    proto = run_prototype(rendered, settings, Frequency.IMMEDIATE)
+    return filler.fill(proto, Recipient(to, 0, 0))
 
 
-def run_prototype(rendered: Rendered, settings: MailSettings) -> Prototype:
+def run_prototype(rendered: Rendered, settings: MailSettings, frequency: Frequency) -> Prototype:
     """Lay out a message of a send run once, for every recipient who reads the same."""
+    kind = "alert" if frequency is Frequency.IMMEDIATE else "digest"
     return prototype(
         rendered,
         sender=settings.mail_from,
@@ -197,6 +205,7 @@ def run_prototype(rendered: Rendered, settings: MailSettings) -> Prototype:
         list_id=settings.list_id,
         base_url=settings.base_url,
         unsubscribe_address=settings.unsubscribe_address,
+        feedback_id=feedback_id(frequency.value, kind, settings.feedback_sender),
     )
 
 

@@ -171,7 +171,12 @@ def record_sent(sent: Sequence[tuple[int, str]], *, now: datetime) -> None:
     table = cast(Table, Delivery.__table__)
     statement = (
         update(table)
-        .where(table.c.id == bindparam("delivery_id"), table.c.status != DeliveryStatus.SENT)
+        .where(
+            table.c.id == bindparam("delivery_id"),
+            # A bounce that came back before the send was recorded stays recorded.
+            table.c.status != DeliveryStatus.SENT,
+            table.c.status != DeliveryStatus.BOUNCED,
+        )
         .values(
             status=DeliveryStatus.SENT,
             message_id=bindparam("sent_message_id"),

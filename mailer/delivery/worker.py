@@ -14,6 +14,7 @@ from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from datetime import datetime
 from datetime import timedelta
 from email.utils import format_datetime
@@ -21,6 +22,7 @@ from typing import Any
 
 from mailer import clock
 from mailer.delivery import queue
+from mailer.delivery.bounces import verp_address
 from mailer.delivery.compose import Outgoing
 from mailer.delivery.content import RunContent
 from mailer.delivery.content import digest_for
@@ -251,6 +253,7 @@ class Worker:
             return None
         try:
             outgoing = compose_delivery(delivery, self.mail, now=now)
+            outgoing = replace(outgoing, envelope_from=self._return_path(delivery.id))
         except (ValueError, UnicodeError) as error:
             self._fail(delivery.id, f"cannot build message: {error}", now)
             return None
@@ -279,6 +282,7 @@ class Worker:
             recipient = Recipient(row.email, row.subscriber_id, row.token_version)
             try:
                 outgoing = filler.fill(proto, recipient)
+                outgoing = replace(outgoing, envelope_from=self._return_path(row.delivery_id))
             except (ValueError, UnicodeError) as error:
                 self._fail(row.delivery_id, f"cannot build message: {error}", now)
                 continue
@@ -301,7 +305,7 @@ class Worker:
                 settings=self.mail,
                 now=self.now(),
             )
-            proto = run_prototype(rendered, self.mail)
+            proto = run_prototype(rendered, self.mail, content.frequency)
         elif not immediate:
             proto = self._digest_prototype(content, followed)
         self._prototypes[key] = proto
@@ -324,12 +328,16 @@ class Worker:
                 links=marked_links(self.mail.base_url),
                 settings=self.mail,
             )
-            proto = run_prototype(rendered, self.mail)
+            proto = run_prototype(rendered, self.mail, content.frequency)
             size = proto.body_size()
             if size <= MAX_DIGEST_BYTES or cap <= 1:
                 return proto
             cap = max(1, min(cap - 1, cap * MAX_DIGEST_BYTES // size))
         return None
+
+    def _return_path(self, delivery_id: int) -> str:
+        """The VERP envelope sender of a delivery: bounces come back naming it."""
+        return verp_address(delivery_id, self.mail.bounce_domain)
 
     def _worn_out(self, delivery_id: int, attempts: int, now: datetime) -> bool:
         """A worker died on this delivery again and again: stop before it kills another."""

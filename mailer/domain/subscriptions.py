@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
+from mailer.domain import suppressions
 from mailer.errors import InvalidInput
 from mailer.errors import InvalidToken
 from mailer.extensions import db
@@ -149,6 +150,9 @@ def request_subscription(email: str, choice: Choice, *, origin: Origin, now: dat
     so nobody can change someone else's subscription from the form. Suppressed addresses get
     nothing. The caller shows the same page in every case.
     """
+    if suppressions.is_suppressed(email):
+        logger.info("sign-up for a suppressed address ignored")
+        return
     subscriber = _find_or_create(email, now=now)
     if subscriber.status is SubscriberStatus.SUPPRESSED:
         logger.info("sign-up for suppressed subscriber %s ignored", subscriber.id)

@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 from mailer import clock
 from mailer.database import transaction
 from mailer.domain import audit
+from mailer.domain import deliverability
 from mailer.domain import digests
 from mailer.domain import run_stats
 from mailer.formatting import govuk_datetime
@@ -55,6 +56,7 @@ def run(run_id: int) -> str:
         "staff/run.html",
         run=found,
         progress=run_stats.run_progress(found.id, now=now),
+        outcomes=deliverability.run_outcomes(found),
         series=series,
         labels=[_clock_time(at, series.width) for at, _ in series.points],
         unit=_unit(series.width),

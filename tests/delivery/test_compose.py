@@ -56,6 +56,7 @@ def _long_message(url_length: int = 200, html_line: int = 10_000) -> bytes:
             list_id="CSP news <news.example.gov.uk>",
             unsubscribe_url=url,
             unsubscribe_mailto="mailto:unsubscribe@example.gov.uk?subject=unsubscribe%20abc",
+            feedback_id="welcome:lifecycle:news:cspnews",
         ),
     )
     return serialise(message)

@@ -322,6 +322,7 @@ def _stdlib_copy(copy: Outgoing, rendered: Rendered, settings: MailSettings) -> 
             list_id=settings.list_id,
             unsubscribe_url=f"{settings.base_url}/unsubscribe/{unsubscribe}",
             unsubscribe_mailto=unsubscribe_mailto(settings.unsubscribe_address, unsubscribe),
+            feedback_id=str(_parse(copy.data)["Feedback-ID"]),
         ),
     )
     return _parse(serialise(message))
@@ -397,7 +398,7 @@ def _one_alert(app, to: str) -> Outgoing:
         rendered = render_alert(
             item, links=marked_links(settings.base_url), settings=settings, now=NOW
         )
-        proto = run_prototype(rendered, settings)
+        proto = run_prototype(rendered, settings, Frequency.IMMEDIATE)
         db.session.rollback()
     return _filler(app).fill(proto, Recipient(to, 7, 1))
 

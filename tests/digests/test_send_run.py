@@ -58,6 +58,11 @@ def test_a_daily_digest_reaches_each_reader_once_with_their_items_and_links(app,
     assert text.count("CSP conference") == 1
     assert "Too late" not in text
     assert message.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message.message["Feedback-ID"] == "daily:digest:news:cspnews"
+    # The envelope sender names the delivery, so a bounce finds its way back to it.
+    bounce_domain = app.config["BOUNCE_DOMAIN"]
+    assert {m.mail_from.rpartition("@")[2] for m in received} == {bounce_domain}
+    assert len({m.mail_from for m in received}) == 3
     unsubscribe = link(text, "/unsubscribe/")
     assert unsubscribe in message.message["List-Unsubscribe"]
     assert client.get(link(text, "/manage/")).status_code == 200

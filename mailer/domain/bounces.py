@@ -1,0 +1,251 @@
+"""Record what came back to the bounce inbox: bounces, complaints, unsubscribe emails.
+
+Functions flush; the caller (the inbox) commits, and answers the sending server only then.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import timedelta
+from typing import Any
+from typing import Protocol
+
+from sqlalchemy import case
+from sqlalchemy import distinct
+from sqlalchemy import func
+from sqlalchemy import select
+
+from mailer.domain import subscriptions
+from mailer.domain import suppressions
+from mailer.errors import InvalidToken
+from mailer.extensions import db
+from mailer.models import BounceEvent
+from mailer.models import BounceKind
+from mailer.models import Delivery
+from mailer.models import DeliveryStatus
+from mailer.models import InboundMessage
+from mailer.models import Subscriber
+from mailer.models import SuppressionReason
+from mailer.tokens import Purpose
+
+logger = logging.getLogger(__name__)
+
+ACTOR = "bounce-inbox"
+# Deliveries that left us, and so can come back.
+RETURNABLE = (DeliveryStatus.SENT, DeliveryStatus.SENDING)
+
+
+class Received(Protocol):
+    """The message as the inbox received it (mailer.delivery.bounces.Inbound)."""
+
+    @property
+    def mail_from(self) -> str: ...
+    @property
+    def rcpt_tos(self) -> tuple[str, ...]: ...
+    @property
+    def content(self) -> bytes: ...
+
+
+class Finding(Protocol):
+    """What the message means (mailer.delivery.bounces.Outcome)."""
+
+    @property
+    def verdict(self) -> str: ...
+    @property
+    def delivery_id(self) -> int | None: ...
+    @property
+    def addresses(self) -> tuple[str, ...]: ...
+    @property
+    def message_id(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def diagnostic(self) -> str: ...
+    @property
+    def token(self) -> str: ...
+    @property
+    def problem(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class SoftBounceRule:
+    """How many soft bounces, within how long, suppress an address."""
+
+    limit: int
+    within: timedelta
+
+    @classmethod
+    def from_config(cls, config: Any) -> SoftBounceRule:
+        """Read SOFT_BOUNCE_LIMIT and SOFT_BOUNCE_DAYS from a Flask config mapping."""
+        return cls(
+            int(config["SOFT_BOUNCE_LIMIT"]), timedelta(days=int(config["SOFT_BOUNCE_DAYS"]))
+        )
+
+
+def record(
+    received: Received, findings: Iterable[Finding], *, rule: SoftBounceRule, now: datetime
+) -> None:
+    """Apply what one received message means; what cannot be acted on is kept for staff."""
+    problems: list[str] = []
+    for finding in findings:
+        problem = _apply(finding, rule=rule, now=now)
+        if problem and problem not in problems:
+            problems.append(problem)
+    if problems:
+        keep(received, "; ".join(problems), now=now)
+
+
+def keep(received: Received, problem: str, *, now: datetime) -> InboundMessage:
+    """Store a message for staff, with what stopped it being handled."""
+    message = InboundMessage(
+        received_at=now,
+        mail_from=received.mail_from[:320],
+        rcpt_to=", ".join(received.rcpt_tos)[:1000],
+        problem=problem[:400],
+        content=received.content,
+    )
+    db.session.add(message)
+    db.session.flush()
+    logger.warning("inbound message %s kept for staff: %s", message.id, problem)
+    return message
+
+
+def _apply(finding: Finding, *, rule: SoftBounceRule, now: datetime) -> str | None:
+    """Act on one finding; return why it could not be acted on, if so."""
+    verdict = finding.verdict
+    if verdict == "ignored":
+        logger.info("ignored for delivery %s: %s", finding.delivery_id, finding.problem)
+        return None
+    if verdict == "unsubscribe":
+        return _unsubscribe(finding.token, now=now)
+    if verdict == "policy":
+        return f"refused for our message, not the address: {_detail(finding)}"
+    if verdict not in ("hard", "soft", "complaint"):
+        return finding.problem or "unreadable"
+    target = _target(finding)
+    if target is None:
+        return f"no delivery or subscriber matches this {verdict} report"
+    delivery, subscriber = target
+    if verdict == "complaint":
+        _complaint(finding, delivery, subscriber, now=now)
+    else:
+        _bounce(finding, delivery, subscriber, rule=rule, now=now)
+    return None
+
+
+def _target(finding: Finding) -> tuple[Delivery | None, Subscriber] | None:
+    """The delivery and subscriber a report is about: by VERP, by Message-ID, by address."""
+    delivery = db.session.get(Delivery, finding.delivery_id) if finding.delivery_id else None
+    if delivery is None and finding.message_id:
+        delivery = db.session.scalars(
+            select(Delivery).where(Delivery.message_id == _angled(finding.message_id)).limit(1)
+        ).first()
+    if delivery is not None:
+        return delivery, delivery.subscriber
+    for address in finding.addresses:
+        subscriber = subscriptions.find_subscriber(address)
+        if subscriber is not None:
+            return None, subscriber
+    return None
+
+
+def _bounce(
+    finding: Finding,
+    delivery: Delivery | None,
+    subscriber: Subscriber,
+    *,
+    rule: SoftBounceRule,
+    now: datetime,
+) -> None:
+    """Record a hard or soft bounce; suppress at once (hard) or after `rule` (soft)."""
+    hard = finding.verdict == "hard"
+    _event(BounceKind.HARD if hard else BounceKind.SOFT, finding, delivery, subscriber, now=now)
+    if delivery is not None and delivery.status in RETURNABLE:
+        delivery.status = DeliveryStatus.BOUNCED
+        delivery.last_error = _detail(finding)[:2000]
+        delivery.updated_at = now
+    if hard:
+        _suppress(subscriber, SuppressionReason.HARD_BOUNCE, _detail(finding), now=now)
+        return
+    count = _soft_bounces(subscriber.id, since=now - rule.within)
+    if count >= rule.limit:
+        detail = f"{count} soft bounces in {rule.within.days} days, the last: {_detail(finding)}"
+        _suppress(subscriber, SuppressionReason.SOFT_BOUNCES, detail, now=now)
+
+
+def _complaint(
+    finding: Finding, delivery: Delivery | None, subscriber: Subscriber, *, now: datetime
+) -> None:
+    """A complaint is an objection: unsubscribe and suppress at once."""
+    _event(BounceKind.COMPLAINT, finding, delivery, subscriber, now=now)
+    origin = subscriptions.Origin(method="complaint")
+    subscriptions.unsubscribe(subscriber, origin=origin, now=now)
+    _suppress(subscriber, SuppressionReason.COMPLAINT, finding.diagnostic, now=now)
+
+
+def _unsubscribe(token: str, *, now: datetime) -> str | None:
+    """Unsubscribe whoever an emailed token names; say why not if it cannot be read."""
+    try:
+        subscriber = subscriptions.subscriber_for_token(Purpose.UNSUBSCRIBE, token, lock=True)
+    except InvalidToken as error:
+        return f"unsubscribe token not valid: {error}"
+    db.session.add(
+        BounceEvent(kind=BounceKind.UNSUBSCRIBE, received_at=now, subscriber_id=subscriber.id)
+    )
+    subscriptions.unsubscribe(subscriber, origin=subscriptions.Origin(method="email"), now=now)
+    logger.info("subscriber %s unsubscribed by email", subscriber.id)
+    return None
+
+
+def _event(
+    kind: BounceKind,
+    finding: Finding,
+    delivery: Delivery | None,
+    subscriber: Subscriber,
+    *,
+    now: datetime,
+) -> None:
+    db.session.add(
+        BounceEvent(
+            kind=kind,
+            received_at=now,
+            delivery_id=delivery.id if delivery else None,
+            subscriber_id=subscriber.id,
+            status=finding.status[:20],
+            diagnostic=finding.diagnostic[:1000],
+        )
+    )
+    db.session.flush()
+    logger.info("%s for subscriber %s", kind.value, subscriber.id, extra={"status": finding.status})
+
+
+def _suppress(
+    subscriber: Subscriber, reason: SuppressionReason, detail: str, *, now: datetime
+) -> None:
+    suppressions.suppress(subscriber.email, reason, detail=detail, actor=ACTOR, now=now)
+
+
+def _soft_bounces(subscriber_id: int, *, since: datetime) -> int:
+    """Soft bounces of a subscriber since a time, one per delivery (a repeated DSN counts once)."""
+    counted = db.session.execute(
+        select(
+            func.count(distinct(BounceEvent.delivery_id)),
+            func.sum(case((BounceEvent.delivery_id.is_(None), 1), else_=0)),
+        )
+        .where(BounceEvent.subscriber_id == subscriber_id)
+        .where(BounceEvent.kind == BounceKind.SOFT)
+        .where(BounceEvent.received_at >= since)
+    ).one()
+    return int(counted[0] or 0) + int(counted[1] or 0)
+
+
+def _detail(finding: Finding) -> str:
+    return " ".join(part for part in (finding.status, finding.diagnostic) if part)
+
+
+def _angled(message_id: str) -> str:
+    """A Message-ID as the worker stores it, in angle brackets."""
+    return f"<{message_id.strip().strip('<>')}>"

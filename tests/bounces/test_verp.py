@@ -1,0 +1,102 @@
+"""VERP return paths: short, lowercase, signed, readable whatever the case."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from mailer.delivery.bounces import InboxAddresses
+from mailer.delivery.bounces import Mailbox
+from mailer.delivery.bounces import read_verp_address
+from mailer.delivery.bounces import verp_address
+from mailer.errors import InvalidToken
+from mailer.tokens import read_verp_token
+from mailer.tokens import verp_token
+
+DOMAIN = "bounces.csp-news.localhost"
+
+
+@pytest.mark.parametrize("delivery_id", [1, 42, 10**9, 2**63])
+def test_a_token_names_its_delivery_in_lowercase_letters_and_digits(app, delivery_id):
+    with app.app_context():
+        token = verp_token(delivery_id)
+        address = verp_address(delivery_id, DOMAIN)
+        assert re.fullmatch(r"[a-z0-9]+-[a-z0-9]{13}", token)
+        assert read_verp_token(token) == delivery_id
+        assert read_verp_address(address, domain=DOMAIN) == delivery_id
+    # RFC 5321 4.5.3.1.1: a local part is at most 64 octets.
+    assert len(address.partition("@")[0]) <= 64
+
+
+def test_an_address_is_read_whatever_its_case_and_brackets(app):
+    with app.app_context():
+        address = verp_address(1234, DOMAIN)
+        assert read_verp_address(f"<{address.upper()}>", domain=DOMAIN) == 1234
+        assert read_verp_address(address, domain=DOMAIN.upper()) == 1234
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda token: token.replace(token[0], "z" if token[0] != "z" else "y", 1),
+        lambda token: token[:-1] + ("a" if token[-1] != "a" else "b"),
+        lambda token: token.split("-")[0],
+        lambda token: "0" + token,
+        lambda token: token + "0",
+        lambda token: "",
+        lambda token: "é" + token,
+    ],
+    ids=[
+        "other id",
+        "altered signature",
+        "no signature",
+        "leading zero",
+        "longer",
+        "empty",
+        "non-ascii",
+    ],
+)
+def test_a_tampered_token_is_refused(app, tamper):
+    with app.app_context():
+        token = verp_token(1234)
+        with pytest.raises(InvalidToken):
+            read_verp_token(tamper(token))
+
+
+def test_a_token_from_another_key_is_refused_and_an_old_key_still_reads(app):
+    with app.app_context():
+        old = verp_token(77)
+        app.config["SECRET_KEY"] = "a-new-secret-key-for-testing-rotation-0123"
+        with pytest.raises(InvalidToken):
+            read_verp_token(old)
+        app.config["SECRET_KEY_FALLBACKS"] = ["testing-secret-not-for-production"]
+        assert read_verp_token(old) == 77
+        assert verp_token(77) != old
+
+
+def test_an_address_at_another_domain_or_without_the_prefix_is_not_ours(app):
+    with app.app_context():
+        token = verp_token(5)
+        for address in (f"bounces+{token}@example.org", f"news+{token}@{DOMAIN}"):
+            with pytest.raises(InvalidToken):
+                read_verp_address(address, domain=DOMAIN)
+
+
+def test_there_are_no_tokens_for_ids_that_are_not_deliveries(app):
+    with app.app_context(), pytest.raises(ValueError, match="no VERP token"):
+        verp_token(0)
+
+
+def test_the_inbox_knows_which_mailbox_an_address_is(app):
+    with app.app_context():
+        addresses = InboxAddresses.from_config(app.config)
+        token = verp_token(9)
+        assert addresses.mailbox(f"bounces+{token}@{DOMAIN}") is Mailbox.BOUNCES
+        assert addresses.mailbox(f"BOUNCES+{token.upper()}@{DOMAIN.upper()}") is Mailbox.BOUNCES
+        assert addresses.mailbox("Unsubscribe@CSP-news.localhost") is Mailbox.UNSUBSCRIBE
+        assert addresses.mailbox(f"postmaster@{DOMAIN}") is Mailbox.POSTMASTER
+        assert addresses.mailbox(f"bounces+{token[:-1]}x@{DOMAIN}") is Mailbox.FORGED
+        assert addresses.mailbox(f"someone@{DOMAIN}") is Mailbox.FOREIGN
+        assert addresses.mailbox("someone@example.org") is Mailbox.FOREIGN
+        assert addresses.mailbox(f"bounces+{token}@example.org") is Mailbox.FOREIGN
