@@ -21,6 +21,7 @@ from sqlalchemy import Text
 from sqlalchemy import TypeDecorator
 from sqlalchemy import UniqueConstraint
 from sqlalchemy import select
+from sqlalchemy import text
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
@@ -248,7 +249,16 @@ class Delivery(Base):
 
     __tablename__ = "deliveries"
     __table_args__ = (
-        Index("ix_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_deliveries_due", "status", "next_attempt_at", "id"),
+        # The emails of the subscription lifecycle, claimed before any list mail.
+        Index(
+            "ix_deliveries_lifecycle_due",
+            "status",
+            "next_attempt_at",
+            "id",
+            sqlite_where=text("run_id IS NULL"),
+            postgresql_where=text("run_id IS NULL"),
+        ),
         Index("ix_deliveries_run_status", "run_id", "status"),
         UniqueConstraint("run_id", "subscriber_id"),
     )

@@ -12,6 +12,7 @@ from typing import Protocol
 from flask import current_app
 from itsdangerous import BadSignature
 from itsdangerous import SignatureExpired
+from itsdangerous import TimestampSigner
 from itsdangerous import URLSafeTimedSerializer
 
 from mailer.errors import ExpiredToken
@@ -35,13 +36,16 @@ def _max_age(purpose: Purpose) -> int | None:
     return ages[purpose]
 
 
-def _serializer(purpose: Purpose) -> URLSafeTimedSerializer:
+def _serializer(
+    purpose: Purpose, *, signer: type[TimestampSigner] = TimestampSigner
+) -> URLSafeTimedSerializer:
     """Build the serializer for `purpose`: the newest key signs, all keys verify."""
     config = current_app.config
     keys = [*config.get("SECRET_KEY_FALLBACKS", []), config["SECRET_KEY"]]
     return URLSafeTimedSerializer(
         keys,
         salt=f"mailer.{purpose.value}.v1",
+        signer=signer,
         signer_kwargs={"digest_method": hashlib.sha256},
     )
 
@@ -107,15 +111,28 @@ def read_subscriber_token(purpose: Purpose, token: str) -> SubscriberRef:
     return SubscriberRef(subscriber_id, version, generation)
 
 
+class _KeyOnce(TimestampSigner):
+    """A signer that derives its key once rather than for every signature."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._key = super().derive_key()
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        return self._key if secret_key is None else super().derive_key(secret_key)
+
+
 def subscriber_token_maker(purpose: Purpose) -> Callable[[int, int], str]:
     """A fast maker of manage or unsubscribe tokens from (subscriber id, token version), with
-    the serializer built once: the same tokens as `subscriber_token`."""
+    the signer made once: the same tokens as `subscriber_token`, for a send run's thousands."""
     if purpose is Purpose.CONFIRM:
         raise ValueError("confirmation tokens carry a generation; use subscriber_token")
-    dumps = _serializer(purpose).dumps
+    serializer = _serializer(purpose, signer=_KeyOnce)
+    sign = serializer.make_signer().sign
+    dump = serializer.dump_payload
 
     def make(subscriber_id: int, token_version: int) -> str:
-        return str(dumps({"s": subscriber_id, "v": token_version}))
+        return sign(dump({"s": subscriber_id, "v": token_version})).decode()
 
     return make
 

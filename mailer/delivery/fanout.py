@@ -53,15 +53,16 @@ class Prototype:
     envelope_from: str
     domain: str
     head: bytes
-    text: tuple[bytes, ...]
-    html: tuple[bytes, ...]
+    text: tuple[Piece, ...]
+    html: tuple[Piece, ...]
     boundary: bytes
     unsubscribe_url: str
     unsubscribe_address: str
 
     def body_size(self) -> int:
         """Bytes of the two encoded parts, about what each copy weighs."""
-        return sum(len(b2a_qp(b"".join(part), istext=True)) for part in (self.text, self.html))
+        blank = {_MANAGE: b"", _UNSUBSCRIBE: b""}
+        return len(_fill_in(self.text, blank)) + len(_fill_in(self.html, blank))
 
 
 def prototype(
@@ -100,19 +101,51 @@ def prototype(
     )
 
 
-def _segments(body: str) -> tuple[bytes, ...]:
-    """Split a body at the marks: literal, mark, literal, ..., literal; CRLF line ends."""
+# A part of a body, laid out: encoded lines as they are sent, or one line holding marks, split
+# at them (literal, mark, literal, ...), to be filled in and encoded per recipient.
+Piece = bytes | tuple[bytes, ...]
+
+
+def _segments(body: str) -> tuple[Piece, ...]:
+    """Encode a body quoted-printable once, line by line, leaving the lines with marks to be
+    filled in; CRLF line ends. Encoding is per line, so the result is byte for byte what
+    encoding each filled-in body whole would give."""
     # Only CR and LF end lines in mail; str.splitlines would also break at U+2028 and others.
-    data = "\r\n".join(_LINE_ENDS.split(body.rstrip("\r\n"))).encode() + CRLF
-    return tuple(_MARKS.split(data))
+    pieces: list[Piece] = []
+    plain: list[bytes] = []
+    for line in _LINE_ENDS.split(body.rstrip("\r\n")):
+        raw = line.encode()
+        if _MARKS.search(raw):
+            if plain:
+                pieces.append(_qp(b"".join(plain)))
+                plain = []
+            pieces.append(tuple(_MARKS.split(raw)))
+        else:
+            plain.append(raw + CRLF)
+    if plain:
+        pieces.append(_qp(b"".join(plain)))
+    return tuple(pieces)
 
 
-def _fill_in(segments: tuple[bytes, ...], values: dict[bytes, bytes]) -> bytes:
-    """Join the segments with each mark replaced, then encode quoted-printable."""
-    parts = list(segments)
-    for index in range(1, len(parts), 2):
-        parts[index] = values[parts[index]]
-    return b2a_qp(b"".join(parts), quotetabs=False, istext=True, header=False)
+def _qp(data: bytes) -> bytes:
+    """Quoted-printable of CRLF-ended lines: at most 76 characters a line, soft breaks CRLF
+    too (binascii takes the line end it first sees)."""
+    return b2a_qp(data, quotetabs=False, istext=True, header=False)
+
+
+def _fill_in(pieces: tuple[Piece, ...], values: dict[bytes, bytes]) -> bytes:
+    """The encoded body for one recipient: each mark replaced by its value."""
+    out = []
+    for piece in pieces:
+        if isinstance(piece, bytes):
+            out.append(piece)
+            continue
+        line = list(piece)
+        for index in range(1, len(line), 2):
+            line[index] = values[line[index]]
+        line.append(CRLF)
+        out.append(_qp(b"".join(line)))
+    return b"".join(out)
 
 
 @dataclass(frozen=True)

@@ -53,27 +53,32 @@ def claim_batch(*, owner: str, limit: int, lease: timedelta, now: datetime) -> l
     workers have locked; on SQLite each UPDATE is atomic. Each claim counts as an attempt,
     recorded before anything is sent.
     """
-    claimed = _claim(Delivery.run_id.is_(None), owner=owner, limit=limit, lease=lease, now=now)
-    if len(claimed) < limit:
-        sending = select(SendRun.id).where(SendRun.state == RunState.SENDING)
-        of_runs = Delivery.run_id.in_(sending)
-        claimed += _claim(of_runs, owner=owner, limit=limit - len(claimed), lease=lease, now=now)
+    queued = Delivery.status == DeliveryStatus.QUEUED
+    sending = select(SendRun.id).where(SendRun.state == RunState.SENDING)
+    of_runs = Delivery.run_id.in_(sending)
+    expired = (Delivery.status == DeliveryStatus.SENDING) & (Delivery.lease_expires_at < now)
+    # Each statement reads one index in order: the lifecycle emails (a partial index), list
+    # mail of sending runs, then leases that ran out (few: only what crashed workers held).
+    claimed: list[int] = []
+    for condition, due in (
+        (Delivery.run_id.is_(None), queued & (Delivery.next_attempt_at <= now)),
+        (of_runs, queued & (Delivery.next_attempt_at <= now)),
+        (or_(Delivery.run_id.is_(None), of_runs), expired),
+    ):
+        if len(claimed) >= limit:
+            break
+        left = limit - len(claimed)
+        claimed += _claim(condition & due, owner=owner, limit=left, lease=lease, now=now)
     return sorted(claimed)
 
 
 def _claim(
     condition: ColumnElement[bool], *, owner: str, limit: int, lease: timedelta, now: datetime
 ) -> list[int]:
-    """Lease up to `limit` due deliveries that meet `condition`."""
+    """Lease up to `limit` deliveries that meet `condition`, oldest due first."""
     due = (
         select(Delivery.id)
-        .where(
-            condition,
-            or_(
-                (Delivery.status == DeliveryStatus.QUEUED) & (Delivery.next_attempt_at <= now),
-                (Delivery.status == DeliveryStatus.SENDING) & (Delivery.lease_expires_at < now),
-            ),
-        )
+        .where(condition)
         .order_by(Delivery.next_attempt_at, Delivery.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -112,11 +117,11 @@ def renew_leases(
     wanted = or_(
         *(
             Delivery.kind.in_([kind for kind, needs in sendable.items() if needs is status])
-            & Delivery.subscriber_id.in_(select(Subscriber.id).where(Subscriber.status == status))
+            & exists().where(Subscriber.id == Delivery.subscriber_id, Subscriber.status == status)
             for status in set(sendable.values())
         )
     )
-    sending = select(SendRun.id).where(SendRun.state == RunState.SENDING)
+    sending = exists().where(SendRun.id == Delivery.run_id, SendRun.state == RunState.SENDING)
     renewed = db.session.scalars(
         update(Delivery)
         .where(
@@ -124,7 +129,7 @@ def renew_leases(
             Delivery.lease_owner == owner,
             Delivery.status == DeliveryStatus.SENDING,
             wanted,
-            or_(Delivery.run_id.is_(None), Delivery.run_id.in_(sending)),
+            or_(Delivery.run_id.is_(None), sending),
         )
         .values(lease_expires_at=now + lease, updated_at=now)
         .returning(Delivery.id)

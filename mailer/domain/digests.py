@@ -23,7 +23,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Table
 from sqlalchemy import exists
 from sqlalchemy import func
-from sqlalchemy import insert
 from sqlalchemy import literal
 from sqlalchemy import select
 from sqlalchemy import update
@@ -222,7 +221,6 @@ def enqueue(run: SendRun, *, now: datetime) -> int:
         Subscription.frequency == run.frequency,
         Subscription.topic_id.in_(topic_ids),
     )
-    already = exists().where(Delivery.run_id == run.id, Delivery.subscriber_id == Subscriber.id)
     stamp = literal(now, UTCDateTime())
     rows = select(
         literal(run.id),
@@ -233,7 +231,7 @@ def enqueue(run: SendRun, *, now: datetime) -> int:
         stamp,
         stamp,
         stamp,
-    ).where(Subscriber.status == SubscriberStatus.ACTIVE, wants, ~already)
+    ).where(Subscriber.status == SubscriberStatus.ACTIVE, wants)
     columns = [
         "run_id",
         "kind",
@@ -244,8 +242,16 @@ def enqueue(run: SendRun, *, now: datetime) -> int:
         "created_at",
         "updated_at",
     ]
+    # ON CONFLICT rather than NOT EXISTS: a planner that last saw `deliveries` nearly empty
+    # would otherwise rescan it for every subscriber.
     table = cast(Table, Delivery.__table__)
-    db.session.execute(insert(table).from_select(columns, rows))
+    dialect = db.session.get_bind().dialect.name
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    db.session.execute(
+        statement.from_select(columns, rows).on_conflict_do_nothing(
+            index_elements=["run_id", "subscriber_id"]
+        )
+    )
     # Counted rather than taken from rowcount, which not every driver reports for this.
     return int(db.session.scalar(select(func.count()).where(Delivery.run_id == run.id)) or 0)
 

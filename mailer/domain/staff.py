@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from collections.abc import Sequence
@@ -29,8 +30,14 @@ LOCK_FOR = timedelta(minutes=15)
 KEY_PREFIX = "cspk_"
 
 _HASHER = PasswordHasher()
+
+
 # Verified against when the address is unknown, so both cases take as long.
-_DUMMY_HASH = _HASHER.hash("not-a-real-password-at-all")
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against when there is no account, so both take as long; made on first
+    use, since argon2 takes 64 MB to make it and most processes never log anyone in."""
+    return _HASHER.hash("not-a-real-password-at-all")
 
 
 @dataclass(frozen=True)
@@ -110,10 +117,10 @@ def authenticate(email: str, password: str, *, now: datetime) -> LoginOutcome:
     if email.isprintable() and 0 < len(email) <= 320:
         user = staff_by_email(email, lock=True)
     if user is None or not user.active:
-        _verify(_DUMMY_HASH, password)
+        _verify(_dummy_hash(), password)
         return LoginOutcome(None)
     if user.locked_until and user.locked_until > now:
-        _verify(_DUMMY_HASH, password)
+        _verify(_dummy_hash(), password)
         return LoginOutcome(None, locked=True)
     if not _verify(user.password_hash, password):
         user.failed_logins += 1

@@ -1,0 +1,150 @@
+"""Probes on the worker while it sends: its outgoing messages, the time in each step of its
+loop, the sink's progress, and an optional py-spy recording."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import types
+from collections.abc import Callable
+from collections.abc import Iterator
+from collections.abc import Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from typing import Any
+
+from ceiling import Message
+from sinks import Sink
+
+from mailer.delivery import queue
+from mailer.delivery.worker import Worker
+
+
+@dataclass
+class Sampler:
+    """Stands in for the worker pool's send to see every outgoing message on its way: it
+    counts their bytes and keeps a random few whole."""
+
+    send: Callable[..., Any]
+    rng: random.Random
+    keep: int = 64
+    seen: int = 0
+    size: int = 0
+    kept: list[Message] = field(default_factory=list)
+
+    def __call__(
+        self, items: Sequence[Any], outgoing: Callable[[Any], Any], *args: Any, **kwargs: Any
+    ) -> Any:
+        for item in items:
+            message = outgoing(item)
+            self.seen += 1
+            self.size += len(message.data)
+            if len(self.kept) < self.keep:
+                self.kept.append(Message(message.envelope_from, message.recipient, message.data))
+            elif (slot := self.rng.randrange(self.seen)) < self.keep:
+                self.kept[slot] = Message(message.envelope_from, message.recipient, message.data)
+        return self.send(items, outgoing, *args, **kwargs)
+
+    @property
+    def mean_size(self) -> float:
+        return self.size / self.seen if self.seen else 0.0
+
+    def typical(self) -> Message:
+        """The kept message whose size is nearest the mean."""
+        return min(self.kept, key=lambda message: abs(len(message.data) - self.mean_size))
+
+
+class Phases:
+    """Times the steps of the worker's loop by wrapping them where they are looked up: the
+    queue functions in the queue module, the rest on the worker itself. Steps the code no
+    longer has are left out."""
+
+    STEPS = (
+        ("claim", "queue", "claim_batch"),
+        ("compose", "worker", "prepare"),
+        ("renew leases", "worker", "_still_wanted"),
+        ("smtp", "pool", "send"),
+        ("record", "worker", "_record"),
+        ("finish runs", "queue", "finish_runs"),
+    )
+
+    def __init__(self, worker: Worker) -> None:
+        self.seconds: dict[str, float] = {}
+        self._undo: list[Callable[[], None]] = []
+        owners = {"queue": queue, "worker": worker, "pool": worker.pool}
+        for label, owner_name, attribute in self.STEPS:
+            owner = owners[owner_name]
+            if hasattr(owner, attribute):
+                self._wrap(label, owner, attribute)
+
+    def _wrap(self, label: str, owner: Any, attribute: str) -> None:
+        original = getattr(owner, attribute)
+        self.seconds[label] = 0.0
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.seconds[label] += time.perf_counter() - started
+
+        setattr(owner, attribute, timed)
+        if isinstance(owner, types.ModuleType):
+            self._undo.append(lambda: setattr(owner, attribute, original))
+
+    def restore(self) -> None:
+        """Put the module functions back."""
+        for undo in self._undo:
+            undo()
+
+    def report(self, total: float) -> str:
+        """The steps' shares of `total` seconds."""
+        parts = [f"{label} {seconds:.1f} s" for label, seconds in self.seconds.items()]
+        other = total - sum(self.seconds.values())
+        return ", ".join([*parts, f"other {other:.1f} s"])
+
+
+class Progress(threading.Thread):
+    """Prints how many messages the sink has counted, every `every` seconds."""
+
+    def __init__(self, sink: Sink, base: int, every: float = 10.0) -> None:
+        super().__init__(daemon=True, name="bench-progress")
+        self.sink, self.base, self.every = sink, base, every
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        started = time.perf_counter()
+        while not self.stopped.wait(self.every):
+            counted = self.sink.count() - self.base
+            elapsed = time.perf_counter() - started
+            print(f"  sink has counted {counted:,} ({counted / elapsed:,.0f}/s)", flush=True)
+
+
+@contextmanager
+def profiled(path: Path | None, *, gil: bool) -> Iterator[None]:
+    """Record this process with py-spy while the block runs, if a path is given."""
+    if path is None:
+        yield
+        return
+    py_spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
+    if py_spy is None:
+        raise SystemExit("--profile needs py-spy: .venv/bin/pip install py-spy")
+    command = [py_spy, "record", "--pid", str(os.getpid()), "--rate", "200", "--threads"]
+    command += ["--format", "raw", "--output", str(path), *(["--gil"] if gil else [])]
+    recorder = subprocess.Popen(command, stdout=subprocess.DEVNULL)  # noqa: S603
+    # Give py-spy time to attach before the part worth recording starts.
+    time.sleep(1.0)
+    try:
+        yield
+    finally:
+        recorder.send_signal(signal.SIGINT)
+        recorder.wait(timeout=60)
+        print(f"profile of the send phase written to {path}")
