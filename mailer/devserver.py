@@ -13,6 +13,8 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from mailer.delivery.worker import worker_from_config
+from mailer.inbox import InboxController
+from mailer.inbox import start_inbox
 from mailer.jobs import add_jobs
 from mailer.outbox import start_outbox
 
@@ -37,6 +39,7 @@ def run_dev(app: Flask, *, host: str, port: int, outbox: bool) -> None:
         if controller:
             controller.stop()
         raise click.ClickException(f"cannot serve on {host}:{port}: {error}") from None
+    inbox = _start_inbox(app)
     stop = threading.Event()
     scheduler = BackgroundScheduler(timezone=app.config["TIMEZONE"])
     add_jobs(scheduler, app)
@@ -59,7 +62,20 @@ def run_dev(app: Flask, *, host: str, port: int, outbox: bool) -> None:
         scheduler.shutdown(wait=False)
         if controller:
             controller.stop()
+        if inbox:
+            inbox.stop()
         click.echo("Stopped.")
+
+
+def _start_inbox(app: Flask) -> InboxController | None:
+    """The bounce inbox, so bounces and unsubscribe emails can be tried by hand; the rest
+    runs without it if its port is taken."""
+    host, port = app.config["BOUNCE_INBOX_HOST"], int(app.config["BOUNCE_INBOX_PORT"])
+    try:
+        return start_inbox(app, host=host, port=port)
+    except OSError as error:
+        logger.warning("bounce inbox not started on %s:%s: %s", host, port, error)
+        return None
 
 
 def _work(app: Flask, stop: threading.Event) -> None:
@@ -79,5 +95,7 @@ def _announce(app: Flask, host: str, port: int, outbox: bool) -> None:
     if outbox and app.config["OUTBOX_ENABLED"]:
         click.echo(f"  Outbox:   http://{host}:{port}/outbox/  (every email sent)")
     click.echo(f"  SMTP:     {app.config['SMTP_HOST']}:{app.config['SMTP_PORT']}")
+    bounces = f"{app.config['BOUNCE_INBOX_HOST']}:{app.config['BOUNCE_INBOX_PORT']}"
+    click.echo(f"  Bounces:  {bounces}  (bounce inbox, for {app.config['BOUNCE_DOMAIN']})")
     click.echo(f"  Database: {app.config['SQLALCHEMY_DATABASE_URI']}")
     click.echo("Press Ctrl-C to stop.")

@@ -74,9 +74,14 @@ class Browser:
 
 @pytest.mark.slow
 def test_make_run_flow_subscribe_confirm_through_the_outbox_and_ctrl_c(tmp_path):
-    web, smtp = _free_port(), _free_port()
+    web, smtp, bounces = _free_port(), _free_port(), _free_port()
+    ALLOWED_SMTP_PORTS.add(bounces)
     env = _env(
-        tmp_path, SMTP_PORT=smtp, BASE_URL=f"http://127.0.0.1:{web}", WORKER_POLL_SECONDS=0.1
+        tmp_path,
+        SMTP_PORT=smtp,
+        BOUNCE_INBOX_PORT=bounces,
+        BASE_URL=f"http://127.0.0.1:{web}",
+        WORKER_POLL_SECONDS=0.1,
     )
     for setup in (["db", "upgrade"], ["seed-topics"]):
         subprocess.run([MAILER, *setup], env=env, check=True, capture_output=True, timeout=60)
@@ -104,6 +109,12 @@ def test_make_run_flow_subscribe_confirm_through_the_outbox_and_ctrl_c(tmp_path)
 
         welcome = _wait_for(lambda: len(_outbox(tmp_path)) == 2)
         assert welcome
+
+        # The bounce inbox runs too, and is nobody's relay.
+        with smtplib.SMTP("127.0.0.1", bounces, timeout=10) as inbox:
+            inbox.ehlo()
+            inbox.mail("someone@example.net")
+            assert inbox.rcpt("victim@example.com")[0] == 550
     finally:
         dev.send_signal(signal.SIGINT)
         code = dev.wait(timeout=30)
