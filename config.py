@@ -46,6 +46,18 @@ class Config:
     FEEDBACK_ID_SENDER = "cspnews"
     # Postal address printed in every email footer (PECR, CAN-SPAM).
     POSTAL_ADDRESS = "Crime and Antisocial Behaviour Reduction Unit, 2 Marsham Street, London"
+    # DKIM: path of the PEM file of the RSA private key (2048 bits or more) that signs every
+    # email; None sends mail unsigned. `mailer dkim-keygen` makes one and prints its DNS record.
+    DKIM_KEY_FILE: str | None = None
+    # Selector the RSA public key is published under: SELECTOR._domainkey.DOMAIN.
+    DKIM_SELECTOR: str | None = None
+    # Signing domain (d=): the From domain or a parent of it, so that DMARC aligns;
+    # None uses the domain of MAIL_FROM.
+    DKIM_DOMAIN: str | None = None
+    # Path of a PEM Ed25519 private key that adds a second signature (RFC 8463) under its own
+    # selector; needs DKIM_KEY_FILE too, since not every receiver checks Ed25519.
+    DKIM_ED25519_KEY_FILE: str | None = None
+    DKIM_ED25519_SELECTOR: str | None = None
 
     # SMTP relay host and port.
     SMTP_HOST = "127.0.0.1"
@@ -66,6 +78,9 @@ class Config:
     WORKER_BATCH_SIZE = 500
     # SMTP connections a worker keeps busy at once (`mailer worker --concurrency`).
     WORKER_CONCURRENCY = 4
+    # Messages sent between two lease renewals (and two commits); at most these can go twice
+    # if a worker dies while sending them.
+    WORKER_CHUNK_SIZE = 250
     # Most messages per second one worker sends (a token bucket); 0 means no cap.
     SEND_RATE = 0.0
     # Seconds a claimed delivery stays leased; after that another worker may claim it.

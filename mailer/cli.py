@@ -18,10 +18,12 @@ from flask.cli import with_appcontext
 
 from config import ConfigError
 from mailer import cli_bounces
+from mailer import cli_dkim
 from mailer import cli_runs
 from mailer import clock
 from mailer import jobs
 from mailer.database import transaction
+from mailer.delivery.dkim import DkimKeyError
 from mailer.delivery.worker import worker_from_config
 from mailer.domain import staff
 from mailer.domain import subscriptions
@@ -52,7 +54,7 @@ def main() -> None:
         # Check the settings first, so that every command (and --help) fails the same clear way.
         _create_app()
         cli.main()
-    except ConfigError as error:
+    except (ConfigError, DkimKeyError) as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(2)
 
@@ -76,6 +78,7 @@ def init_app(app: Flask) -> None:
         cli_runs.send_digest,
         cli_runs.runs,
         cli_bounces.bounce_inbox,
+        cli_dkim.dkim_keygen,
     ):
         app.cli.add_command(command)
 

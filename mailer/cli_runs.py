@@ -14,6 +14,7 @@ from mailer import clock
 from mailer import jobs
 from mailer.database import transaction
 from mailer.delivery import queue
+from mailer.delivery.worker import Worker
 from mailer.delivery.worker import worker_from_config
 from mailer.domain import digests
 from mailer.errors import InvalidInput
@@ -28,13 +29,15 @@ from mailer.models import SendRun
 def send_due(wait: bool) -> None:
     """Make every send run that is due now: alerts of newly published items and digests
     whose period has ended. With --wait, also send them, showing progress."""
+    # Built first, so that a key that cannot sign stops us before any run is made.
+    sender = worker_from_config(current_app.config) if wait else None
     made = jobs.make_due_runs(current_app._get_current_object(), actor="cli")  # type: ignore[attr-defined]
     if not made:
         click.echo("No run is due.")
     for run in made:
         click.echo(_describe(run))
-    if wait:
-        _send(made)
+    if sender:
+        _send(made, sender)
 
 
 @click.command("send-digest")
@@ -52,6 +55,7 @@ def send_digest(frequency: str, period_end: str | None, wait: bool) -> None:
     """Make the digest run of the period that ends at --period-end, unless it exists (re-run
     a missed digest); with --wait, send it too."""
     schedule = digests.Schedule.from_config(current_app.config)
+    sender = worker_from_config(current_app.config) if wait else None
     chosen = Frequency(frequency)
     now = clock.now()
     try:
@@ -64,8 +68,8 @@ def send_digest(frequency: str, period_end: str | None, wait: bool) -> None:
     with transaction():
         run, created = digests.make_digest_run(chosen, period, actor="cli", now=now)
     click.echo(_describe(run) if created else f"Already made: {_describe(run)}")
-    if wait:
-        _send([run])
+    if sender:
+        _send([run], sender)
 
 
 @click.group("runs", invoke_without_command=True)
@@ -130,11 +134,10 @@ def _describe(run: SendRun) -> str:
     return f"Run {run.id} ({run.key}): {run.recipients} recipients, {run.state.value}."
 
 
-def _send(made: Sequence[SendRun]) -> None:
+def _send(made: Sequence[SendRun], sender: Worker) -> None:
     """Send until the runs have nothing left that is due, with a progress bar."""
     ids = [run.id for run in made]
     total = sum(run.recipients for run in made)
-    sender = worker_from_config(current_app.config)
     left = digests.outstanding(ids)
     with tqdm(total=total, initial=total - left, unit="msg", desc="Sending") as bar:
         try:

@@ -12,6 +12,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 from werkzeug.serving import make_server
 
+from mailer.delivery.dkim import DkimKeyError
+from mailer.delivery.worker import Worker
 from mailer.delivery.worker import worker_from_config
 from mailer.inbox import InboxController
 from mailer.inbox import start_inbox
@@ -23,6 +25,11 @@ logger = logging.getLogger(__name__)
 
 def run_dev(app: Flask, *, host: str, port: int, outbox: bool) -> None:
     """Serve until Ctrl-C (or SIGTERM), then stop every part cleanly."""
+    try:
+        with app.app_context():
+            sender = worker_from_config(app.config)
+    except DkimKeyError as error:
+        raise click.ClickException(str(error)) from None
     controller = None
     if outbox:
         smtp_host, smtp_port = app.config["SMTP_HOST"], int(app.config["SMTP_PORT"])
@@ -44,7 +51,7 @@ def run_dev(app: Flask, *, host: str, port: int, outbox: bool) -> None:
     scheduler = BackgroundScheduler(timezone=app.config["TIMEZONE"])
     add_jobs(scheduler, app)
     scheduler.start()
-    worker = threading.Thread(target=_work, args=(app, stop), name="worker")
+    worker = threading.Thread(target=_work, args=(app, sender, stop), name="worker")
     worker.start()
     _announce(app, host, port, outbox)
     # Explicit handlers: a shell that starts us in the background makes SIGINT ignored.
@@ -78,10 +85,10 @@ def _start_inbox(app: Flask) -> InboxController | None:
         return None
 
 
-def _work(app: Flask, stop: threading.Event) -> None:
-    """Run a worker until `stop` is set."""
+def _work(app: Flask, sender: Worker, stop: threading.Event) -> None:
+    """Run the worker until `stop` is set."""
     with app.app_context():
-        worker_from_config(app.config).run_forever(stop)
+        sender.run_forever(stop)
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

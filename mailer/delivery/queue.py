@@ -10,14 +10,18 @@ from datetime import timedelta
 from typing import cast
 
 from sqlalchemy import ColumnElement
+from sqlalchemy import Integer
+from sqlalchemy import String
 from sqlalchemy import Table
 from sqlalchemy import Update
 from sqlalchemy import bindparam
+from sqlalchemy import column
 from sqlalchemy import exists
 from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy import values
 
 from mailer.extensions import db
 from mailer.models import Delivery
@@ -174,22 +178,31 @@ def record_sent(sent: Sequence[tuple[int, str]], *, now: datetime) -> None:
     if not sent:
         return
     table = cast(Table, Delivery.__table__)
+    done = {
+        "status": DeliveryStatus.SENT,
+        "sent_at": now,
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "updated_at": now,
+    }
+    # A bounce that came back before the send was recorded stays recorded.
+    unsettled = (table.c.status != DeliveryStatus.SENT) & (table.c.status != DeliveryStatus.BOUNCED)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # One UPDATE … FROM (VALUES …) for the chunk: one round trip to the server.
+        rows = values(
+            column("delivery_id", Integer), column("sent_message_id", String), name="sent"
+        ).data(list(sent))
+        db.session.execute(
+            update(table)
+            .where(table.c.id == rows.c.delivery_id, unsettled)
+            .values(message_id=rows.c.sent_message_id, **done)
+        )
+        return
+    # SQLite runs in-process: executemany costs no round trips.
     statement = (
         update(table)
-        .where(
-            table.c.id == bindparam("delivery_id"),
-            # A bounce that came back before the send was recorded stays recorded.
-            table.c.status != DeliveryStatus.SENT,
-            table.c.status != DeliveryStatus.BOUNCED,
-        )
-        .values(
-            status=DeliveryStatus.SENT,
-            message_id=bindparam("sent_message_id"),
-            sent_at=now,
-            lease_owner=None,
-            lease_expires_at=None,
-            updated_at=now,
-        )
+        .where(table.c.id == bindparam("delivery_id"), unsettled)
+        .values(message_id=bindparam("sent_message_id"), **done)
     )
     params = [{"delivery_id": d, "sent_message_id": m} for d, m in sent]
     db.session.connection().execute(statement, params)

@@ -28,6 +28,7 @@ from mailer.delivery.content import RunContent
 from mailer.delivery.content import digest_for
 from mailer.delivery.content import run_content
 from mailer.delivery.content import subscriber_topics
+from mailer.delivery.dkim import Signer
 from mailer.delivery.fanout import Filler
 from mailer.delivery.fanout import Prototype
 from mailer.delivery.fanout import Recipient
@@ -84,7 +85,7 @@ class WorkerSettings:
     send_rate: float = 0.0
     # Messages whose leases are renewed (and subscribers re-checked) together, just before
     # they are handed to the connections.
-    chunk_size: int = 100
+    chunk_size: int = 250
 
     @classmethod
     def from_config(cls, config: Any, **overrides: Any) -> WorkerSettings:
@@ -94,6 +95,7 @@ class WorkerSettings:
             "lease": timedelta(seconds=int(config["WORKER_LEASE_SECONDS"])),
             "poll_seconds": float(config["WORKER_POLL_SECONDS"]),
             "concurrency": int(config["WORKER_CONCURRENCY"]),
+            "chunk_size": int(config["WORKER_CHUNK_SIZE"]),
             "send_rate": float(config["SEND_RATE"]),
             "retry": RetryPolicy(
                 max_attempts=int(config["DELIVERY_MAX_ATTEMPTS"]),
@@ -141,8 +143,10 @@ class Worker:
         settings: WorkerSettings,
         now: Callable[[], datetime] = clock.now,
         tls_context: ssl.SSLContext | None = None,
+        signer: Signer | None = None,
     ) -> None:
         self.mail = mail
+        self.signer = signer
         self.settings = settings
         self.pool = SenderPool(
             smtp, size=settings.concurrency, rate=settings.send_rate, tls_context=tls_context
@@ -254,6 +258,7 @@ class Worker:
         try:
             outgoing = compose_delivery(delivery, self.mail, now=now)
             outgoing = replace(outgoing, envelope_from=self._return_path(delivery.id))
+            outgoing = self._signed(outgoing)
         except (ValueError, UnicodeError) as error:
             self._fail(delivery.id, f"cannot build message: {error}", now)
             return None
@@ -283,6 +288,7 @@ class Worker:
             try:
                 outgoing = filler.fill(proto, recipient)
                 outgoing = replace(outgoing, envelope_from=self._return_path(row.delivery_id))
+                outgoing = self._signed(outgoing)
             except (ValueError, UnicodeError) as error:
                 self._fail(row.delivery_id, f"cannot build message: {error}", now)
                 continue
@@ -334,6 +340,16 @@ class Worker:
                 return proto
             cap = max(1, min(cap - 1, cap * MAX_DIGEST_BYTES // size))
         return None
+
+    def _signed(self, outgoing: Outgoing) -> Outgoing:
+        """The message with its DKIM signatures in front, when a key is configured; the
+        signatures cover these exact bytes, so nothing may change them after this.
+
+        :raises ValueError: the message cannot be signed.
+        """
+        if self.signer is None:
+            return outgoing
+        return replace(outgoing, data=self.signer.sign(outgoing.data))
 
     def _return_path(self, delivery_id: int) -> str:
         """The VERP envelope sender of a delivery: bounces come back naming it."""
@@ -430,10 +446,14 @@ def _outgoing(prepared: Prepared) -> Outgoing:
 
 
 def worker_from_config(config: Any, *, concurrency: int | None = None, **overrides: Any) -> Worker:
-    """Build a worker from the app settings."""
+    """Build a worker from the app settings, loading the DKIM keys they name.
+
+    :raises DkimKeyError: a MAILER_DKIM_* setting names a key that cannot sign.
+    """
     return Worker(
         smtp=SmtpSettings.from_config(config),
         mail=MailSettings.from_config(config),
         settings=WorkerSettings.from_config(config, concurrency=concurrency),
+        signer=Signer.from_config(config),
         **overrides,
     )
