@@ -259,7 +259,7 @@ class Delivery(Base):
             sqlite_where=text("run_id IS NULL"),
             postgresql_where=text("run_id IS NULL"),
         ),
-        Index("ix_deliveries_run_status", "run_id", "status"),
+        Index("ix_deliveries_run_status", "run_id", "status", "next_attempt_at", "id"),
         UniqueConstraint("run_id", "subscriber_id"),
     )
 

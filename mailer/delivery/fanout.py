@@ -35,7 +35,20 @@ _PLAIN_ADDRESS = re.compile(
 )
 _MANAGE, _UNSUBSCRIBE = MANAGE_MARK.encode(), UNSUBSCRIBE_MARK.encode()
 CRLF = b"\r\n"
+# RFC 2045 section 6.7: encoded lines are at most 76 characters.
+MAX_QP_LINE = 76
 _LINE_ENDS = re.compile(r"\r\n|\r|\n")
+_BARE_EOL = re.compile(rb"\r(?!\n)|(?<!\r)\n")
+_HEAD_FIELDS = {
+    b"From",
+    b"Subject",
+    b"Reply-To",
+    b"List-Id",
+    b"List-Unsubscribe-Post",
+    b"Feedback-ID",
+    b"Auto-Submitted",
+    b"MIME-Version",
+}
 
 
 def marked_links(base_url: str) -> dict[str, str]:
@@ -87,6 +100,12 @@ def prototype(
     static["Auto-Submitted"] = "auto-generated"
     static["MIME-Version"] = "1.0"
     head = static.as_bytes(policy=MAIL_POLICY).rstrip(CRLF) + CRLF
+    # CPython before 3.11.10 (CVE-2024-6923) writes an encoded word that decodes to CR or LF
+    # ("=?utf-8?q?=0D=0A...?=" in a news title) as a raw line break: refuse any head whose
+    # fields are not the ones set above.
+    fields = [line.split(b":", 1)[0] for line in head.split(CRLF)[:-1] if line[:1] not in b" \t"]
+    if _BARE_EOL.search(head) or len(fields) != len(static) or set(fields) - _HEAD_FIELDS:
+        raise ValueError("a header of the message would hold a line break")
     envelope_from = str(static["From"].addresses[0].addr_spec)
     boundary = f"=_{uuid.uuid4().hex}=".encode()
     return Prototype(
@@ -129,8 +148,13 @@ def _segments(body: str) -> tuple[Piece, ...]:
 
 def _qp(data: bytes) -> bytes:
     """Quoted-printable of CRLF-ended lines: at most 76 characters a line, soft breaks CRLF
-    too (binascii takes the line end it first sees)."""
-    return b2a_qp(data, quotetabs=False, istext=True, header=False)
+    too (binascii takes the line end it first sees). binascii writes 77 when a 75-character
+    line ends in an encoded space ("=20"): such a line gets one more soft break."""
+    encoded = b2a_qp(data, quotetabs=False, istext=True, header=False)
+    return CRLF.join(
+        line[:-3] + b"=" + CRLF + line[-3:] if len(line) > MAX_QP_LINE else line
+        for line in encoded.split(CRLF)
+    )
 
 
 def _fill_in(pieces: tuple[Piece, ...], values: dict[bytes, bytes]) -> bytes:

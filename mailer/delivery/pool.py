@@ -9,6 +9,7 @@ from collections import deque
 from collections.abc import Callable
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait
 from dataclasses import dataclass
 from typing import Generic
 from typing import TypeVar
@@ -102,21 +103,39 @@ class SenderPool:
         outgoing: Callable[[T], Outgoing],
         *,
         deadline: float | None = None,
+        progress: Callable[[Sequence[Result[T]]], None] | None = None,
+        every: float = 0.25,
     ) -> tuple[list[Result[T]], list[T]]:
         """Send the items, starting none after `deadline` (a time.monotonic() value); return
-        the results and the items left untried."""
+        the results and the items left untried. `progress` is called on the caller's thread,
+        about every `every` seconds, with the results that came in since its last call."""
         pending = deque(items)
         results: list[Result[T]] = []
         stop = threading.Event()
         workers = min(self.size, len(items))
+        reported = 0
+        last = time.monotonic()
+
+        def report(force: bool = False) -> None:
+            nonlocal reported, last
+            if progress is None or not (force or time.monotonic() - last >= every):
+                return
+            upto = len(results)
+            if upto > reported:
+                progress(results[reported:upto])
+            reported, last = upto, time.monotonic()
+
         if workers <= 1:
-            self._drain(pending, results, stop, outgoing, deadline)
+            self._drain(pending, results, stop, outgoing, deadline, report)
         else:
             executor = self._pool()
             futures = [
-                executor.submit(self._drain, pending, results, stop, outgoing, deadline)
+                executor.submit(self._drain, pending, results, stop, outgoing, deadline, None)
                 for _ in range(workers)
             ]
+            while not all(future.done() for future in futures):
+                wait(futures, timeout=every)
+                report()
             for future in futures:
                 future.result()
         return results, list(pending)
@@ -128,6 +147,7 @@ class SenderPool:
         stop: threading.Event,
         outgoing: Callable[[T], Outgoing],
         deadline: float | None,
+        tick: Callable[[], None] | None = None,
     ) -> None:
         """One thread's share: send what is pending over this thread's connection."""
         connection = self._connection()
@@ -150,6 +170,8 @@ class SenderPool:
                 results.append(Result(item, error))
             else:
                 results.append(Result(item, None))
+            if tick is not None:
+                tick()
 
     def close(self) -> None:
         """End every open SMTP session (between batches, when the threads are idle)."""

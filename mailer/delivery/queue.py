@@ -61,12 +61,15 @@ def claim_batch(*, owner: str, limit: int, lease: timedelta, now: datetime) -> l
     sending = select(SendRun.id).where(SendRun.state == RunState.SENDING)
     of_runs = Delivery.run_id.in_(sending)
     expired = (Delivery.status == DeliveryStatus.SENDING) & (Delivery.lease_expires_at < now)
-    # Each statement reads one index in order: the lifecycle emails (a partial index), list
-    # mail of sending runs, then leases that ran out (few: only what crashed workers held).
+    ready = queued & (Delivery.next_attempt_at <= now)
+    # Each statement reads one index in order: the lifecycle emails (a partial index), the
+    # list mail of each sending run (ix_deliveries_run_status, so a paused run's queued rows
+    # are never walked), then leases that ran out (few: what crashed workers held).
+    runs = db.session.scalars(sending.order_by(SendRun.id)).all()
     claimed: list[int] = []
     for condition, due in (
-        (Delivery.run_id.is_(None), queued & (Delivery.next_attempt_at <= now)),
-        (of_runs, queued & (Delivery.next_attempt_at <= now)),
+        (Delivery.run_id.is_(None), ready),
+        *((Delivery.run_id == run_id, ready) for run_id in runs),
         (or_(Delivery.run_id.is_(None), of_runs), expired),
     ):
         if len(claimed) >= limit:
@@ -142,14 +145,40 @@ def renew_leases(
     return set(renewed)
 
 
-def settle_unwanted(delivery_ids: Sequence[int], *, owner: str, now: datetime) -> tuple[int, int]:
-    """Settle claimed deliveries that must not be sent now: those of a paused run go back to
-    the queue uncounted (a pause skips no one); the rest are cancelled. Deliveries another
+def extend_leases(
+    delivery_ids: Sequence[int], *, owner: str, lease: timedelta, now: datetime
+) -> None:
+    """Keep the leases `owner` still holds on deliveries it sends later in the same batch."""
+    if not delivery_ids:
+        return
+    db.session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id.in_(delivery_ids),
+            Delivery.lease_owner == owner,
+            Delivery.status == DeliveryStatus.SENDING,
+        )
+        .values(lease_expires_at=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def settle_unwanted(
+    delivery_ids: Sequence[int],
+    *,
+    owner: str,
+    sendable: Mapping[MessageKind, SubscriberStatus],
+    now: datetime,
+) -> tuple[int, int]:
+    """Settle claimed deliveries that must not be sent now: those whose run was cancelled or
+    whose subscriber no longer wants them are cancelled; the rest (a paused run, or one
+    paused and resumed since the renewal) go back to the queue uncounted. Deliveries another
     worker has taken over are left alone. Returns (cancelled, given back)."""
     if not delivery_ids:
         return 0, 0
     rows = db.session.execute(
-        select(Delivery.id, SendRun.state)
+        select(Delivery.id, Delivery.kind, SendRun.state, Subscriber.status)
+        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
         .outerjoin(SendRun, SendRun.id == Delivery.run_id)
         .where(
             Delivery.id.in_(delivery_ids),
@@ -157,16 +186,20 @@ def settle_unwanted(delivery_ids: Sequence[int], *, owner: str, now: datetime) -
             Delivery.status == DeliveryStatus.SENDING,
         )
     ).all()
-    paused = [delivery_id for delivery_id, state in rows if state is RunState.PAUSED]
-    give_back(paused, owner=owner, at=now, now=now)
+    back = [
+        delivery_id
+        for delivery_id, kind, state, status in rows
+        if state is not RunState.CANCELLED and status is sendable[kind]
+    ]
+    give_back(back, owner=owner, at=now, now=now)
     cancelled = 0
-    for delivery_id, state in rows:
-        if state is RunState.PAUSED:
+    for delivery_id, _, state, _ in rows:
+        if delivery_id in back:
             continue
         reason = "run cancelled" if state is RunState.CANCELLED else "subscriber changed"
         record_cancelled(delivery_id, owner=owner, reason=f"{reason} before it was sent", now=now)
         cancelled += 1
-    return cancelled, len(paused)
+    return cancelled, len(back)
 
 
 def record_sent(sent: Sequence[tuple[int, str]], *, now: datetime) -> None:

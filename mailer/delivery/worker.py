@@ -17,6 +17,7 @@ from dataclasses import field
 from dataclasses import replace
 from datetime import datetime
 from datetime import timedelta
+from email.errors import MessageError
 from email.utils import format_datetime
 from typing import Any
 
@@ -238,8 +239,10 @@ class Worker:
         while pending:
             chunk, pending = pending[:size], pending[size:]
             deadline = time.monotonic() + self.settings.lease.total_seconds() / 2
-            go = self._still_wanted(chunk)
-            results, untried = self.pool.send(go, _outgoing, deadline=deadline)
+            go = self._still_wanted(chunk, later=pending)
+            results, untried = self.pool.send(
+                go, _outgoing, deadline=deadline, progress=self._record_sent_so_far
+            )
             if not self._record(results, [*untried, *pending]):
                 return False
             pending = untried + pending
@@ -278,7 +281,11 @@ class Worker:
             if self._worn_out(row.delivery_id, row.attempts, now):
                 continue
             followed = topics.get(row.subscriber_id, frozenset())
-            proto = self._prototype(content, followed) if content else None
+            try:
+                proto = self._prototype(content, followed) if content else None
+            except (ValueError, UnicodeError, MessageError) as error:
+                self._fail(row.delivery_id, f"cannot build message: {error}", now)
+                continue
             if proto is None:
                 reason = "nothing left to read: every item was withdrawn"
                 queue.record_cancelled(row.delivery_id, owner=self.owner, reason=reason, now=now)
@@ -362,19 +369,34 @@ class Worker:
             return True
         return False
 
-    def _still_wanted(self, chunk: Sequence[Prepared]) -> list[Prepared]:
-        """Renew the chunk's leases just before sending; settle what is no longer wanted."""
+    def _still_wanted(
+        self, chunk: Sequence[Prepared], later: Sequence[Prepared] = ()
+    ) -> list[Prepared]:
+        """Renew the chunk's leases just before sending, and keep those of the rest of the
+        batch (`later`); settle what is no longer wanted."""
         now = self.now()
+        later_ids = [item.delivery_id for item in later]
+        queue.extend_leases(later_ids, owner=self.owner, lease=self.settings.lease, now=now)
         ids = [item.delivery_id for item in chunk]
         wanted = queue.renew_leases(
             ids, owner=self.owner, sendable=SENDABLE_TO, lease=self.settings.lease, now=now
         )
         unwanted = [delivery_id for delivery_id in ids if delivery_id not in wanted]
         if unwanted:
-            cancelled, _ = queue.settle_unwanted(unwanted, owner=self.owner, now=now)
+            cancelled, _ = queue.settle_unwanted(
+                unwanted, owner=self.owner, sendable=SENDABLE_TO, now=now
+            )
             self.stats.cancelled += cancelled
         db.session.commit()
         return [item for item in chunk if item.delivery_id in wanted]
+
+    def _record_sent_so_far(self, results: Sequence[Result[Prepared]]) -> None:
+        """Record what the server accepted while the chunk is still going: a worker killed
+        mid-chunk then repeats only the last moment's messages, not the whole chunk."""
+        sent = [(r.item.delivery_id, r.item.outgoing.message_id) for r in results if not r.error]
+        if sent:
+            queue.record_sent(sent, now=self.now())
+            db.session.commit()
 
     def _record(self, results: list[Result[Prepared]], untried: list[Prepared]) -> bool:
         """Record a chunk's outcomes; give back the untried if the server was unreachable."""

@@ -145,6 +145,10 @@ def _target(finding: Finding) -> tuple[Delivery | None, Subscriber] | None:
         ).first()
     if delivery is not None:
         return delivery, delivery.subscriber
+    if finding.verdict == "complaint":
+        # Anyone can send an ARF report: only a VERP token or a Message-ID we issued
+        # (both unguessable) ties one to a subscriber, never an address it names.
+        return None
     for address in finding.addresses:
         subscriber = subscriptions.find_subscriber(address)
         if subscriber is not None:

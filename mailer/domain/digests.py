@@ -121,7 +121,10 @@ class Schedule:
 
         :raises InvalidInput: `end` is not a scheduled end of such a period.
         """
-        day = end.astimezone(self.zone).date()
+        try:
+            day = end.astimezone(self.zone).date()
+        except OverflowError:
+            raise InvalidInput("period_end", f"{end.isoformat()} is out of range") from None
         if frequency not in DIGESTS or self.end_on(frequency, day) != end:
             raise InvalidInput(
                 "period_end",
@@ -283,9 +286,16 @@ def make_due_runs(
         if frequency not in frequencies:
             continue
         for end in missing_ends(frequency, schedule=schedule, now=now, recovery=recovery):
-            run, created = make_digest_run(
-                frequency, schedule.period_ending(frequency, end), actor=actor, now=now
+            period = schedule.period_ending(frequency, end)
+            previous = db.session.scalar(
+                select(func.max(SendRun.period_end)).where(
+                    SendRun.frequency == frequency, SendRun.period_end < end
+                )
             )
+            if previous is not None and previous > period.start:
+                # The first period after the schedule moved starts where the last one ended.
+                period = Period(previous, end)
+            run, created = make_digest_run(frequency, period, actor=actor, now=now)
             db.session.commit()
             if created:
                 made.append(run)
@@ -296,23 +306,15 @@ def missing_ends(
     frequency: Frequency, *, schedule: Schedule, now: datetime, recovery: timedelta
 ) -> list[datetime]:
     """Period ends of `frequency` that are due and have no run yet, oldest first."""
-    first = db.session.scalar(
-        select(func.min(SendRun.period_end)).where(SendRun.frequency == frequency)
+    last = db.session.scalar(
+        select(func.max(SendRun.period_end)).where(SendRun.frequency == frequency)
     )
     now = now - SETTLE
-    if first is None:
+    if last is None:
         return [schedule.latest_end(frequency, now)]
-    candidates = schedule.ends_between(frequency, max(first, now - recovery), now)
-    if not candidates:
-        return []
-    made = set(
-        db.session.scalars(
-            select(SendRun.period_end).where(
-                SendRun.frequency == frequency, SendRun.period_end >= candidates[0]
-            )
-        )
-    )
-    return [end for end in candidates if end not in made]
+    # Only periods after the latest one made: a schedule moved since must not reach back
+    # over periods that were already sent.
+    return schedule.ends_between(frequency, max(last, now - recovery), now)
 
 
 def _items_without_alert(*, since: datetime) -> Sequence[NewsItem]:

@@ -37,6 +37,7 @@ MAX_BODY = 50_000
 MAX_QUERY = 200
 # Ids are 32-bit on PostgreSQL: a larger number in a URL is simply not found.
 MAX_ID = 2**31 - 1
+ENCODED_WORD = re.compile(r"=\?[^?\s]*\?[bBqQ]\?")
 
 _MARKDOWN = MarkdownIt("commonmark", {"html": True, "linkify": False}).enable("table")
 
@@ -119,6 +120,10 @@ def validate_draft(*, title: Any, summary: Any, body: Any, topic_slugs: Any) -> 
     """
     errors: dict[str, str] = {}
     clean_title = _text(errors, "title", title, MAX_TITLE, required=True)
+    if "title" not in errors and ENCODED_WORD.search(clean_title):
+        # The title is the subject of alerts: a MIME encoded word in it is never news, and
+        # older email packages decode one into a line break in the header.
+        errors["title"] = "Title must not contain =?...?= encoded text"
     clean_summary = _text(errors, "summary", summary, MAX_SUMMARY, required=True)
     clean_body = _text(errors, "body", body, MAX_BODY, required=False, multiline=True)
     topics: tuple[Topic, ...] = ()
