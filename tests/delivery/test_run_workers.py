@@ -4,7 +4,6 @@ every reader gets their digest, and nobody gets it twice."""
 from __future__ import annotations
 
 import re
-import signal
 import subprocess
 import time
 from collections import Counter
@@ -29,6 +28,7 @@ from tests.conftest import ALLOWED_SMTP_PORTS
 from tests.conftest import send_queued
 from tests.delivery.test_worker import MAILER
 from tests.delivery.test_worker import _worker_env
+from tests.delivery.test_worker import kill_when_stalled
 from tests.factories import add_readers
 from tests.factories import publish_news
 from tests.smtp_sink import SinkHandler
@@ -141,22 +141,8 @@ def test_a_worker_killed_mid_run_loses_nothing_and_resends_only_what_it_had_in_f
     # The worker records its first batch of 40; of its second it has 10 accepted when the
     # server stalls, and is killed there.
     smtpd.hold_after = 50
-    log = tmp_path / "worker.log"
     settings = {"WORKER_BATCH_SIZE": 40, "WORKER_LEASE_SECONDS": 2, "WORKER_CONCURRENCY": 4}
-    with log.open("wb") as output:
-        worker = subprocess.Popen(
-            [MAILER, "worker", "--once"],
-            env=_worker_env(app, **settings),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        assert smtpd.holding.wait(timeout=60), log.read_text()
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(timeout=30)
-    finally:
-        smtpd.hold_after = None
-        smtpd.release.set()
+    kill_when_stalled(app, smtpd, tmp_path, ["worker", "--once"], **settings)
     assert _statuses(app) == {
         DeliveryStatus.SENT: 40,
         DeliveryStatus.SENDING: 40,

@@ -165,15 +165,13 @@ def _worker_env(app, **settings):
     return env
 
 
-@pytest.mark.slow
-def test_a_worker_killed_mid_batch_loses_nothing_and_its_lease_is_taken_over(app, smtpd, tmp_path):
-    _queue(app, 60)
-    smtpd.hold_after = 25
+def kill_when_stalled(app, smtpd, tmp_path, command, **settings):
+    """Run `mailer COMMAND` until the sink stalls it mid-message, then SIGKILL it."""
     log = tmp_path / "worker.log"
     with log.open("wb") as output:
         worker = subprocess.Popen(
-            [MAILER, "worker"],
-            env=_worker_env(app, WORKER_BATCH_SIZE=20, WORKER_CONCURRENCY=1),
+            [MAILER, *command],
+            env=_worker_env(app, **settings),
             stdout=output,
             stderr=subprocess.STDOUT,
         )
@@ -184,6 +182,13 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_its_lease_is_taken_over(app
     finally:
         smtpd.hold_after = None
         smtpd.release.set()
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_batch_loses_nothing_and_its_lease_is_taken_over(app, smtpd, tmp_path):
+    _queue(app, 60)
+    smtpd.hold_after = 25
+    kill_when_stalled(app, smtpd, tmp_path, ["worker"], WORKER_BATCH_SIZE=20, WORKER_CONCURRENCY=1)
     # Outcomes are recorded per chunk: the first batch is recorded as sent; of the second,
     # 5 messages were accepted but the worker died before recording them.
     statuses = Counter(d.status for d in _deliveries(app))
