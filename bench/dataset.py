@@ -1,21 +1,29 @@
 """The app a bench runs and the data it runs on: subscribers with random topics and
-frequencies, and news published during one digest period, inserted in chunks."""
+frequencies, and news published during one digest period, inserted in chunks; and the
+database of its own that it fills (a new SQLite file, or a private PostgreSQL database)."""
 
 from __future__ import annotations
 
 import logging
+import os
 import random
+import re
 import resource
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import Table
+from sqlalchemy import create_engine
 from sqlalchemy import insert
+from sqlalchemy import make_url
 from sqlalchemy import select
 from sqlalchemy import text
 
@@ -74,6 +82,39 @@ def bench_app(database_url: str, **overrides: Any) -> Flask:
             **overrides,
         },
     )
+
+
+@contextmanager
+def private_postgres(url: str, prefix: str) -> Iterator[str]:
+    """Create a database of our own, `prefix` and our process id, on the server of `url`;
+    drop it afterwards."""
+    url = re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql+psycopg://", url)
+    server = create_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"{prefix}{os.getpid()}"
+    with server.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
+
+
+def database_url(
+    stack: ExitStack, given: str | None, workdir: Path, prefix: str, option: str = "--database-url"
+) -> str:
+    """The URL of the bench's own, empty database: a new SQLite file in `workdir` unless
+    `given` (the value of `option`) names a PostgreSQL server, on which a private database
+    named by `prefix` is made, and dropped when `stack` closes."""
+    if not given:
+        print(f"database: new SQLite file in {workdir}")
+        return f"sqlite:///{workdir / 'bench.sqlite'}"
+    if not re.match(r"^postgres(ql)?(\+\w+)?://", given):
+        raise SystemExit(f"{option} must be a PostgreSQL URL (SQLite is the default)")
+    url = stack.enter_context(private_postgres(given, prefix))
+    print(f"database: PostgreSQL, private database {make_url(url).database}")
+    return url
 
 
 @dataclass(frozen=True)

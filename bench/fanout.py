@@ -22,23 +22,21 @@ import hashlib
 import multiprocessing
 import os
 import random
-import re
 import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from collections.abc import Sequence
 from contextlib import ExitStack
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from ceiling import send_plain
 from dataset import Generated
 from dataset import bench_app
+from dataset import database_url
 from dataset import generate
 from flask import Flask
 from probes import Phases
@@ -49,11 +47,8 @@ from sinks import KINDS
 from sinks import Sink
 from sinks import open_sink
 from sinks import settled_count
-from sqlalchemy import create_engine
 from sqlalchemy import func
-from sqlalchemy import make_url
 from sqlalchemy import select
-from sqlalchemy import text
 
 from mailer import clock
 from mailer.clock import Period
@@ -106,34 +101,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--profile-gil", action="store_true", help="sample only the thread holding the GIL"
     )
     return parser.parse_args(argv)
-
-
-@contextmanager
-def private_postgres(url: str) -> Iterator[str]:
-    """Create a database of our own on the server of `url`; drop it afterwards."""
-    url = re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", url)
-    server = create_engine(url, isolation_level="AUTOCOMMIT")
-    name = f"bench_fanout_{os.getpid()}"
-    with server.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
-
-
-def database_url(stack: ExitStack, given: str | None, workdir: Path) -> str:
-    """The URL of the bench's own, empty database."""
-    if not given:
-        print(f"database: new SQLite file in {workdir}")
-        return f"sqlite:///{workdir / 'bench.sqlite'}"
-    if not re.match(r"^postgres(ql)?(\+\w+)?://", given):
-        raise SystemExit("--database-url must be a PostgreSQL URL (SQLite is the default)")
-    url = stack.enter_context(private_postgres(given))
-    print(f"database: PostgreSQL, private database {make_url(url).database}")
-    return url
 
 
 def last_daily_period(app: Flask) -> Period:
@@ -321,7 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-fanout-")))
-        url = database_url(stack, args.database_url, workdir)
+        url = database_url(stack, args.database_url, workdir, "bench_fanout_")
         sink = stack.enter_context(open_sink(args.sink, workdir))
         print(f"sink: {sink.kind} on 127.0.0.1:{sink.port}")
         app = bench_app(url, SMTP_PORT=sink.port, OUTBOX_DIR=str(workdir / "outbox"))

@@ -15,6 +15,9 @@ from mailer import PROJECT_ROOT
 from mailer.extensions import db
 from mailer.extensions import migrate
 
+# Execution option of a connection whose transaction only reads.
+READ_ONLY = "mailer_read_only"
+
 
 def init_app(app: Flask) -> None:
     """Bind the database and migrations; on SQLite, use WAL and immediate transactions."""
@@ -39,8 +42,29 @@ def _sqlite_connect(dbapi_connection: sqlite3.Connection, record: Any) -> None:
 
 def _sqlite_begin(connection: Connection) -> None:
     """Take the write lock at BEGIN: a deferred transaction that later writes can fail at once
-    with "database is locked" when another thread wrote in between."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    with "database is locked" when another thread wrote in between. A read-only transaction
+    (see `read_only`) takes no lock, so a long read never holds up a writer."""
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def read_only() -> Iterator[None]:
+    """Run the block in a transaction that only reads: on SQLite it reads a snapshot without
+    the write lock, so a long read (a download, a dry run) never holds up a writer. The
+    session's current transaction, which must hold only reads, ends first."""
+    session = db.session()
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("a read-only transaction cannot start with changes unsaved")
+    if session.in_transaction():
+        session.commit()
+    session.connection(execution_options={READ_ONLY: True})
+    try:
+        yield
+    finally:
+        session.rollback()
 
 
 @contextmanager

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import enum
+from datetime import date
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON
 from sqlalchemy import Column
+from sqlalchemy import Date
 from sqlalchemy import DateTime
 from sqlalchemy import Dialect
 from sqlalchemy import Enum
@@ -64,6 +66,9 @@ class SubscriberStatus(enum.StrEnum):
     ACTIVE = "active"
     UNSUBSCRIBED = "unsubscribed"
     SUPPRESSED = "suppressed"
+    # Personal data removed on request or by retention; the row stays so that delivery
+    # records keep their counts, and the address lives on only as a suppression hash.
+    ERASED = "erased"
 
 
 class Frequency(enum.StrEnum):
@@ -77,10 +82,14 @@ class ConsentAction(enum.StrEnum):
     CONFIRMED = "confirmed"
     CHANGED = "changed"
     UNSUBSCRIBED = "unsubscribed"
+    # Added by staff from a list import, with the consent source the list gave.
+    IMPORTED = "imported"
 
 
 class MessageKind(enum.StrEnum):
     CONFIRM = "confirm"
+    # The confirmation asked of someone imported from a list without a consent record.
+    INVITE = "invite"
     MANAGE = "manage"
     WELCOME = "welcome"
     # List mail of a send run: one news item at once, or a digest of a period.
@@ -115,6 +124,9 @@ class SuppressionReason(enum.StrEnum):
     SOFT_BOUNCES = "soft_bounces"
     COMPLAINT = "complaint"
     MANUAL = "manual"
+    # The subscriber was erased: only this entry remembers the address, so that no import
+    # mails it again. A fresh sign-up and confirmation takes it off.
+    ERASED = "erased"
 
 
 class BounceKind(enum.StrEnum):
@@ -154,7 +166,7 @@ class Subscriber(Base):
     email: Mapped[str] = mapped_column(String(320))
     # The case-folded address: uniqueness is case-insensitive.
     email_key: Mapped[str] = mapped_column(String(320), unique=True)
-    status: Mapped[SubscriberStatus] = mapped_column(_enum(SubscriberStatus))
+    status: Mapped[SubscriberStatus] = mapped_column(_enum(SubscriberStatus), index=True)
     # Bumped by staff to revoke every link sent so far.
     token_version: Mapped[int] = mapped_column(default=1)
     # Bumped on unsubscribe, so that confirmation links sent before it stop working.
@@ -199,6 +211,8 @@ class ConsentEvent(Base):
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(512))
     wording_version: Mapped[str] = mapped_column(String(60))
+    # The version of the privacy notice the person was shown (linked from the form).
+    notice_version: Mapped[str | None] = mapped_column(String(60))
     # How it happened (form, link, one-click, ...) and what was chosen.
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
@@ -285,7 +299,7 @@ class Delivery(Base):
 
 
 class Suppression(Base):
-    """An address that must never be mailed again, found by the SHA-256 of its case-folded
+    """An address that must never be mailed again, found by the keyed hash of its case-folded
     form; the address itself is kept for staff until it is erased."""
 
     __tablename__ = "suppressions"
@@ -417,3 +431,41 @@ class AuditEvent(Base):
     target_type: Mapped[str] = mapped_column(String(40))
     target_id: Mapped[int | None] = mapped_column()
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class DeliverySummary(Base):
+    """What remains of delivery records deleted by retention: counts per day, run, kind and
+    outcome, so that run pages and charts keep their numbers."""
+
+    __tablename__ = "delivery_summaries"
+    __table_args__ = (Index("ix_delivery_summaries_day", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The day (UTC) the deliveries were created.
+    day: Mapped[date] = mapped_column(Date)
+    run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("send_runs.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[MessageKind] = mapped_column(_enum(MessageKind))
+    status: Mapped[DeliveryStatus] = mapped_column(_enum(DeliveryStatus))
+    count: Mapped[int] = mapped_column()
+    summarised_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SubscriberImport(Base):
+    """An uploaded list of subscribers: checked first (a dry run), applied once when staff
+    confirm. The file is kept only until it is applied or discarded."""
+
+    __tablename__ = "subscriber_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(default=0)
+    accepted: Mapped[int] = mapped_column(default=0)
+    rejected: Mapped[int] = mapped_column(default=0)
+    created_by: Mapped[str] = mapped_column(String(400))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    discarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,4 +1,5 @@
-"""Fixtures: the app on SQLite or PostgreSQL (--db), a real SMTP sink, and helpers."""
+"""Fixtures: the app on SQLite or PostgreSQL (--db), a real SMTP sink, a logged-in admin, and
+helpers."""
 
 from __future__ import annotations
 
@@ -23,15 +24,21 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from config import TestingConfig
+from mailer import clock
 from mailer import create_app
 from mailer.delivery.worker import WorkerStats
 from mailer.delivery.worker import worker_from_config
+from mailer.domain import staff as accounts
 from mailer.domain.topics import seed_topics
 from mailer.extensions import db
+from mailer.models import StaffRole
 from tests.smtp_sink import SinkHandler
 from tests.smtp_sink import SmtpServer
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+PASSWORD = "correct horse battery staple"
+ADMIN = "admin@example.gov.uk"
+EDITOR = "editor@example.gov.uk"
 
 # SMTP ports the tests started themselves; any other connection is a forgotten fixture.
 ALLOWED_SMTP_PORTS: set[int] = set()
@@ -177,6 +184,43 @@ def csrf_token(client: FlaskClient, url: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert match, f"no CSRF token on {url}"
     return match.group(1)
+
+
+def make_staff(app: Flask, email: str, role: StaffRole, *, now: datetime | None = None) -> None:
+    """Add a staff account with PASSWORD (made at `now`, by default the clock's)."""
+    with app.app_context():
+        accounts.create_staff(email, PASSWORD, role=role, actor="test", now=now or clock.now())
+        db.session.commit()
+
+
+def login(
+    client: FlaskClient, email: str, password: str = PASSWORD, next_path: str | None = None
+) -> Any:
+    """Submit the staff login form."""
+    url = "/staff/login" + (f"?next={next_path}" if next_path else "")
+    return client.post(
+        url,
+        data={
+            "csrf_token": csrf_token(client, "/staff/login"),
+            "email": email,
+            "password": password,
+        },
+    )
+
+
+def logged_in(
+    app: Flask, client: FlaskClient, email: str, role: StaffRole, *, now: datetime | None = None
+) -> FlaskClient:
+    """Add a staff account and log `client` in with it; return `client`."""
+    make_staff(app, email, role, now=now)
+    login(client, email)
+    return client
+
+
+@pytest.fixture
+def admin(app: Flask, client: FlaskClient) -> FlaskClient:
+    """The browser of a logged-in admin, ADMIN."""
+    return logged_in(app, client, ADMIN, StaffRole.ADMIN)
 
 
 def send_queued(app: Flask, *, now: datetime | None = None) -> WorkerStats:

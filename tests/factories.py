@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy import insert
@@ -11,6 +12,8 @@ from sqlalchemy import select
 from mailer import clock
 from mailer.domain.news import slugify
 from mailer.extensions import db
+from mailer.models import ConsentAction
+from mailer.models import ConsentEvent
 from mailer.models import Delivery
 from mailer.models import DeliveryStatus
 from mailer.models import Frequency
@@ -42,6 +45,21 @@ def make_subscriber(
     db.session.add(subscriber)
     db.session.flush()
     return subscriber
+
+
+def add_consent(
+    subscriber_id: int, action: ConsentAction, *, at: datetime, detail: dict[str, Any]
+) -> None:
+    """Add a consent event of the subscriber, on wording version "v1" (not committed)."""
+    db.session.add(
+        ConsentEvent(
+            subscriber_id=subscriber_id,
+            action=action,
+            at=at,
+            wording_version="v1",
+            detail=detail,
+        )
+    )
 
 
 def queue_emails(
@@ -96,12 +114,13 @@ def add_readers(
     domain: str = "example.org",
     status: SubscriberStatus = SubscriberStatus.ACTIVE,
     now: datetime | None = None,
+    prefix: str = "",
 ) -> list[int]:
     """Add `count` subscribers who each follow the topics (by slug) at the frequencies given,
     in bulk; return their ids. Topics must exist (seed_topics)."""
     now = now or clock.now()
     start = db.session.scalar(select(func.count()).select_from(Subscriber)) or 0
-    emails = [f"reader{start + n}@{domain}" for n in range(count)]
+    emails = [f"{prefix}reader{start + n}@{domain}" for n in range(count)]
     db.session.execute(
         insert(Subscriber),
         [

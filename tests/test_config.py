@@ -16,6 +16,7 @@ from mailer import create_app
 MAILER = str(Path(sys.executable).parent / "mailer")
 GOOD_PRODUCTION = {
     "SECRET_KEY": "k" * 40,
+    "SUPPRESSION_KEY": "s" * 40,
     "BASE_URL": "https://news.example.gov.uk",
     "SMTP_HOST": "relay.example.gov.uk",
     "OUTBOX_ENABLED": False,
@@ -59,6 +60,9 @@ def test_every_setting_can_come_from_a_mailer_variable(monkeypatch):
         ({"SECRET_KEY": None}, "MAILER_SECRET_KEY"),
         ({"SECRET_KEY": "short"}, "MAILER_SECRET_KEY"),
         ({"SECRET_KEY": "dev-secret-not-for-production" * 2}, "MAILER_SECRET_KEY"),
+        ({"SUPPRESSION_KEY": None}, "MAILER_SUPPRESSION_KEY"),
+        ({"SUPPRESSION_KEY": "short"}, "MAILER_SUPPRESSION_KEY"),
+        ({"SUPPRESSION_KEY": "k" * 40}, "MAILER_SUPPRESSION_KEY must differ"),
         ({"BASE_URL": "http://news.example.gov.uk"}, "MAILER_BASE_URL"),
         ({"SMTP_HOST": ""}, "MAILER_SMTP_HOST"),
         ({"OUTBOX_ENABLED": True}, "MAILER_OUTBOX_ENABLED"),

@@ -22,20 +22,21 @@ class Identified(Protocol):
 def record(
     actor: str,
     action: str,
-    target: Identified,
+    target: Identified | str,
     *,
     now: datetime,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """Append an event about `target` (flushes, so the target has its id)."""
+    """Append an event about `target` (flushes, so the target has its id), or about a kind of
+    record as a whole when `target` is its name ("Subscriber" for an export, say)."""
     db.session.flush()
     db.session.add(
         AuditEvent(
             at=now,
             actor=actor[:400],
             action=action,
-            target_type=type(target).__name__,
-            target_id=target.id,
+            target_type=target if isinstance(target, str) else type(target).__name__,
+            target_id=None if isinstance(target, str) else target.id,
             detail=detail or {},
         )
     )

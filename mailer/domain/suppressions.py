@@ -1,7 +1,7 @@
 """The suppression list: addresses never to be mailed again, and why.
 
-An address is found by the SHA-256 of its case-folded form, so an erased subscriber's
-address can stay suppressed without being kept. Suppressing an address also marks its
+An address is found by a keyed hash (HMAC-SHA-256) of its case-folded form, so an erased
+subscriber's address can stay suppressed without being kept. Suppressing an address also marks its
 subscriber suppressed and cancels what is queued for them: enqueue takes only active
 subscribers, and the worker re-checks the status just before each send.
 """
@@ -9,9 +9,11 @@ subscribers, and the worker re-checks the status just before each send.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Sequence
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -31,8 +33,14 @@ MAX_DETAIL = 1000
 
 
 def address_hash(email: str) -> str:
-    """The key an address is suppressed under: SHA-256 of its case-folded form."""
-    return hashlib.sha256(email.casefold().encode()).hexdigest()
+    """The key an address is suppressed under: the HMAC-SHA-256 of its case-folded form under
+    MAILER_SUPPRESSION_KEY, so that a copy of the database alone cannot test addresses."""
+    return keyed_hash(current_app.config["SUPPRESSION_KEY"], email)
+
+
+def keyed_hash(key: str, email: str) -> str:
+    """HMAC-SHA-256 of the case-folded address under `key`, in hex."""
+    return hmac.new(key.encode(), email.casefold().encode(), hashlib.sha256).hexdigest()
 
 
 def find(email: str) -> Suppression | None:
@@ -105,6 +113,7 @@ def unsuppress(email: str, *, reason: str, actor: str, now: datetime) -> None:
     subscriber = _subscriber(email)
     if subscriber is not None and subscriber.status is SubscriberStatus.SUPPRESSED:
         subscriber.status = SubscriberStatus.UNSUBSCRIBED
+        subscriber.unsubscribed_at = subscriber.unsubscribed_at or now
         subscriber.updated_at = now
 
 

@@ -17,9 +17,13 @@ from mailer.models import NewsItem
 from mailer.models import NewsState
 from mailer.models import StaffRole
 from mailer.models import StaffUser
+from tests.conftest import ADMIN
+from tests.conftest import EDITOR
+from tests.conftest import PASSWORD
 from tests.conftest import csrf_token
+from tests.conftest import login
+from tests.conftest import make_staff
 
-PASSWORD = "correct horse battery staple"
 HOSTILE_MARKDOWN = """## Funding round
 
 <script>alert("x")</script>
@@ -30,34 +34,18 @@ HOSTILE_MARKDOWN = """## Funding round
 """
 
 
-def _make_staff(app, email, role):
-    with app.app_context():
-        accounts.create_staff(email, PASSWORD, role=role, actor="test", now=clock.now())
-        db.session.commit()
-
-
 @pytest.fixture
 def editor(app):
-    _make_staff(app, "editor@example.gov.uk", StaffRole.EDITOR)
-    return "editor@example.gov.uk"
+    """An editor's address (not logged in)."""
+    make_staff(app, EDITOR, StaffRole.EDITOR)
+    return EDITOR
 
 
 @pytest.fixture
 def admin(app):
-    _make_staff(app, "admin@example.gov.uk", StaffRole.ADMIN)
-    return "admin@example.gov.uk"
-
-
-def login(client, email, password=PASSWORD, next_path=None):
-    url = "/staff/login" + (f"?next={next_path}" if next_path else "")
-    return client.post(
-        url,
-        data={
-            "csrf_token": csrf_token(client, "/staff/login"),
-            "email": email,
-            "password": password,
-        },
-    )
+    """An admin's address (not logged in)."""
+    make_staff(app, ADMIN, StaffRole.ADMIN)
+    return ADMIN
 
 
 def _post(client, path, data=None, form_page=None):

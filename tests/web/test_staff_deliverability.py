@@ -14,7 +14,6 @@ from sqlalchemy import select
 
 from mailer import clock
 from mailer.domain import digests
-from mailer.domain import staff as accounts
 from mailer.domain import suppressions
 from mailer.domain.deliverability import SHOWN_BYTES
 from mailer.domain.subscriptions import Origin
@@ -35,35 +34,21 @@ from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
 from mailer.models import Suppression
 from mailer.models import SuppressionReason
+from tests.conftest import ADMIN
+from tests.conftest import EDITOR
 from tests.conftest import csrf_token
+from tests.conftest import login
+from tests.conftest import make_staff
 from tests.conftest import send_queued
 from tests.conftest import subscribe
 from tests.factories import add_readers
 from tests.factories import make_subscriber
 from tests.factories import publish_news
 from tests.factories import queue_emails
-from tests.web.test_staff import PASSWORD
-from tests.web.test_staff import login
 
-ADMIN = "admin@example.gov.uk"
-EDITOR = "editor@example.gov.uk"
 # Wednesday 15 July 2026, 1pm in London (BST, an hour ahead of UTC).
 NOW = datetime(2026, 7, 15, 12, 0, tzinfo=UTC)
 ADMIN_PAGES = ("/staff/suppressions", "/staff/inbound", "/staff/deliverability")
-
-
-def _make_staff(app, email, role):
-    with app.app_context():
-        accounts.create_staff(email, PASSWORD, role=role, actor="test", now=clock.now())
-        db.session.commit()
-
-
-@pytest.fixture
-def admin(app, client):
-    """A logged-in admin."""
-    _make_staff(app, ADMIN, StaffRole.ADMIN)
-    login(client, ADMIN)
-    return client
 
 
 @pytest.fixture
@@ -190,7 +175,7 @@ def test_a_search_finds_an_address_in_any_case_and_says_when_it_is_not_there(app
 
 
 def test_editors_get_403_on_every_deliverability_page(app, client):
-    _make_staff(app, EDITOR, StaffRole.EDITOR)
+    make_staff(app, EDITOR, StaffRole.EDITOR)
     entry = _suppress(app, "someone@example.com")
     login(client, EDITOR)
     for path in (*ADMIN_PAGES, f"/staff/suppressions/{entry}/remove", "/staff/inbound/1"):

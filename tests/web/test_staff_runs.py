@@ -14,7 +14,6 @@ from mailer import clock
 from mailer.delivery.worker import worker_from_config
 from mailer.domain import digests
 from mailer.domain import run_stats
-from mailer.domain import staff as accounts
 from mailer.extensions import db
 from mailer.models import AuditEvent
 from mailer.models import DeliveryStatus
@@ -23,17 +22,16 @@ from mailer.models import RunState
 from mailer.models import SendRun
 from mailer.models import StaffRole
 from mailer.web.staff_runs import about
+from tests.conftest import EDITOR
 from tests.conftest import csrf_token
+from tests.conftest import logged_in
 from tests.conftest import send_queued
 from tests.factories import add_readers
 from tests.factories import publish_news
-from tests.web.test_staff import PASSWORD
-from tests.web.test_staff import login
 
 # Wednesday 25 November 2026, 07:00 in London (GMT): a daily period ends.
 END = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
 MADE = END + timedelta(minutes=1)
-EDITOR = "editor@example.gov.uk"
 
 
 @pytest.fixture
@@ -45,11 +43,7 @@ def app_settings(app_settings):
 @pytest.fixture
 def staff(app, client):
     """A logged-in editor."""
-    with app.app_context():
-        accounts.create_staff(EDITOR, PASSWORD, role=StaffRole.EDITOR, actor="test", now=MADE)
-        db.session.commit()
-    login(client, EDITOR)
-    return client
+    return logged_in(app, client, EDITOR, StaffRole.EDITOR, now=MADE)
 
 
 @pytest.fixture
