@@ -1,0 +1,127 @@
+"""The admins' subscriber pages: the filtered list, one subscriber, and the CSV export."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import abort
+from flask import current_app
+from flask import render_template
+from flask import request
+from flask import stream_with_context
+from werkzeug.wrappers import Response
+
+from mailer import clock
+from mailer.database import transaction
+from mailer.domain import audit
+from mailer.domain import subscriber_admin
+from mailer.domain import subscriber_export
+from mailer.domain.deliverability import Listing
+from mailer.domain.subscriber_admin import Filters
+from mailer.domain.topics import list_topics
+from mailer.errors import InvalidInput
+from mailer.models import Frequency
+from mailer.models import Subscriber
+from mailer.models import SubscriberStatus
+from mailer.web.staff import _page_number
+from mailer.web.staff import bp
+from mailer.web.staff_auth import admin_only
+from mailer.web.staff_auth import current_actor
+
+PER_PAGE = 50
+# GOV.UK tag colours by subscriber status; a pending subscriber has the default (blue) tag.
+STATUS_TAGS = {
+    SubscriberStatus.ACTIVE: "govuk-tag--green",
+    SubscriberStatus.UNSUBSCRIBED: "govuk-tag--grey",
+    SubscriberStatus.SUPPRESSED: "govuk-tag--red",
+    SubscriberStatus.ERASED: "govuk-tag--grey",
+}
+
+
+@bp.get("/subscribers")
+@admin_only
+def subscribers() -> tuple[str, int]:
+    """Counts by status, then the subscribers the filters match, newest first, 50 a page."""
+    try:
+        filters = subscriber_admin.parse_filters(request.args)
+    except InvalidInput as error:
+        return _list_page(None, Filters(), {error.field: error.message}, status=400)
+    listing = subscriber_admin.page(filters, page=_page_number(), per_page=PER_PAGE)
+    return _list_page(listing, filters, {})
+
+
+@bp.get("/subscribers/<int:subscriber_id>")
+@admin_only
+def subscriber(subscriber_id: int) -> str:
+    """One subscriber: status, dates, topics, consent history, latest emails and bounces."""
+    detail = subscriber_admin.subscriber_detail(subscriber_id)
+    if detail is None:
+        abort(404)
+    return render_template(
+        "staff/subscriber.html",
+        detail=detail,
+        subscriber=detail.subscriber,
+        status_tags=STATUS_TAGS,
+    )
+
+
+@bp.get("/subscribers/export.csv")
+@admin_only
+def export_subscribers() -> Any:
+    """The matching subscribers (never the erased) as a CSV download, written as it is read
+    from the database; the export is in the audit log before the first byte leaves."""
+    try:
+        filters = subscriber_admin.parse_filters(request.args)
+    except InvalidInput as error:
+        return _list_page(None, Filters(), {error.field: error.message}, status=400)
+    now = clock.now()
+    with transaction():
+        rows = subscriber_export.count(filters)
+        detail = {"filters": filters.as_args(), "rows": rows}
+        audit.record(current_actor(), "subscribers.export", "Subscriber", now=now, detail=detail)
+    chunks = subscriber_export.csv_chunks(subscriber_export.export_rows(filters))
+    response = Response(stream_with_context(chunks), mimetype="text/csv")
+    day = now.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
+    response.headers["Content-Disposition"] = f'attachment; filename="subscribers-{day}.csv"'
+    return response
+
+
+def _list_page(
+    listing: Listing[Subscriber] | None,
+    filters: Filters,
+    errors: dict[str, str],
+    *,
+    status: int = 200,
+) -> tuple[str, int]:
+    """The list page; with errors, the form as it was sent and no results."""
+    page = render_template(
+        "staff/subscribers.html",
+        counts=subscriber_admin.counts(),
+        listing=listing,
+        filters=filters,
+        form=request.args,
+        errors=errors,
+        selects=_selects(),
+        status_tags=STATUS_TAGS,
+    )
+    return page, status
+
+
+def _selects() -> list[tuple[str, str, str, list[tuple[str, str]]]]:
+    """The filter form's drop-downs: field, label, the "any" option, (value, text) options."""
+    return [
+        (
+            "status",
+            "Status",
+            "Any status",
+            [(s.value, s.value.capitalize()) for s in SubscriberStatus],
+        ),
+        ("topic", "Topic", "Any topic", [(topic.slug, topic.name) for topic in list_topics()]),
+        (
+            "frequency",
+            "How often",
+            "Any frequency",
+            [(f.value, f.value.capitalize()) for f in Frequency],
+        ),
+    ]
