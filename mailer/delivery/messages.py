@@ -44,6 +44,7 @@ FREQUENCY_WORDS = {
 # Which subscriber status each kind of email still makes sense for when it is sent.
 SENDABLE_TO = {
     MessageKind.CONFIRM: SubscriberStatus.PENDING,
+    MessageKind.INVITE: SubscriberStatus.PENDING,
     MessageKind.MANAGE: SubscriberStatus.ACTIVE,
     MessageKind.WELCOME: SubscriberStatus.ACTIVE,
     MessageKind.ALERT: SubscriberStatus.ACTIVE,
