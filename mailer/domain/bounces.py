@@ -10,6 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from email.utils import getaddresses
 from typing import Any
 from typing import Protocol
 
@@ -28,14 +31,18 @@ from mailer.models import Delivery
 from mailer.models import DeliveryStatus
 from mailer.models import InboundMessage
 from mailer.models import Subscriber
+from mailer.models import SubscriberStatus
 from mailer.models import SuppressionReason
 from mailer.tokens import Purpose
+from mailer.tokens import read_subscriber_token
 
 logger = logging.getLogger(__name__)
 
 ACTOR = "bounce-inbox"
 # Deliveries that left us, and so can come back.
 RETURNABLE = (DeliveryStatus.SENT, DeliveryStatus.SENDING)
+# Bytes of a message read for its From header.
+MAX_HEAD = 64 * 1024
 
 
 class Received(Protocol):
@@ -94,8 +101,54 @@ def record(
         problem = _apply(finding, rule=rule, now=now)
         if problem and problem not in problems:
             problems.append(problem)
-    if problems:
+    if problems and _about_erased(received, findings):
+        # Keeping it would store the address again, which exists now only as a hash.
+        logger.info("message about an erased subscriber dropped: %s", "; ".join(problems))
+    elif problems:
         keep(received, "; ".join(problems), now=now)
+
+
+def _about_erased(received: Received, findings: Iterable[Finding]) -> bool:
+    """Whether a message concerns an erased subscriber: it names one of their emails or
+    links, or it comes from an address the suppression list knows only by its hash."""
+    for finding in findings:
+        subscriber_id = _subscriber_named(finding)
+        if subscriber_id is not None:
+            subscriber = db.session.get(Subscriber, subscriber_id)
+            if subscriber is not None and subscriber.status is SubscriberStatus.ERASED:
+                return True
+    senders = [received.mail_from, *_from_addresses(received.content)]
+    return any(_erased_address(sender) for sender in senders if "@" in sender)
+
+
+def _subscriber_named(finding: Finding) -> int | None:
+    """The subscriber whose email (by VERP or Message-ID) or link a finding names, if any."""
+    if finding.token:
+        try:
+            return read_subscriber_token(Purpose.UNSUBSCRIBE, finding.token).subscriber_id
+        except InvalidToken:
+            return None
+    delivery = db.session.get(Delivery, finding.delivery_id) if finding.delivery_id else None
+    if delivery is None and finding.message_id:
+        delivery = db.session.scalars(
+            select(Delivery).where(Delivery.message_id == _angled(finding.message_id)).limit(1)
+        ).first()
+    return None if delivery is None else delivery.subscriber_id
+
+
+def _from_addresses(content: bytes) -> list[str]:
+    """The addresses of a message's From header (none if it cannot be read)."""
+    try:
+        headers = BytesHeaderParser(policy=compat32).parsebytes(content[:MAX_HEAD])
+        return [address for _, address in getaddresses(headers.get_all("From", []))]
+    except Exception:
+        return []
+
+
+def _erased_address(address: str) -> bool:
+    """Whether the address is on the suppression list only as the hash of an erasure."""
+    entry = suppressions.find(address.strip())
+    return entry is not None and entry.email is None
 
 
 def keep(received: Received, problem: str, *, now: datetime) -> InboundMessage:
@@ -129,6 +182,10 @@ def _apply(finding: Finding, *, rule: SoftBounceRule, now: datetime) -> str | No
     if target is None:
         return f"no delivery or subscriber matches this {verdict} report"
     delivery, subscriber = target
+    if subscriber.status is SubscriberStatus.ERASED:
+        # Only the hash of the address is kept, and a report would bring the address back.
+        logger.info("%s report about an erased subscriber dropped", verdict)
+        return None
     if verdict == "complaint":
         _complaint(finding, delivery, subscriber, now=now)
     else:

@@ -35,6 +35,7 @@ from mailer.models import MessageKind
 from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
 from mailer.models import Subscription
+from mailer.models import SuppressionReason
 from mailer.models import Topic
 from mailer.tokens import Purpose
 from mailer.tokens import read_subscriber_token
@@ -54,6 +55,8 @@ class Origin:
     user_agent: str | None = None
     # How the action was taken: form, link, one-click, cli, ...
     method: str = "form"
+    # The privacy notice version the person was shown; None means the current one.
+    notice_version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -148,9 +151,12 @@ def request_subscription(email: str, choice: Choice, *, origin: Origin, now: dat
     A new, pending or unsubscribed address becomes pending with this choice and is sent a
     confirmation link. An active address keeps its subscription and is sent a manage link,
     so nobody can change someone else's subscription from the form. Suppressed addresses get
-    nothing. The caller shows the same page in every case.
+    nothing, except those suppressed only because they were erased: they may come back, and
+    their confirmation takes the address off the list. The caller shows the same page in
+    every case.
     """
-    if suppressions.is_suppressed(email):
+    entry = suppressions.find(email)
+    if entry is not None and entry.reason is not SuppressionReason.ERASED:
         logger.info("sign-up for a suppressed address ignored")
         return
     subscriber = _find_or_create(email, now=now)
@@ -212,6 +218,12 @@ def confirm_subscription(subscriber: Subscriber, *, origin: Origin, now: datetim
     subscriber.unsubscribed_at = None
     subscriber.updated_at = now
     _record(subscriber, ConsentAction.CONFIRMED, origin=origin, now=now)
+    entry = suppressions.find(subscriber.email)
+    if entry is not None and entry.reason is SuppressionReason.ERASED:
+        why = "signed up again and confirmed"
+        suppressions.unsuppress(
+            subscriber.email, reason=why, actor=f"subscriber:{subscriber.id}", now=now
+        )
     _queue_email(subscriber, MessageKind.WELCOME, now=now, limited=False)
     return True
 
@@ -235,7 +247,7 @@ def unsubscribe(subscriber: Subscriber, *, origin: Origin, now: datetime) -> boo
 
     Returns False when they had already left (unsubscribing twice is harmless).
     """
-    if subscriber.status in (SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.SUPPRESSED):
+    if subscriber.status not in (SubscriberStatus.PENDING, SubscriberStatus.ACTIVE):
         return False
     had = {
         "topics": [s.topic.slug for s in subscriber.subscriptions],
@@ -311,6 +323,7 @@ def _record(
             ip=_clean(origin.ip, 45),
             user_agent=_clean(origin.user_agent, 512),
             wording_version=current_app.config["CONSENT_WORDING_VERSION"],
+            notice_version=origin.notice_version or current_app.config["PRIVACY_NOTICE_VERSION"],
             detail={"method": origin.method, **(detail or {})},
         )
     )

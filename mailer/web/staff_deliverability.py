@@ -37,6 +37,7 @@ REASONS = {
     SuppressionReason.SOFT_BOUNCES: "Repeated soft bounces",
     SuppressionReason.COMPLAINT: "Reported as spam",
     SuppressionReason.MANUAL: "Added by staff",
+    SuppressionReason.ERASED: "Erased on request or after unsubscribing",
 }
 # The charts of the deliverability page: the Overview field, then the words of its chart.
 CHARTS = (
