@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import os
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
 from typing import Any
 from typing import ClassVar
+
+# The form of a privacy notice version: year, month and a number ("2026-11-v1").
+NOTICE_VERSION = r"\d{4}-\d{2}-v\d{1,3}"
+
+logger = logging.getLogger(__name__)
 
 
 class ConfigError(RuntimeError):
@@ -20,6 +31,10 @@ class Config:
     SECRET_KEY: str | None = None
     # Older secret keys, oldest first; links signed with them still verify.
     SECRET_KEY_FALLBACKS: ClassVar[list[str]] = []
+    # Key of the HMAC-SHA-256 that suppressed addresses are stored under (an erased address
+    # lives on only as this hash). Keep it apart from SECRET_KEY and never change it: entries
+    # made under another key stop matching. Required in production.
+    SUPPRESSION_KEY: str | None = None
     # SQLAlchemy URL. A relative SQLite path lives in the instance folder.
     DATABASE_URL = "sqlite:///mailer.sqlite"
     # Public origin used to build every link in pages and emails (no trailing slash).
@@ -106,8 +121,26 @@ class Config:
     RATELIMIT_STORAGE_URI = "memory://"
     # Days after which sign-ups that were never confirmed are deleted.
     UNCONFIRMED_RETENTION_DAYS = 7
+    # Days after unsubscribing after which a subscriber's address and consent records are
+    # erased (a tombstone row and a hashed suppression stay). At least 1.
+    UNSUBSCRIBED_RETENTION_DAYS = 90
+    # Days after which delivery records (sent, failed, cancelled, bounced) are summarised into
+    # daily counts and deleted. At least 31: the deliverability page charts the last 30 days.
+    DELIVERY_RETENTION_DAYS = 400
     # Version of the consent wording shown on the subscribe form, stored with each consent event.
     CONSENT_WORDING_VERSION = "2026-11-subscribe-v1"
+    # Version of the privacy notice shown at /privacy and linked from the subscribe form; it
+    # names templates/privacy/<version>.html and is stored with each consent event. Publish a
+    # change as a new version (a new template), never by editing one already published.
+    # templates/privacy/<version>.json declares the facts the notice states (controller,
+    # contact, retention days); production refuses to start when the settings differ.
+    PRIVACY_NOTICE_VERSION = "2026-11-v1"
+    # Who is responsible for the subscribers' personal data (the controller). The notice
+    # names them: a change needs a new notice version.
+    PRIVACY_CONTROLLER = "Home Office, Crime and Antisocial Behaviour Reduction Unit"
+    # Email address for requests about personal data (a copy of it, erasure, questions). The
+    # notice gives it: a change needs a new notice version.
+    PRIVACY_CONTACT = "privacy@csp-news.localhost"
     # Time zone for schedules and dates shown to people.
     TIMEZONE = "Europe/London"
     # Local time (HH:MM) at which each daily digest period ends and its digest is sent.
@@ -131,6 +164,10 @@ class Config:
     OUTBOX_DIR: str | None = None
     # Number of proxies in front of the app whose X-Forwarded-For is trusted.
     PROXY_FIX_X_FOR = 0
+    # Most data rows one subscriber import file (CSV) may have.
+    IMPORT_MAX_ROWS = 200_000
+    # Largest subscriber import file, in bytes; the upload page accepts a request this large.
+    IMPORT_MAX_BYTES = 20 * 1024 * 1024
     # Largest request body accepted, in bytes.
     MAX_CONTENT_LENGTH = 64 * 1024
     MAX_FORM_MEMORY_SIZE = 64 * 1024
@@ -146,6 +183,14 @@ class Config:
     @classmethod
     def validate(cls, settings: dict[str, Any]) -> None:
         """Refuse settings that are unsafe in this mode."""
+        # Tests and development change retention settings freely, so here a contradiction
+        # of the privacy notice is only a warning; production refuses it.
+        for difference in _notice_differences(settings):
+            logger.warning("%s", difference)
+        problems = _common_problems(settings)
+        if problems:
+            listed = "\n  - ".join(problems)
+            raise ConfigError(f"refusing to start:\n  - {listed}")
 
 
 class DevelopmentConfig(Config):
@@ -153,6 +198,7 @@ class DevelopmentConfig(Config):
 
     ENV_NAME = "development"
     SECRET_KEY = "dev-secret-not-for-production"
+    SUPPRESSION_KEY = "dev-suppression-key-not-for-production"
     OUTBOX_ENABLED = True
 
 
@@ -162,6 +208,7 @@ class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
     SECRET_KEY = "testing-secret-not-for-production"
+    SUPPRESSION_KEY = "testing-suppression-key-not-for-production"
     OUTBOX_ENABLED = True
     # Nothing listens here: a test that forgets its SMTP fixture fails loudly.
     SMTP_PORT = 9
@@ -176,10 +223,9 @@ class ProductionConfig(Config):
     @classmethod
     def validate(cls, settings: dict[str, Any]) -> None:
         """Raise ConfigError naming every missing or unsafe setting."""
-        problems = []
-        secret = settings.get("SECRET_KEY") or ""
-        if len(secret) < 32 or "not-for-production" in secret:
-            problems.append("MAILER_SECRET_KEY must be a random value of at least 32 characters")
+        problems = (
+            _common_problems(settings) + _key_problems(settings) + _notice_differences(settings)
+        )
         if not str(settings.get("BASE_URL", "")).startswith("https://"):
             problems.append("MAILER_BASE_URL must be the public https:// origin of the service")
         if not settings.get("SMTP_HOST"):
@@ -199,6 +245,161 @@ class ProductionConfig(Config):
         if problems:
             listed = "\n  - ".join(problems)
             raise ConfigError(f"refusing to start in production mode:\n  - {listed}")
+
+
+# The shortest retention periods allowed, in days, and why.
+RETENTION_MINIMUMS = {
+    "UNSUBSCRIBED_RETENTION_DAYS": (1, ""),
+    "DELIVERY_RETENTION_DAYS": (31, ": the deliverability page charts the last 30 days"),
+}
+PRIVACY_NOTICES = Path(__file__).resolve().parent / "templates" / "privacy"
+
+
+def _key_problems(settings: dict[str, Any]) -> list[str]:
+    """The production keys: random, long, and not the same one twice."""
+    problems = []
+    secret = settings.get("SECRET_KEY") or ""
+    if len(secret) < 32 or "not-for-production" in secret:
+        problems.append("MAILER_SECRET_KEY must be a random value of at least 32 characters")
+    suppression_key = settings.get("SUPPRESSION_KEY") or ""
+    if len(suppression_key) < 32 or "not-for-production" in suppression_key:
+        problems.append(
+            "MAILER_SUPPRESSION_KEY must be a random value of at least 32 characters, "
+            "set once and never changed"
+        )
+    elif suppression_key == secret:
+        problems.append("MAILER_SUPPRESSION_KEY must differ from MAILER_SECRET_KEY")
+    return problems
+
+
+def _common_problems(settings: dict[str, Any]) -> list[str]:
+    """Settings that are wrong in every mode: retention periods and the privacy notice."""
+    problems = []
+    for name, (least, why) in RETENTION_MINIMUMS.items():
+        value = settings.get(name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            problems.append(f"MAILER_{name} must be a whole number of days, at least {least}{why}")
+    version = str(settings.get("PRIVACY_NOTICE_VERSION", ""))
+    if (
+        not re.fullmatch(NOTICE_VERSION, version)
+        or not (PRIVACY_NOTICES / f"{version}.html").is_file()
+    ):
+        problems.append(
+            f"MAILER_PRIVACY_NOTICE_VERSION={version!r} names no notice in templates/privacy/"
+        )
+    else:
+        problems += _declaration_problems(version)
+    return problems
+
+
+@dataclass(frozen=True)
+class NoticeFacts:
+    """What a privacy notice version tells people, as templates/privacy/<version>.json says."""
+
+    published: date
+    controller: str
+    contact: str
+    unconfirmed_retention_days: int
+    unsubscribed_retention_days: int
+    delivery_retention_days: int
+
+
+# The setting that each fact a privacy notice states must agree with.
+NOTICE_FACTS = {
+    "controller": "PRIVACY_CONTROLLER",
+    "contact": "PRIVACY_CONTACT",
+    "unconfirmed_retention_days": "UNCONFIRMED_RETENTION_DAYS",
+    "unsubscribed_retention_days": "UNSUBSCRIBED_RETENTION_DAYS",
+    "delivery_retention_days": "DELIVERY_RETENTION_DAYS",
+}
+
+
+def notice_order(version: str) -> tuple[int, ...]:
+    """'2026-11-v2' as (2026, 11, 2), so that v10 comes after v9."""
+    return tuple(int(number) for number in re.findall(r"\d+", version))
+
+
+def read_notice(version: str) -> NoticeFacts:
+    """The facts privacy notice `version` states, from the declaration beside its template.
+
+    :raises ConfigError: the declaration is missing or malformed.
+    """
+    where = f"templates/privacy/{version}.json"
+    if not re.fullmatch(NOTICE_VERSION, version):
+        raise ConfigError(f"{version!r} is not a privacy notice version")
+    try:
+        declared = json.loads((PRIVACY_NOTICES / f"{version}.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"privacy notice {version} declares no facts: add {where} giving the "
+            f"{', '.join(['published', *NOTICE_FACTS])} it states"
+        ) from None
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"{where} is not readable JSON: {error}") from None
+    return _notice_facts(where, declared)
+
+
+def _notice_facts(where: str, declared: Any) -> NoticeFacts:
+    """Check a declaration's keys and the type of each value, naming every fault."""
+    keys = ["published", *NOTICE_FACTS]
+    if not isinstance(declared, dict) or sorted(declared) != sorted(keys):
+        raise ConfigError(f"{where} must be a JSON object with exactly the keys {', '.join(keys)}")
+    faults = [
+        f"{name} must be a non-empty string"
+        for name in ("controller", "contact")
+        if not isinstance(declared[name], str) or not declared[name].strip()
+    ]
+    faults += [
+        f"{name} must be a whole number of days, at least 1"
+        for name in keys
+        # type() rather than isinstance(), which would take true and false for 1 and 0.
+        if name.endswith("_days") and (type(declared[name]) is not int or declared[name] < 1)
+    ]
+    try:
+        published = date.fromisoformat(declared["published"])
+    except (TypeError, ValueError):
+        faults.append("published must be a date, YYYY-MM-DD")
+    if faults:
+        raise ConfigError(f"{where}: {'; '.join(faults)}")
+    return NoticeFacts(**{**declared, "published": published})
+
+
+def _declaration_problems(current: str) -> list[str]:
+    """Every notice in force now or before whose declaration is missing or malformed."""
+    problems = []
+    for version in _notices_in_force(current):
+        try:
+            read_notice(version)
+        except ConfigError as error:
+            problems.append(str(error))
+    return problems
+
+
+def _notices_in_force(current: str) -> list[str]:
+    """The versions of `current` and every notice before it (a later one is a draft)."""
+    versions = (template.stem for template in sorted(PRIVACY_NOTICES.glob("*.html")))
+    return [
+        version
+        for version in versions
+        if re.fullmatch(NOTICE_VERSION, version) and notice_order(version) <= notice_order(current)
+    ]
+
+
+def _notice_differences(settings: dict[str, Any]) -> list[str]:
+    """Each setting that contradicts what the current privacy notice tells people."""
+    version = str(settings.get("PRIVACY_NOTICE_VERSION", ""))
+    try:
+        declared = read_notice(version)
+    except ConfigError:
+        # _common_problems names a missing or malformed notice.
+        return []
+    return [
+        f"MAILER_{setting} is {settings.get(setting)!r} but privacy notice {version} tells "
+        f"people {getattr(declared, fact)!r}: publish a new notice version (templates/privacy/) "
+        "and set MAILER_PRIVACY_NOTICE_VERSION"
+        for fact, setting in NOTICE_FACTS.items()
+        if settings.get(setting) != getattr(declared, fact)
+    ]
 
 
 MODES: dict[str, type[Config]] = {

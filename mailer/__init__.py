@@ -48,7 +48,10 @@ def create_app(
     from mailer.web import staff
     from mailer.web import staff_admin  # noqa: F401  (adds the admins' pages to staff.bp)
     from mailer.web import staff_deliverability  # noqa: F401  (the deliverability pages)
+    from mailer.web import staff_imports  # noqa: F401  (the subscriber import pages)
+    from mailer.web import staff_privacy  # noqa: F401  (subject access and erasure)
     from mailer.web import staff_runs  # noqa: F401  (adds the send-run pages to staff.bp)
+    from mailer.web import staff_subscribers  # noqa: F401  (the subscriber list and export)
 
     database.init_app(app)
     # Before CSRF protection, which reads (and so size-checks) the form first.

@@ -19,6 +19,10 @@ from flask.cli import with_appcontext
 from config import ConfigError
 from mailer import cli_bounces
 from mailer import cli_dkim
+from mailer import cli_export
+from mailer import cli_import
+from mailer import cli_privacy
+from mailer import cli_retention
 from mailer import cli_runs
 from mailer import clock
 from mailer import jobs
@@ -79,6 +83,11 @@ def init_app(app: Flask) -> None:
         cli_runs.runs,
         cli_bounces.bounce_inbox,
         cli_dkim.dkim_keygen,
+        cli_import.import_subscribers,
+        cli_retention.retention,
+        cli_export.export_subscribers,
+        cli_privacy.subject_access_command,
+        cli_privacy.erase_subscriber,
     ):
         app.cli.add_command(command)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from collections.abc import Sequence
 from datetime import date
 from datetime import datetime
@@ -17,7 +18,9 @@ from mailer import clock
 from mailer.database import transaction
 from mailer.delivery import queue
 from mailer.domain import digests
+from mailer.domain import erasure
 from mailer.domain import news
+from mailer.domain import retention
 from mailer.domain import subscriptions
 from mailer.extensions import db
 from mailer.models import Frequency
@@ -70,11 +73,36 @@ def send_digest(app: Flask, frequency: str) -> int:
 
 
 def purge_unconfirmed(app: Flask) -> int:
-    """Delete sign-ups that were never confirmed within the retention period."""
+    """Delete sign-ups that were never confirmed within the retention period, and the files
+    of uploaded lists not imported within it."""
     days = int(app.config["UNCONFIRMED_RETENTION_DAYS"])
     with app.app_context(), transaction():
         count = subscriptions.purge_unconfirmed(now=clock.now(), older_than=timedelta(days=days))
+        lists = retention.discard_stale_uploads(now=clock.now(), older_than=timedelta(days=days))
     logger.info("purged %s unconfirmed sign-ups older than %s days", count, days)
+    logger.info("discarded %s uploaded lists not imported within %s days", lists, days)
+    return count
+
+
+def erase_unsubscribed(app: Flask) -> int:
+    """Erase subscribers unsubscribed for longer than the retention period (a batch per
+    transaction), keeping a hashed suppression of each address."""
+    period = retention.Periods.from_config(app.config).unsubscribed
+    with app.app_context(), transaction():
+        count = erasure.erase_unsubscribed(now=clock.now(), older_than=period)
+    logger.info("erased %s subscribers unsubscribed over %s days ago", count, period.days)
+    return count
+
+
+def summarise_deliveries(app: Flask, *, on_batch: Callable[[int], object] | None = None) -> int:
+    """Turn delivery records older than the retention period into daily counts and delete
+    them (a batch per transaction)."""
+    period = retention.Periods.from_config(app.config).deliveries
+    with app.app_context(), transaction():
+        count = retention.summarise_deliveries(
+            now=clock.now(), older_than=period, on_batch=on_batch
+        )
+    logger.info("summarised %s delivery records older than %s days", count, period.days)
     return count
 
 
@@ -110,6 +138,13 @@ def add_jobs(scheduler: BaseScheduler, app: Flask) -> None:
     )
     scheduler.add_job(publish_due, "interval", seconds=30, id="publish-due", **common)
     scheduler.add_job(purge_unconfirmed, "cron", minute=17, id="purge-unconfirmed", **common)
+    # Daily, at quiet minutes of the night, apart from each other and from the digests.
+    scheduler.add_job(
+        erase_unsubscribed, "cron", hour=3, minute=23, id="erase-unsubscribed", **common
+    )
+    scheduler.add_job(
+        summarise_deliveries, "cron", hour=3, minute=41, id="summarise-deliveries", **common
+    )
     scheduler.add_job(send_alerts, "interval", minutes=1, id="send-alerts", **common)
     # Each digest job also runs once at start, to make a digest missed while it was down.
     schedule = digests.Schedule.from_config(app.config)

@@ -37,6 +37,7 @@ from mailer.models import ConsentAction
 from mailer.models import ConsentEvent
 from mailer.models import Delivery
 from mailer.models import DeliveryStatus
+from mailer.models import DeliverySummary
 from mailer.models import InboundMessage
 from mailer.models import SendRun
 from mailer.models import Suppression
@@ -120,9 +121,16 @@ class Excerpt:
 
 def run_outcomes(run: SendRun) -> RunOutcomes:
     """Count the run's bounced deliveries, complaints about them, and its recipients who then
-    unsubscribed (see `_unsubscribed_after`), in one statement."""
+    unsubscribed (see `_unsubscribed_after`), in one statement.
+
+    Bounced includes deliveries that retention has summarised; complaints and unsubscribes
+    are found through delivery records, so they are not counted once those are deleted.
+    """
     bounced = select(func.count()).where(
         Delivery.run_id == run.id, Delivery.status == DeliveryStatus.BOUNCED
+    )
+    bounced_summarised = select(func.coalesce(func.sum(DeliverySummary.count), 0)).where(
+        DeliverySummary.run_id == run.id, DeliverySummary.status == DeliveryStatus.BOUNCED
     )
     complained = (
         select(func.count(distinct(BounceEvent.delivery_id)))
@@ -131,7 +139,7 @@ def run_outcomes(run: SendRun) -> RunOutcomes:
     )
     row = db.session.execute(
         select(
-            bounced.scalar_subquery(),
+            bounced.scalar_subquery() + bounced_summarised.scalar_subquery(),
             complained.scalar_subquery(),
             _unsubscribed_after(run).scalar_subquery(),
         )
@@ -170,7 +178,8 @@ def _unsubscribed_after(run: SendRun) -> Any:
 def daily_overview(*, now: datetime, zone: ZoneInfo, days: int = 30) -> Overview:
     """Count, per day in `zone` up to today, the mail sent and the bounces, complaints and
     unsubscribes received. A message reported twice (a DSN and its repeat, two feedback
-    reports) counts once a day."""
+    reports) counts once a day. Mail whose records retention has summarised counts on the
+    day it was queued (in UTC), which is the summaries' finest grain."""
     today = now.astimezone(zone).date()
     # Local midnights from the first day to the end of today: one more edge than days.
     edges = [datetime.combine(today - timedelta(days=n), time(), zone) for n in range(-1, days)]
@@ -180,7 +189,9 @@ def daily_overview(*, now: datetime, zone: ZoneInfo, days: int = 30) -> Overview
     )
     bounces = (BounceKind.HARD, BounceKind.SOFT)
     return Overview(
-        sent=_per_day(edges, Delivery.sent_at, Delivery.id, Delivery.status.in_(SENT)),
+        sent=_with_summaries(
+            _per_day(edges, Delivery.sent_at, Delivery.id, Delivery.status.in_(SENT)), SENT
+        ),
         bounced=_per_day(edges, BounceEvent.received_at, returned, BounceEvent.kind.in_(bounces)),
         complained=_per_day(
             edges, BounceEvent.received_at, returned, BounceEvent.kind == BounceKind.COMPLAINT
@@ -212,6 +223,25 @@ def _per_day(edges: list[datetime], at: Any, key: Any, condition: Any) -> Series
     counts = {int(number): int(count) for number, count in counted}
     points = [(start, counts.get(number, 0)) for number, start in enumerate(edges[:-1])]
     return Series(width=timedelta(days=1), points=points)
+
+
+def _with_summaries(series: Series, statuses: Sequence[DeliveryStatus]) -> Series:
+    """`series` of days plus the summarised deliveries in `statuses` of each of its days."""
+    days = [start.date() for start, _ in series.points]
+    if not days:
+        return series
+    rows = db.session.execute(
+        select(DeliverySummary.day, func.sum(DeliverySummary.count))
+        .where(
+            DeliverySummary.status.in_(statuses),
+            DeliverySummary.day >= days[0],
+            DeliverySummary.day <= days[-1],
+        )
+        .group_by(DeliverySummary.day)
+    )
+    extra = {day: int(count) for day, count in rows}
+    points = [(start, count + extra.get(start.date(), 0)) for start, count in series.points]
+    return Series(width=series.width, points=points)
 
 
 def clean_text(raw: str, *, field: str, limit: int = MAX_NOTE) -> str:

@@ -36,6 +36,7 @@ from mailer.errors import MailerError
 from mailer.extensions import db
 from mailer.models import Delivery
 from mailer.models import DeliveryStatus
+from mailer.models import DeliverySummary
 from mailer.models import Frequency
 from mailer.models import MessageKind
 from mailer.models import NewsItem
@@ -396,17 +397,24 @@ def recent_runs(*, limit: int = 50) -> Sequence[SendRun]:
 
 
 def status_counts(run_ids: Sequence[int]) -> dict[int, Counter[str]]:
-    """How many deliveries of each run are in each status."""
+    """How many deliveries of each run are in each status, counting those that retention
+    has summarised and deleted too."""
     counts: dict[int, Counter[str]] = {run_id: Counter() for run_id in run_ids}
     if not run_ids:
         return counts
-    rows = db.session.execute(
+    live = (
         select(Delivery.run_id, Delivery.status, func.count())
         .where(Delivery.run_id.in_(run_ids))
         .group_by(Delivery.run_id, Delivery.status)
     )
-    for run_id, status, count in rows:
-        counts[run_id or 0][status.value] = count
+    summarised = (
+        select(DeliverySummary.run_id, DeliverySummary.status, func.sum(DeliverySummary.count))
+        .where(DeliverySummary.run_id.in_(run_ids))
+        .group_by(DeliverySummary.run_id, DeliverySummary.status)
+    )
+    for statement in (live, summarised):
+        for run_id, status, count in db.session.execute(statement):
+            counts[run_id or 0][status.value] += int(count)
     return counts
 
 

@@ -1,19 +1,26 @@
-"""Public pages: subscribe, confirm, manage and unsubscribe (including RFC 8058 one-click)."""
+"""Public pages: subscribe, confirm, manage, unsubscribe (including RFC 8058 one-click) and the
+privacy notice."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint
 from flask import Response
+from flask import abort
 from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from jinja2 import TemplateNotFound
 from werkzeug.datastructures import MultiDict
 
+from config import NOTICE_VERSION
+from config import notice_order
+from config import read_notice
 from mailer import clock
 from mailer.database import transaction
 from mailer.domain import subscriptions
@@ -39,6 +46,9 @@ FREQUENCIES = (
 
 # A one-click POST (RFC 8058) carries exactly this form field.
 ONE_CLICK = ("List-Unsubscribe", "One-Click")
+# A privacy notice version as it may appear in a URL or a form: nothing that could leave
+# templates/privacy/, such as "../base".
+NOTICE = re.compile(NOTICE_VERSION)
 
 
 def _signup_limit() -> str:
@@ -63,8 +73,9 @@ def subscribe() -> Any:
     errors, email, choice = _read_signup(request.form)
     if errors or email is None or choice is None:
         return _choice_form("subscribe.html", request.form, errors, status=400)
+    origin = _origin(notice_version=_notice_shown(request.form.get("notice_version")))
     with transaction():
-        subscriptions.request_subscription(email, choice, origin=_origin(), now=clock.now())
+        subscriptions.request_subscription(email, choice, origin=origin, now=clock.now())
     return redirect(url_for(".check_email"))
 
 
@@ -167,6 +178,50 @@ def unsubscribe(token: str) -> str:
     return render_template("unsubscribed.html")
 
 
+@bp.get("/privacy")
+def privacy() -> str:
+    """The privacy notice in force now."""
+    return _notice(current_app.config["PRIVACY_NOTICE_VERSION"])
+
+
+@bp.get("/privacy/<version>")
+def privacy_version(version: str) -> str:
+    """A privacy notice by its version, earlier ones included, worded as it was published."""
+    if not is_published_notice(version):
+        abort(404)
+    return _notice(version)
+
+
+def _notice(version: str) -> str:
+    """Render a notice with the facts its version declares, never the live settings."""
+    current = version == current_app.config["PRIVACY_NOTICE_VERSION"]
+    notice = read_notice(version)
+    return render_template(
+        f"privacy/{version}.html", version=version, current=current, notice=notice
+    )
+
+
+def is_published_notice(version: str | None) -> bool:
+    """Whether `version` names a privacy notice that is or has been in force: it has a
+    template and is not later than the current version (a draft of the next one is not)."""
+    if not version or not NOTICE.fullmatch(version):
+        return False
+    if notice_order(version) > notice_order(current_app.config["PRIVACY_NOTICE_VERSION"]):
+        return False
+    try:
+        current_app.jinja_env.get_template(f"privacy/{version}.html")
+    except TemplateNotFound:
+        return False
+    return True
+
+
+def _notice_shown(submitted: str | None) -> str:
+    """The notice version a form says it showed, if it is a real one; else the current one."""
+    if submitted and is_published_notice(submitted):
+        return submitted
+    return str(current_app.config["PRIVACY_NOTICE_VERSION"])
+
+
 def _read_signup(
     form: MultiDict[str, str],
 ) -> tuple[dict[str, str], str | None, Choice | None]:
@@ -217,6 +272,11 @@ def _choice_form(
     return page, status
 
 
-def _origin(method: str = "form") -> Origin:
+def _origin(method: str = "form", *, notice_version: str | None = None) -> Origin:
     """Describe the current request for the consent record."""
-    return Origin(ip=request.remote_addr, user_agent=request.user_agent.string, method=method)
+    return Origin(
+        ip=request.remote_addr,
+        user_agent=request.user_agent.string,
+        method=method,
+        notice_version=notice_version,
+    )

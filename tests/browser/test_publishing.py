@@ -8,15 +8,15 @@ import xml.etree.ElementTree as ET
 import pytest
 from sqlalchemy import select
 
-from mailer import clock
-from mailer.domain import staff as accounts
 from mailer.extensions import db
 from mailer.models import StaffRole
 from mailer.tokens import Purpose
 from mailer.tokens import subscriber_token
+from tests.conftest import ADMIN
+from tests.conftest import PASSWORD
+from tests.conftest import make_staff
 from tests.conftest import send_queued
 
-PASSWORD = "correct horse battery staple"
 ATOM = "{http://www.w3.org/2005/Atom}"
 BODY = """## What the fund covers
 
@@ -33,12 +33,8 @@ Read the [criteria on GOV.UK](https://www.gov.uk/).
 
 @pytest.fixture
 def admin(app):
-    with app.app_context():
-        accounts.create_staff(
-            "admin@example.gov.uk", PASSWORD, role=StaffRole.ADMIN, actor="test", now=clock.now()
-        )
-        db.session.commit()
-    return "admin@example.gov.uk"
+    make_staff(app, ADMIN, StaffRole.ADMIN)
+    return ADMIN
 
 
 def _follow(page, selector):
@@ -173,6 +169,7 @@ def test_subscription_pages_and_staff_admin_pages_pass_axe(
     for name, path in (
         ("manage", f"/manage/{manage}"),
         ("manage-request", "/manage"),
+        ("privacy", "/privacy"),
         ("unsubscribe", f"/unsubscribe/{unsubscribe}"),
         ("not-found", "/no-such-page"),
         ("bad-link", "/confirm/nonsense"),
@@ -189,7 +186,23 @@ def test_subscription_pages_and_staff_admin_pages_pass_axe(
         ("staff-api-keys", "/staff/api-keys"),
         ("staff-users", "/staff/users"),
         ("staff-audit", "/staff/audit"),
+        ("staff-subscribers", "/staff/subscribers?status=active"),
+        ("staff-subscriber", f"/staff/subscribers/{subscriber.id}"),
+        ("staff-erase", f"/staff/subscribers/{subscriber.id}/erase"),
+        ("staff-subject-access", "/staff/subject-access"),
+        ("staff-import", "/staff/subscribers/import"),
     ):
         page.goto(base + path)
         _accessible(page, axe, name)
         _shot(page, screenshots, name)
+    listing = (
+        b"email,topics,consent_source,consent_date\r\n"
+        b"new@example.org,funding,paper form,2026-01-02\r\nbad,funding,,\r\n"
+    )
+    page.set_input_files(
+        "#file", files=[{"name": "list.csv", "mimeType": "text/csv", "buffer": listing}]
+    )
+    _follow(page, "button:has-text('Check the file')")
+    assert page.locator("h1").inner_text() == "Import of list.csv"
+    _accessible(page, axe, "staff-import-report")
+    _shot(page, screenshots, "staff-import-report")
