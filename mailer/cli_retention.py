@@ -43,7 +43,9 @@ def retention(dry_run: bool) -> None:
 
 def _report(counts: policy.Due, periods: policy.Periods, *, dry_run: bool) -> None:
     """One line per step: what it did, or on a dry run what it would do."""
-    unsubscribed = f"unsubscribed more than {_days(periods.unsubscribed)} ago"
+    unsubscribed = (
+        f"who left (unsubscribed or suppressed) more than {_days(periods.unsubscribed)} ago"
+    )
     steps = (
         ("purge", _count(counts.unconfirmed, "unconfirmed sign-up"), _older(periods.unconfirmed)),
         ("erase", _count(counts.unsubscribed, "subscriber"), unsubscribed),

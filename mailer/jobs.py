@@ -85,12 +85,12 @@ def purge_unconfirmed(app: Flask) -> int:
 
 
 def erase_unsubscribed(app: Flask) -> int:
-    """Erase subscribers unsubscribed for longer than the retention period (a batch per
-    transaction), keeping a hashed suppression of each address."""
+    """Erase subscribers who left (unsubscribed or suppressed) longer ago than the retention
+    period (a batch per transaction), keeping a hashed suppression of each address."""
     period = retention.Periods.from_config(app.config).unsubscribed
     with app.app_context(), transaction():
         count = erasure.erase_unsubscribed(now=clock.now(), older_than=period)
-    logger.info("erased %s subscribers unsubscribed over %s days ago", count, period.days)
+    logger.info("erased %s subscribers who left over %s days ago", count, period.days)
     return count
 
 

@@ -121,7 +121,7 @@ def test_the_dry_run_counts_what_would_go_and_changes_nothing(app, runner, at):
     assert result.output == (
         "Dry run: nothing is changed.\n"
         "Would purge 1 unconfirmed sign-up older than 7 days.\n"
-        "Would erase 1 subscriber unsubscribed more than 90 days ago.\n"
+        "Would erase 1 subscriber who left (unsubscribed or suppressed) more than 90 days ago.\n"
         "Would summarise and delete 3 delivery records older than 400 days.\n"
     )
     assert _snapshot(app) == before
@@ -134,7 +134,7 @@ def test_the_real_run_does_each_step_and_says_what_it_did(app, runner, at):
     assert result.exit_code == 0
     assert result.output == (
         "Purged 1 unconfirmed sign-up older than 7 days.\n"
-        "Erased 1 subscriber unsubscribed more than 90 days ago.\n"
+        "Erased 1 subscriber who left (unsubscribed or suppressed) more than 90 days ago.\n"
         "Summarised and deleted 3 delivery records older than 400 days.\n"
     )
     after = _snapshot(app)
