@@ -76,3 +76,8 @@ def transaction() -> Iterator[None]:
     except BaseException:
         db.session.rollback()
         raise
+
+
+def escape_like(text: str) -> str:
+    """`text` with LIKE's wildcards escaped (use with escape="\\"), so it matches only itself."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

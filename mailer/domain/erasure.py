@@ -22,6 +22,7 @@ from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
 
+from mailer.database import escape_like
 from mailer.database import transaction
 from mailer.domain import audit
 from mailer.domain import suppressions
@@ -249,9 +250,4 @@ def _pattern(emails: Sequence[str]) -> re.Pattern[str]:
 
 def _needle(email: str) -> str:
     """A LIKE pattern that finds the address inside a lower-cased text."""
-    return f"%{_like_escape(email.casefold())}%"
-
-
-def _like_escape(value: str) -> str:
-    """Escape LIKE's wildcards so that an address matches only itself."""
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escape_like(email.casefold())}%"

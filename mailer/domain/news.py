@@ -21,6 +21,7 @@ from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from mailer.database import escape_like
 from mailer.domain import audit
 from mailer.domain.subscriptions import parse_topics
 from mailer.errors import FieldErrors
@@ -250,7 +251,7 @@ def published_page(
     if topic is not None:
         statement = statement.where(NewsItem.topics.any(Topic.id == topic.id))
     for word in (query or "").split()[:10]:
-        pattern = f"%{_escape_like(word.lower())}%"
+        pattern = f"%{escape_like(word.lower())}%"
         statement = statement.where(
             or_(
                 func.lower(NewsItem.title).like(pattern, escape="\\"),
@@ -285,10 +286,6 @@ def _page(statement: Select[NewsItem], page: int, per_page: int) -> Page:
     return Page(items, total, page, per_page)
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _apply(item: NewsItem, draft: Draft) -> None:
     item.title = draft.title
     item.summary = draft.summary
@@ -304,7 +301,7 @@ def _insert_with_unique_slug(item: NewsItem, base: str) -> None:
             select(NewsItem.slug).where(
                 or_(
                     NewsItem.slug == base,
-                    NewsItem.slug.like(f"{_escape_like(base)}-%", escape="\\"),
+                    NewsItem.slug.like(f"{escape_like(base)}-%", escape="\\"),
                 )
             )
         )

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm import selectinload
 
+from mailer.database import escape_like
 from mailer.domain.deliverability import Listing
 from mailer.errors import InvalidInput
 from mailer.extensions import db
@@ -134,11 +135,6 @@ def matching(statement: Statement, filters: Filters) -> Statement:
     if filters.topic or filters.frequency:
         statement = statement.where(_follows(filters.topic, filters.frequency))
     return statement
-
-
-def escape_like(text: str) -> str:
-    """`text` with the LIKE wildcards % and _ (and the escape character) taken literally."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def subscriber_detail(subscriber_id: int) -> SubscriberDetail | None:

@@ -33,14 +33,14 @@ def subject_access_page() -> Any:
     """Ask for everything held about an address, then download it as JSON (by POST, so the
     address never lands in a URL or a server log)."""
     if request.method == "GET":
-        return _no_store(render_template("staff/subject_access.html", form={}, errors={}))
+        return render_template("staff/subject_access.html", form={}, errors={})
     try:
         email = normalise_address(request.form.get("email", ""))
     except InvalidInput as error:
         page = render_template(
             "staff/subject_access.html", form=request.form, errors={"email": error.message}
         )
-        return _no_store(page), 400
+        return page, 400
     return _download(email)
 
 
@@ -88,16 +88,9 @@ def _download(email: str) -> Response:
     response = Response(body, mimetype="application/json")
     day = clock.now().date().isoformat()
     response.headers["Content-Disposition"] = f'attachment; filename="subject-access-{day}.json"'
-    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
 def _erase_page(subscriber: Any, form: Any, errors: dict[str, str], *, status: int = 200) -> Any:
     page = render_template("staff/erase.html", subscriber=subscriber, form=form, errors=errors)
-    return _no_store(page), status
-
-
-def _no_store(page: str) -> Response:
-    response = Response(page, mimetype="text/html")
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return page, status
