@@ -113,7 +113,9 @@ class Config:
     CONFIRM_TOKEN_MAX_AGE = 7 * 24 * 3600
     # Seconds a manage-subscription link stays valid (30 days).
     MANAGE_TOKEN_MAX_AGE = 30 * 24 * 3600
-    # Confirmation and manage-link emails one address may be sent per hour.
+    # Seconds a link to download a copy of one's data stays valid; it also works only once.
+    DATA_COPY_TOKEN_MAX_AGE = 3600
+    # Confirmation, manage-link and data-copy emails one address may be sent per hour.
     ADDRESS_EMAILS_PER_HOUR = 3
     # Flask-Limiter limit on sign-up and manage-link requests per client IP.
     SUBSCRIBE_RATE_LIMIT = "60 per hour"
@@ -134,7 +136,7 @@ class Config:
     # change as a new version (a new template), never by editing one already published.
     # templates/privacy/<version>.json declares the facts the notice states (controller,
     # contact, retention days); production refuses to start when the settings differ.
-    PRIVACY_NOTICE_VERSION = "2026-11-v1"
+    PRIVACY_NOTICE_VERSION = "2026-11-v2"
     # Who is responsible for the subscribers' personal data (the controller). The notice
     # names them: a change needs a new notice version.
     PRIVACY_CONTROLLER = "Home Office, Crime and Antisocial Behaviour Reduction Unit"
@@ -279,6 +281,16 @@ def _common_problems(settings: dict[str, Any]) -> list[str]:
         value = settings.get(name)
         if isinstance(value, bool) or not isinstance(value, int) or value < least:
             problems.append(f"MAILER_{name} must be a whole number of days, at least {least}{why}")
+    data_copy_age = settings.get("DATA_COPY_TOKEN_MAX_AGE")
+    if (
+        isinstance(data_copy_age, bool)
+        or not isinstance(data_copy_age, int)
+        or data_copy_age not in range(60, 3601, 60)
+    ):
+        problems.append(
+            "MAILER_DATA_COPY_TOKEN_MAX_AGE must be whole minutes, in seconds, from 60 to 3600: "
+            "a link to someone's data works for an hour at most"
+        )
     version = str(settings.get("PRIVACY_NOTICE_VERSION", ""))
     if (
         not re.fullmatch(NOTICE_VERSION, version)

@@ -42,6 +42,7 @@ def create_app(
     from mailer.extensions import csrf
     from mailer.extensions import limiter
     from mailer.web import api
+    from mailer.web import data_copy  # noqa: F401  (adds the data-copy pages to public.bp)
     from mailer.web import news
     from mailer.web import outbox
     from mailer.web import public

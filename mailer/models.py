@@ -71,6 +71,13 @@ class SubscriberStatus(enum.StrEnum):
     ERASED = "erased"
 
 
+# Who may be emailed a link to a copy of their data: everyone held who may still be mailed.
+# Suppressed addresses bounced or complained, so nothing more goes to them; staff answer them.
+DATA_COPY_RECIPIENTS = frozenset(
+    {SubscriberStatus.PENDING, SubscriberStatus.ACTIVE, SubscriberStatus.UNSUBSCRIBED}
+)
+
+
 class Frequency(enum.StrEnum):
     IMMEDIATE = "immediate"
     DAILY = "daily"
@@ -91,6 +98,8 @@ class MessageKind(enum.StrEnum):
     # The confirmation asked of someone imported from a list without a consent record.
     INVITE = "invite"
     MANAGE = "manage"
+    # A single-use link to download a copy of everything held about the address.
+    DATA_COPY = "data_copy"
     WELCOME = "welcome"
     # List mail of a send run: one news item at once, or a digest of a period.
     ALERT = "alert"
@@ -171,6 +180,9 @@ class Subscriber(Base):
     token_version: Mapped[int] = mapped_column(default=1)
     # Bumped on unsubscribe, so that confirmation links sent before it stop working.
     generation: Mapped[int] = mapped_column(default=0)
+    # Copies of their data downloaded through emailed links. A link names the count it was
+    # sent at and works only while that is still the count: once.
+    data_copies: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

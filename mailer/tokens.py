@@ -6,8 +6,10 @@ import enum
 import hashlib
 import hmac
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from typing import Protocol
+from typing import TypeGuard
 
 from flask import current_app
 from itsdangerous import BadSignature
@@ -22,6 +24,7 @@ from mailer.errors import InvalidToken
 class Purpose(enum.StrEnum):
     CONFIRM = "confirm"
     MANAGE = "manage"
+    DATA_COPY = "data-copy"
     UNSUBSCRIBE = "unsubscribe"
 
 
@@ -31,6 +34,7 @@ def _max_age(purpose: Purpose) -> int | None:
     ages: dict[Purpose, int | None] = {
         Purpose.CONFIRM: config["CONFIRM_TOKEN_MAX_AGE"],
         Purpose.MANAGE: config["MANAGE_TOKEN_MAX_AGE"],
+        Purpose.DATA_COPY: config["DATA_COPY_TOKEN_MAX_AGE"],
         Purpose.UNSUBSCRIBE: None,
     }
     return ages[purpose]
@@ -73,14 +77,18 @@ def read_token(purpose: Purpose, token: str) -> dict[str, Any]:
 
 
 class SubscriberRef:
-    """What a subscriber link token names: the subscriber, its link version, its generation."""
+    """What a subscriber link token names: the subscriber, its link version, its generation,
+    and the second the subscriber was created (confirmation links; None in older ones)."""
 
-    __slots__ = ("generation", "subscriber_id", "token_version")
+    __slots__ = ("created", "generation", "subscriber_id", "token_version")
 
-    def __init__(self, subscriber_id: int, token_version: int, generation: int | None) -> None:
+    def __init__(
+        self, subscriber_id: int, token_version: int, generation: int | None, created: int | None
+    ) -> None:
         self.subscriber_id = subscriber_id
         self.token_version = token_version
         self.generation = generation
+        self.created = created
 
 
 class SubscriberLike(Protocol):
@@ -89,26 +97,62 @@ class SubscriberLike(Protocol):
     id: int
     token_version: int
     generation: int
+    created_at: datetime
+
+
+class DataCopyHolder(SubscriberLike, Protocol):
+    """What a data-copy link is made from: a subscriber and the copies they have taken."""
+
+    data_copies: int
+
+
+def created_second(subscriber: SubscriberLike) -> int:
+    """The second a subscriber was created, which tells them apart from a later subscriber
+    given the same id (SQLite reuses a deleted row's id, such as a purged sign-up's)."""
+    return int(subscriber.created_at.timestamp())
 
 
 def subscriber_token(purpose: Purpose, subscriber: SubscriberLike) -> str:
-    """Make a link token for one subscriber; confirm tokens also carry the generation."""
+    """Make a link token for one subscriber. Confirmation tokens also carry the generation
+    and the second the subscriber was created: only never-confirmed sign-ups are ever
+    deleted, so only their links could name a later subscriber."""
     payload: dict[str, Any] = {"s": subscriber.id, "v": subscriber.token_version}
     if purpose is Purpose.CONFIRM:
         payload["g"] = subscriber.generation
+        payload["t"] = created_second(subscriber)
     return make_token(purpose, payload)
+
+
+def data_copy_token(subscriber: DataCopyHolder) -> str:
+    """Make a link to a copy of a subscriber's data. It names the copies taken so far, so
+    taking one spends it (and any other sent before), and the second the subscriber was
+    created."""
+    payload = {
+        "s": subscriber.id,
+        "v": subscriber.token_version,
+        "c": subscriber.data_copies,
+        "t": created_second(subscriber),
+    }
+    return make_token(Purpose.DATA_COPY, payload)
 
 
 def read_subscriber_token(purpose: Purpose, token: str) -> SubscriberRef:
     """Return what a subscriber link token names, or raise InvalidToken."""
     payload = read_token(purpose, token)
     subscriber_id, version = payload.get("s"), payload.get("v")
-    generation = payload.get("g")
-    if not isinstance(subscriber_id, int) or not isinstance(version, int):
+    generation, created = payload.get("g"), payload.get("t")
+    if not _whole(subscriber_id) or not _whole(version):
         raise InvalidToken("payload does not name a subscriber")
-    if purpose is Purpose.CONFIRM and not isinstance(generation, int):
+    if purpose is Purpose.CONFIRM and not _whole(generation):
         raise InvalidToken("confirmation payload has no generation")
-    return SubscriberRef(subscriber_id, version, generation)
+    if created is not None and not _whole(created):
+        raise InvalidToken("payload has a bad creation time")
+    return SubscriberRef(subscriber_id, version, generation, created)
+
+
+def _whole(value: Any) -> TypeGuard[int]:
+    """Whether a payload value is an integer (JSON true and false are not)."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class _KeyOnce(TimestampSigner):

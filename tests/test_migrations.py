@@ -1,10 +1,15 @@
-"""The migrations build exactly the schema the models describe."""
+"""The migrations build exactly the schema the models describe, and step back without loss."""
 
 from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from flask_migrate import downgrade
+from flask_migrate import upgrade
+from sqlalchemy import text
 
+from config import TestingConfig
+from mailer import create_app
 from mailer.extensions import db
 
 
@@ -12,3 +17,36 @@ def test_models_and_migrations_agree(app):
     with app.app_context(), db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, db.metadata) == []
+
+
+def test_stepping_back_from_data_copies_keeps_every_delivery(tmp_path):
+    """Undoing 0007 drops one column in place: rebuilding the subscribers table on SQLite
+    would delete, by cascade, the deliveries and consent events that point at it."""
+    app = create_app(TestingConfig, {"DATABASE_URL": f"sqlite:///{tmp_path}/steps.sqlite"})
+    with app.app_context():
+        upgrade()
+        db.session.execute(
+            text(
+                "INSERT INTO subscribers (email, email_key, status, token_version, generation, "
+                "created_at, updated_at) "
+                "VALUES ('a@example.org', 'a@example.org', 'active', 1, 0, :at, :at)"
+            ),
+            {"at": "2026-11-01 00:00:00"},
+        )
+        db.session.execute(
+            text(
+                "INSERT INTO deliveries (kind, subscriber_id, status, attempts, next_attempt_at, "
+                "created_at, updated_at) VALUES ('welcome', 1, 'sent', 1, :at, :at, :at)"
+            ),
+            {"at": "2026-11-01 00:00:00"},
+        )
+        db.session.commit()
+        db.session.remove()
+
+        downgrade(revision="0006")
+        assert db.session.scalar(text("SELECT count(*) FROM deliveries")) == 1
+        db.session.remove()
+        upgrade()
+        assert db.session.scalar(text("SELECT data_copies FROM subscribers")) == 0
+        db.session.remove()
+        db.engine.dispose()

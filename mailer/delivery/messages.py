@@ -26,6 +26,7 @@ from mailer.delivery.fanout import marked_links
 from mailer.delivery.fanout import prototype
 from mailer.formatting import govuk_date
 from mailer.formatting import govuk_datetime
+from mailer.models import DATA_COPY_RECIPIENTS
 from mailer.models import Delivery
 from mailer.models import Frequency
 from mailer.models import MessageKind
@@ -33,6 +34,7 @@ from mailer.models import NewsItem
 from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
 from mailer.tokens import Purpose
+from mailer.tokens import data_copy_token
 from mailer.tokens import subscriber_token
 
 FREQUENCY_WORDS = {
@@ -41,14 +43,17 @@ FREQUENCY_WORDS = {
     "weekly": "once a week",
 }
 
-# Which subscriber status each kind of email still makes sense for when it is sent.
-SENDABLE_TO = {
-    MessageKind.CONFIRM: SubscriberStatus.PENDING,
-    MessageKind.INVITE: SubscriberStatus.PENDING,
-    MessageKind.MANAGE: SubscriberStatus.ACTIVE,
-    MessageKind.WELCOME: SubscriberStatus.ACTIVE,
-    MessageKind.ALERT: SubscriberStatus.ACTIVE,
-    MessageKind.DIGEST: SubscriberStatus.ACTIVE,
+_PENDING = frozenset({SubscriberStatus.PENDING})
+_ACTIVE = frozenset({SubscriberStatus.ACTIVE})
+# Which subscriber statuses each kind of email still makes sense for when it is sent.
+SENDABLE_TO: dict[MessageKind, frozenset[SubscriberStatus]] = {
+    MessageKind.CONFIRM: _PENDING,
+    MessageKind.INVITE: _PENDING,
+    MessageKind.MANAGE: _ACTIVE,
+    MessageKind.DATA_COPY: DATA_COPY_RECIPIENTS,
+    MessageKind.WELCOME: _ACTIVE,
+    MessageKind.ALERT: _ACTIVE,
+    MessageKind.DIGEST: _ACTIVE,
 }
 
 # List mail carries the one-click unsubscribe headers; transactional mail does not.
@@ -67,6 +72,7 @@ class MailSettings:
     postal_address: str
     confirm_days: int
     manage_days: int
+    data_copy_minutes: int = 60
     zone: str = "Europe/London"
     digest_max_items: int = 20
     bounce_domain: str = "bounces.localhost"
@@ -84,6 +90,7 @@ class MailSettings:
             postal_address=config["POSTAL_ADDRESS"],
             confirm_days=int(config["CONFIRM_TOKEN_MAX_AGE"]) // 86400,
             manage_days=int(config["MANAGE_TOKEN_MAX_AGE"]) // 86400,
+            data_copy_minutes=int(config["DATA_COPY_TOKEN_MAX_AGE"]) // 60,
             zone=config["TIMEZONE"],
             digest_max_items=int(config["DIGEST_MAX_ITEMS"]),
             bounce_domain=config["BOUNCE_DOMAIN"],
@@ -94,7 +101,7 @@ class MailSettings:
 def why_not_send(delivery: Delivery) -> str | None:
     """Return why a queued email no longer applies to its subscriber, or None to send it."""
     status = delivery.subscriber.status
-    if status is not SENDABLE_TO[delivery.kind]:
+    if status not in SENDABLE_TO[delivery.kind]:
         return f"subscriber is {status.value}"
     return None
 
@@ -117,6 +124,8 @@ def compose_delivery(delivery: Delivery, settings: MailSettings, *, now: datetim
     """
     subscriber = delivery.subscriber
     links = subscriber_links(subscriber, settings.base_url)
+    if delivery.kind is MessageKind.DATA_COPY:
+        links["data_copy_url"] = f"{settings.base_url}/my-data/{data_copy_token(subscriber)}"
     rendered = render_email(delivery.kind.value, _context(subscriber, settings, links))
     headers = {}
     if delivery.kind in LIST_KINDS:
@@ -241,5 +250,6 @@ def _context(
         "frequency": FREQUENCY_WORDS.get(frequency or "", "at the frequencies you chose"),
         "confirm_days": settings.confirm_days,
         "manage_days": settings.manage_days,
+        "data_copy_minutes": settings.data_copy_minutes,
         "postal_address": settings.postal_address,
     }

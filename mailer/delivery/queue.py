@@ -112,20 +112,22 @@ def renew_leases(
     delivery_ids: Sequence[int],
     *,
     owner: str,
-    sendable: Mapping[MessageKind, SubscriberStatus],
+    sendable: Mapping[MessageKind, frozenset[SubscriberStatus]],
     lease: timedelta,
     now: datetime,
 ) -> set[int]:
     """Just before sending a chunk: keep the leases that are still ours, whose subscriber
-    still wants the email (`sendable` maps each kind to the status it needs) and whose run is
+    still wants the email (`sendable` maps each kind to the statuses it needs) and whose run is
     still sending. Returns the ids to send; the rest go to `settle_unwanted`."""
     if not delivery_ids:
         return set()
     wanted = or_(
         *(
-            Delivery.kind.in_([kind for kind, needs in sendable.items() if needs is status])
-            & exists().where(Subscriber.id == Delivery.subscriber_id, Subscriber.status == status)
-            for status in set(sendable.values())
+            Delivery.kind.in_([kind for kind, needs in sendable.items() if needs == statuses])
+            & exists().where(
+                Subscriber.id == Delivery.subscriber_id, Subscriber.status.in_(statuses)
+            )
+            for statuses in set(sendable.values())
         )
     )
     sending = exists().where(SendRun.id == Delivery.run_id, SendRun.state == RunState.SENDING)
@@ -167,7 +169,7 @@ def settle_unwanted(
     delivery_ids: Sequence[int],
     *,
     owner: str,
-    sendable: Mapping[MessageKind, SubscriberStatus],
+    sendable: Mapping[MessageKind, frozenset[SubscriberStatus]],
     now: datetime,
 ) -> tuple[int, int]:
     """Settle claimed deliveries that must not be sent now: those whose run was cancelled or
@@ -189,7 +191,7 @@ def settle_unwanted(
     back = [
         delivery_id
         for delivery_id, kind, state, status in rows
-        if state is not RunState.CANCELLED and status is sendable[kind]
+        if state is not RunState.CANCELLED and status in sendable[kind]
     ]
     give_back(back, owner=owner, at=now, now=now)
     cancelled = 0

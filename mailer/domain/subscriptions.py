@@ -38,6 +38,7 @@ from mailer.models import Subscription
 from mailer.models import SuppressionReason
 from mailer.models import Topic
 from mailer.tokens import Purpose
+from mailer.tokens import created_second
 from mailer.tokens import read_subscriber_token
 
 logger = logging.getLogger(__name__)
@@ -65,6 +66,11 @@ class Choice:
 
     topics: tuple[Topic, ...]
     frequency: Frequency
+
+
+# The emails anyone can have sent to an address by typing it into the site, and so the ones
+# the per-address limit counts.
+ASKED_FOR = (MessageKind.CONFIRM, MessageKind.MANAGE, MessageKind.DATA_COPY)
 
 
 def normalise_address(raw: str) -> str:
@@ -164,13 +170,13 @@ def request_subscription(email: str, choice: Choice, *, origin: Origin, now: dat
         logger.info("sign-up for suppressed subscriber %s ignored", subscriber.id)
         return
     if subscriber.status is SubscriberStatus.ACTIVE:
-        _queue_email(subscriber, MessageKind.MANAGE, now=now)
+        queue_email(subscriber, MessageKind.MANAGE, now=now)
         return
     subscriber.status = SubscriberStatus.PENDING
     subscriber.updated_at = now
     _replace_subscriptions(subscriber, choice, now=now)
     _record(subscriber, ConsentAction.REQUESTED, origin=origin, now=now, detail=_describe(choice))
-    _queue_email(subscriber, MessageKind.CONFIRM, now=now)
+    queue_email(subscriber, MessageKind.CONFIRM, now=now)
 
 
 def request_manage_link(email: str, *, now: datetime) -> None:
@@ -182,21 +188,27 @@ def request_manage_link(email: str, *, now: datetime) -> None:
     if subscriber is None:
         return
     if subscriber.status is SubscriberStatus.ACTIVE:
-        _queue_email(subscriber, MessageKind.MANAGE, now=now)
+        queue_email(subscriber, MessageKind.MANAGE, now=now)
     elif subscriber.status is SubscriberStatus.PENDING:
-        _queue_email(subscriber, MessageKind.CONFIRM, now=now)
+        queue_email(subscriber, MessageKind.CONFIRM, now=now)
 
 
 def subscriber_for_token(purpose: Purpose, token: str, *, lock: bool = False) -> Subscriber:
     """Return the subscriber a link token names, or raise InvalidToken.
 
     Tokens name the subscriber by id and link version, so a revoked version (staff bumped it)
-    or an erased subscriber makes every older link invalid. With `lock`, concurrent changes
+    or an erased subscriber makes every older link invalid. A confirmation link also names
+    the second its subscriber was created, so it never confirms a later sign-up that was
+    given the id of a purged one. With `lock`, concurrent changes
     through the same subscriber's links are handled one after the other.
     """
     ref = read_subscriber_token(purpose, token)
     subscriber = db.session.get(Subscriber, ref.subscriber_id, with_for_update=lock)
-    if subscriber is None or subscriber.token_version != ref.token_version:
+    if (
+        subscriber is None
+        or subscriber.token_version != ref.token_version
+        or (ref.created is not None and ref.created != created_second(subscriber))
+    ):
         raise InvalidToken("link revoked or subscriber gone")
     if purpose is Purpose.CONFIRM and ref.generation != subscriber.generation:
         raise InvalidToken("confirmation link from before an unsubscribe")
@@ -224,7 +236,7 @@ def confirm_subscription(subscriber: Subscriber, *, origin: Origin, now: datetim
         suppressions.unsuppress(
             subscriber.email, reason=why, actor=f"subscriber:{subscriber.id}", now=now
         )
-    _queue_email(subscriber, MessageKind.WELCOME, now=now, limited=False)
+    queue_email(subscriber, MessageKind.WELCOME, now=now, limited=False)
     return True
 
 
@@ -243,7 +255,8 @@ def change_subscription(
 
 
 def unsubscribe(subscriber: Subscriber, *, origin: Origin, now: datetime) -> bool:
-    """Stop all mail to a subscriber at once; queued emails to them are cancelled.
+    """Stop all mail to a subscriber at once; queued emails to them are cancelled, except a
+    copy of their data they asked for.
 
     Returns False when they had already left (unsubscribing twice is harmless).
     """
@@ -263,6 +276,8 @@ def unsubscribe(subscriber: Subscriber, *, origin: Origin, now: datetime) -> boo
         update(Delivery)
         .where(Delivery.subscriber_id == subscriber.id)
         .where(Delivery.status == DeliveryStatus.QUEUED)
+        # A copy of their data they asked for still goes: leaving does not withdraw that.
+        .where(Delivery.kind != MessageKind.DATA_COPY)
         .values(status=DeliveryStatus.CANCELLED, updated_at=now, last_error="unsubscribed")
     )
     return True
@@ -334,13 +349,14 @@ def _clean(value: str | None, limit: int) -> str | None:
     return CONTROL_CHARACTERS.sub("", value)[:limit] if value else None
 
 
-def _queue_email(
+def queue_email(
     subscriber: Subscriber, kind: MessageKind, *, now: datetime, limited: bool = True
-) -> None:
-    """Queue a transactional email in the caller's transaction, within the per-address limit."""
+) -> bool:
+    """Queue a transactional email in the caller's transaction, within the per-address limit;
+    False if the limit held it back."""
     if limited and _emails_sent_recently(subscriber, now=now) >= _per_hour_limit():
         logger.info("per-address email limit reached for subscriber %s", subscriber.id)
-        return
+        return False
     db.session.add(
         Delivery(
             kind=kind,
@@ -352,17 +368,19 @@ def _queue_email(
         )
     )
     db.session.flush()
+    return True
 
 
 def _emails_sent_recently(subscriber: Subscriber, *, now: datetime) -> int:
-    """Count the confirmation and manage-link emails queued for this address in the last hour."""
+    """Count the emails asked for through the site (confirmation, manage link, data copy)
+    queued for this address in the last hour."""
     if subscriber.id is None:
         return 0
     return (
         db.session.scalar(
             select(func.count(Delivery.id))
             .where(Delivery.subscriber_id == subscriber.id)
-            .where(Delivery.kind.in_([MessageKind.CONFIRM, MessageKind.MANAGE]))
+            .where(Delivery.kind.in_(ASKED_FOR))
             .where(Delivery.created_at > now - timedelta(hours=1))
         )
         or 0

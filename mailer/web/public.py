@@ -51,7 +51,7 @@ ONE_CLICK = ("List-Unsubscribe", "One-Click")
 NOTICE = re.compile(NOTICE_VERSION)
 
 
-def _signup_limit() -> str:
+def signup_limit() -> str:
     return str(current_app.config["SUBSCRIBE_RATE_LIMIT"])
 
 
@@ -65,7 +65,7 @@ def _private_pages(response: Response) -> Response:
 
 
 @bp.route("/subscribe", methods=["GET", "POST"])
-@limiter.limit(_signup_limit, methods=["POST"])
+@limiter.limit(signup_limit, methods=["POST"])
 def subscribe() -> Any:
     """Show the sign-up form; on POST record the request and send the confirmation email."""
     if request.method == "GET":
@@ -103,7 +103,7 @@ def confirm(token: str) -> str:
 
 
 @bp.route("/manage", methods=["GET", "POST"])
-@limiter.limit(_signup_limit, methods=["POST"])
+@limiter.limit(signup_limit, methods=["POST"])
 def manage_request() -> Any:
     """Ask for an address and email it a fresh manage link."""
     if request.method == "GET":

@@ -3,7 +3,6 @@ access), and erasure of a subscriber."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import abort
@@ -22,6 +21,7 @@ from mailer.domain.subject_access import subject_access
 from mailer.domain.subscriptions import normalise_address
 from mailer.errors import InvalidInput
 from mailer.models import SubscriberStatus
+from mailer.web.downloads import json_attachment
 from mailer.web.staff import bp
 from mailer.web.staff_auth import admin_only
 from mailer.web.staff_auth import current_actor
@@ -84,11 +84,7 @@ def _download(email: str) -> Response:
     """The subject access document of an address, as a JSON attachment."""
     with transaction():
         document = subject_access(email, actor=current_actor(), now=clock.now())
-    body = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    response = Response(body, mimetype="application/json")
-    day = clock.now().date().isoformat()
-    response.headers["Content-Disposition"] = f'attachment; filename="subject-access-{day}.json"'
-    return response
+    return json_attachment(document, "subject-access")
 
 
 def _erase_page(subscriber: Any, form: Any, errors: dict[str, str], *, status: int = 200) -> Any:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -176,6 +178,7 @@ def test_subscription_pages_and_staff_admin_pages_pass_axe(
     ):
         page.goto(base + path)
         _accessible(page, axe, name)
+    _download_my_data(app, page, base, manage, smtpd, axe)
     page.goto(f"{base}/unsubscribe/{unsubscribe}")
     _follow(page, "button:has-text('Unsubscribe')")
     assert page.locator("h1").inner_text() == "You have unsubscribed"
@@ -206,3 +209,25 @@ def test_subscription_pages_and_staff_admin_pages_pass_axe(
     assert page.locator("h1").inner_text() == "Import of list.csv"
     _accessible(page, axe, "staff-import-report")
     _shot(page, screenshots, "staff-import-report")
+
+
+def _download_my_data(app, page, base, manage, smtpd, axe):
+    """Ask for a copy from the manage page, download it once from the emailed link."""
+    page.goto(f"{base}/my-data")
+    _accessible(page, axe, "data-copy-request")
+    page.goto(f"{base}/manage/{manage}")
+    _follow(page, "button:has-text('Email me a copy of my data')")
+    assert "We have emailed you a link" in page.locator(".govuk-notification-banner").inner_text()
+    send_queued(app)
+    # The welcome email went out with it, in either order.
+    (url,) = re.findall(r"/my-data/\S+", "\n".join(m.text for m in smtpd.drain()))
+    page.goto(base + url)
+    _accessible(page, axe, "data-copy")
+    with page.expect_download() as download:
+        page.click("button:has-text('Download my data')")
+    document = json.loads(Path(download.value.path()).read_text())
+    assert document["address"] == "practitioner@example.org"
+    assert document["subscriber"]["status"] == "active"
+    page.goto(base + url)
+    assert page.locator("h1").inner_text() == "This link is not valid"
+    _accessible(page, axe, "data-copy-used")

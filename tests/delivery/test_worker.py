@@ -121,12 +121,12 @@ def test_an_unreachable_server_is_a_temporary_failure(app, app_settings, smtpd):
 def test_one_poisoned_row_fails_alone_and_the_rest_of_the_batch_is_sent(app, smtpd):
     with app.app_context():
         make_subscriber(email="eve@example.com\r\nBcc: everyone@example.net")
-        from mailer.domain.subscriptions import _queue_email
+        from mailer.domain.subscriptions import queue_email
         from mailer.models import MessageKind
         from mailer.models import Subscriber
 
         eve = db.session.scalar(select(Subscriber))
-        _queue_email(eve, MessageKind.MANAGE, now=clock.now(), limited=False)
+        queue_email(eve, MessageKind.MANAGE, now=clock.now(), limited=False)
         db.session.commit()
         queue_emails(2)
     stats = send_queued(app)

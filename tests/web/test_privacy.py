@@ -27,7 +27,7 @@ from tests.conftest import send_queued
 from tests.test_config import GOOD_PRODUCTION
 from tests.test_config import _run
 
-CURRENT = "2026-11-v1"
+CURRENT = "2026-11-v2"
 NEXT = "2027-01-v1"
 NEXT_NOTICE = """{% extends "privacy/layout.html" %}
 {% block notice %}<p class="govuk-body">The January 2027 wording: {{ notice.controller }} erases
@@ -123,7 +123,7 @@ def test_the_notice_says_who_what_why_how_long_and_how_to_ask(client):
     text = _text(response.get_data(as_text=True))
     assert "Privacy notice" in text
     assert f"Version {CURRENT}" in text
-    assert "Published 1 November 2026" in text
+    assert "Published 25 November 2026" in text
     assert "Home Office, Crime and Antisocial Behaviour Reduction Unit is the controller" in text
     assert "UK GDPR Article 6(1)(a)" in text
     assert "we delete your sign-up after 7 days" in text
@@ -136,6 +136,7 @@ def test_the_notice_says_who_what_why_how_long_and_how_to_ask(client):
     assert page.count('href="mailto:privacy@csp-news.localhost"') == 2
     assert 'href="https://ico.org.uk/make-a-complaint/"' in page
     assert 'href="/manage"' in page
+    assert 'href="/my-data"' in page
     assert "This is an earlier version" not in text
 
 
@@ -160,7 +161,7 @@ def test_the_current_notice_can_also_be_read_by_its_version(client):
         f"{CURRENT}.html",
         f"{CURRENT}%00",
         "%2e%2e",
-        "2026-11-v1%2F..%2F..%2Fbase",
+        "2026-11-v2%2F..%2F..%2Fbase",
         "9" * 300,
     ],
 )
@@ -198,7 +199,7 @@ def test_an_earlier_version_is_shown_word_for_word_with_a_pointer_to_the_current
     text = _text(earlier.get_data(as_text=True))
     assert text.startswith("Important This is an earlier version of our privacy notice")
     assert text.endswith(published)
-    assert "Published 1 November 2026" in text
+    assert "Published 25 November 2026" in text
     assert "records of your consent 90 days after you unsubscribe" in text
     assert "Home Office, Crime and Antisocial Behaviour Reduction Unit is the controller" in text
     assert 'href="/privacy">Read the current privacy notice' in earlier.get_data(as_text=True)
@@ -237,7 +238,7 @@ def test_a_sign_up_records_the_notice_shown_and_confirming_the_current_one(app, 
 
 
 @pytest.mark.parametrize(
-    "tampered", ["2025-01-v1", "../base", "x" * 500, "", "2026-11-v1 OR 1=1", NEXT]
+    "tampered", ["2025-01-v1", "../base", "x" * 500, "", "2026-11-v2 OR 1=1", NEXT]
 )
 def test_a_tampered_notice_version_records_the_current_one(app, client, tampered):
     assert _signup(client, notice_version=tampered).status_code == 302
@@ -266,29 +267,29 @@ def test_a_notice_version_without_its_notice_stops_the_app(app_settings, version
         (
             "UNSUBSCRIBED_RETENTION_DAYS",
             30,
-            "MAILER_UNSUBSCRIBED_RETENTION_DAYS is 30 but privacy notice 2026-11-v1 tells "
+            "MAILER_UNSUBSCRIBED_RETENTION_DAYS is 30 but privacy notice 2026-11-v2 tells "
             "people 90",
         ),
         (
             "UNCONFIRMED_RETENTION_DAYS",
             14,
-            "MAILER_UNCONFIRMED_RETENTION_DAYS is 14 but privacy notice 2026-11-v1 tells people 7",
+            "MAILER_UNCONFIRMED_RETENTION_DAYS is 14 but privacy notice 2026-11-v2 tells people 7",
         ),
         (
             "DELIVERY_RETENTION_DAYS",
             365,
-            "MAILER_DELIVERY_RETENTION_DAYS is 365 but privacy notice 2026-11-v1 tells people 400",
+            "MAILER_DELIVERY_RETENTION_DAYS is 365 but privacy notice 2026-11-v2 tells people 400",
         ),
         (
             "PRIVACY_CONTROLLER",
             "Someone Else",
-            "MAILER_PRIVACY_CONTROLLER is 'Someone Else' but privacy notice 2026-11-v1 tells "
+            "MAILER_PRIVACY_CONTROLLER is 'Someone Else' but privacy notice 2026-11-v2 tells "
             "people 'Home Office, Crime and Antisocial Behaviour Reduction Unit'",
         ),
         (
             "PRIVACY_CONTACT",
             "dpo@example.gov.uk",
-            "MAILER_PRIVACY_CONTACT is 'dpo@example.gov.uk' but privacy notice 2026-11-v1 tells "
+            "MAILER_PRIVACY_CONTACT is 'dpo@example.gov.uk' but privacy notice 2026-11-v2 tells "
             "people 'privacy@csp-news.localhost'",
         ),
     ],
@@ -308,15 +309,15 @@ def test_the_command_names_every_contradiction_and_how_to_resolve_it():
     assert "Traceback" not in result.stderr
     listed = [line for line in result.stderr.splitlines() if line.startswith("  - ")]
     assert listed == [
-        "  - MAILER_PRIVACY_CONTROLLER is 'Someone Else' but privacy notice 2026-11-v1 tells "
+        "  - MAILER_PRIVACY_CONTROLLER is 'Someone Else' but privacy notice 2026-11-v2 tells "
         f"people 'Home Office, Crime and Antisocial Behaviour Reduction Unit': {PUBLISH}",
-        "  - MAILER_PRIVACY_CONTACT is 'someone@example.org' but privacy notice 2026-11-v1 tells "
+        "  - MAILER_PRIVACY_CONTACT is 'someone@example.org' but privacy notice 2026-11-v2 tells "
         f"people 'privacy@csp-news.localhost': {PUBLISH}",
-        "  - MAILER_UNCONFIRMED_RETENTION_DAYS is 5 but privacy notice 2026-11-v1 tells people 7: "
+        "  - MAILER_UNCONFIRMED_RETENTION_DAYS is 5 but privacy notice 2026-11-v2 tells people 7: "
         f"{PUBLISH}",
-        "  - MAILER_UNSUBSCRIBED_RETENTION_DAYS is 1 but privacy notice 2026-11-v1 tells people "
+        "  - MAILER_UNSUBSCRIBED_RETENTION_DAYS is 1 but privacy notice 2026-11-v2 tells people "
         f"90: {PUBLISH}",
-        "  - MAILER_DELIVERY_RETENTION_DAYS is 365 but privacy notice 2026-11-v1 tells people "
+        "  - MAILER_DELIVERY_RETENTION_DAYS is 365 but privacy notice 2026-11-v2 tells people "
         f"400: {PUBLISH}",
     ]
 
