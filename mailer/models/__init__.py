@@ -1,0 +1,64 @@
+"""Storage: typed SQLAlchemy models and the enums of their states, one module per part of
+the service; everything is importable from here."""
+
+from __future__ import annotations
+
+from mailer.models.columns import UTCDateTime
+from mailer.models.news import NewsItem
+from mailer.models.news import news_item_topics
+from mailer.models.sending import BounceEvent
+from mailer.models.sending import Delivery
+from mailer.models.sending import DeliverySummary
+from mailer.models.sending import InboundMessage
+from mailer.models.sending import SendRun
+from mailer.models.staff import ApiKey
+from mailer.models.staff import AuditEvent
+from mailer.models.staff import StaffUser
+from mailer.models.states import DATA_COPY_RECIPIENTS
+from mailer.models.states import BounceKind
+from mailer.models.states import ConsentAction
+from mailer.models.states import DeliveryStatus
+from mailer.models.states import Frequency
+from mailer.models.states import MessageKind
+from mailer.models.states import NewsState
+from mailer.models.states import RunState
+from mailer.models.states import StaffRole
+from mailer.models.states import SubscriberStatus
+from mailer.models.states import SuppressionReason
+from mailer.models.subscribers import ConsentEvent
+from mailer.models.subscribers import Subscriber
+from mailer.models.subscribers import SubscriberImport
+from mailer.models.subscribers import Subscription
+from mailer.models.subscribers import Suppression
+from mailer.models.subscribers import Topic
+
+__all__ = [
+    "ApiKey",
+    "AuditEvent",
+    "BounceEvent",
+    "BounceKind",
+    "ConsentAction",
+    "ConsentEvent",
+    "DATA_COPY_RECIPIENTS",
+    "Delivery",
+    "DeliveryStatus",
+    "DeliverySummary",
+    "Frequency",
+    "InboundMessage",
+    "MessageKind",
+    "news_item_topics",
+    "NewsItem",
+    "NewsState",
+    "RunState",
+    "SendRun",
+    "StaffRole",
+    "StaffUser",
+    "Subscriber",
+    "SubscriberImport",
+    "SubscriberStatus",
+    "Subscription",
+    "Suppression",
+    "SuppressionReason",
+    "Topic",
+    "UTCDateTime",
+]

@@ -1,0 +1,42 @@
+"""Column types every model uses: timestamps kept as aware UTC, enums stored as strings."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import DateTime
+from sqlalchemy import Dialect
+from sqlalchemy import Enum
+from sqlalchemy import TypeDecorator
+
+from mailer.clock import as_utc
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as UTC and always read back as an aware UTC datetime."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Store aware UTC; SQLite keeps it as text without the offset."""
+        if value is None:
+            return None
+        value = as_utc(value)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Return aware UTC whatever the database gave back."""
+        return None if value is None else as_utc(value)
+
+
+def stored_enum(cls: type[enum.Enum]) -> Enum:
+    """Store an enum by value as a plain string column (no database enum type)."""
+    return Enum(
+        cls,
+        native_enum=False,
+        create_constraint=False,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+    )

@@ -1,0 +1,164 @@
+"""Send runs, one delivery per email, what came back, and the summaries of old deliveries."""
+
+from __future__ import annotations
+
+from datetime import date
+from datetime import datetime
+
+from sqlalchemy import Date
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import LargeBinary
+from sqlalchemy import Select
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import UniqueConstraint
+from sqlalchemy import select
+from sqlalchemy import text
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
+
+from mailer.extensions import Base
+from mailer.models.columns import UTCDateTime
+from mailer.models.columns import stored_enum
+from mailer.models.news import NewsItem
+from mailer.models.states import BounceKind
+from mailer.models.states import DeliveryStatus
+from mailer.models.states import Frequency
+from mailer.models.states import MessageKind
+from mailer.models.states import NewsState
+from mailer.models.states import RunState
+from mailer.models.subscribers import Subscriber
+
+
+class SendRun(Base):
+    """One sending of list mail: a digest of a period, or the alert of one news item.
+
+    Its key is unique, so a retried job or a second scheduler can never make it twice.
+    """
+
+    __tablename__ = "send_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # "daily:2026-11-25T07:00:00+00:00", "weekly:...", "immediate:item-42".
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    frequency: Mapped[Frequency] = mapped_column(stored_enum(Frequency))
+    # The half-open period [start, end) of a digest; an alert has none.
+    period_start: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    period_end: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    news_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("news_items.id", ondelete="SET NULL"), index=True
+    )
+    state: Mapped[RunState] = mapped_column(stored_enum(RunState))
+    # How many deliveries the enqueue wrote.
+    recipients: Mapped[int] = mapped_column(default=0)
+    created_by: Mapped[str] = mapped_column(String(400))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    news_item: Mapped[NewsItem | None] = relationship()
+
+    def items_statement(self) -> Select[NewsItem]:
+        """SELECT of the items the run carries now: its own item or those of its period,
+        as long as they are published (an item withdrawn meanwhile is left out)."""
+        statement = select(NewsItem).where(NewsItem.state == NewsState.PUBLISHED)
+        if self.frequency is Frequency.IMMEDIATE:
+            return statement.where(NewsItem.id == self.news_item_id)
+        return statement.where(
+            NewsItem.published_at >= self.period_start, NewsItem.published_at < self.period_end
+        )
+
+
+class Delivery(Base):
+    """One email to one subscriber: written before it is sent and updated after."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        Index("ix_deliveries_due", "status", "next_attempt_at", "id"),
+        # The emails of the subscription lifecycle, claimed before any list mail.
+        Index(
+            "ix_deliveries_lifecycle_due",
+            "status",
+            "next_attempt_at",
+            "id",
+            sqlite_where=text("run_id IS NULL"),
+            postgresql_where=text("run_id IS NULL"),
+        ),
+        Index("ix_deliveries_run_status", "run_id", "status", "next_attempt_at", "id"),
+        UniqueConstraint("run_id", "subscriber_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[MessageKind] = mapped_column(stored_enum(MessageKind))
+    # The send run of list mail; none for the emails of the subscription lifecycle.
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("send_runs.id", ondelete="CASCADE"))
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[DeliveryStatus] = mapped_column(stored_enum(DeliveryStatus))
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    message_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    subscriber: Mapped[Subscriber] = relationship()
+
+
+class BounceEvent(Base):
+    """What came back: a bounce, a complaint or an unsubscribe by email, and what it was about."""
+
+    __tablename__ = "bounce_events"
+    __table_args__ = (Index("ix_bounce_events_kind_at", "kind", "received_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[BounceKind] = mapped_column(stored_enum(BounceKind))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    delivery_id: Mapped[int | None] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="SET NULL"), index=True
+    )
+    subscriber_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="SET NULL"), index=True
+    )
+    # The enhanced status code (5.1.1) and the remote server's words, when a DSN gives them.
+    status: Mapped[str] = mapped_column(String(20), default="")
+    diagnostic: Mapped[str] = mapped_column(String(1000), default="")
+
+
+class InboundMessage(Base):
+    """A message the bounce inbox could not read: kept for staff, never dropped."""
+
+    __tablename__ = "inbound_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    mail_from: Mapped[str] = mapped_column(String(320))
+    rcpt_to: Mapped[str] = mapped_column(String(1000))
+    problem: Mapped[str] = mapped_column(String(400))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class DeliverySummary(Base):
+    """What remains of delivery records deleted by retention: counts per day, run, kind and
+    outcome, so that run pages and charts keep their numbers."""
+
+    __tablename__ = "delivery_summaries"
+    __table_args__ = (Index("ix_delivery_summaries_day", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The day (UTC) the deliveries were created.
+    day: Mapped[date] = mapped_column(Date)
+    run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("send_runs.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[MessageKind] = mapped_column(stored_enum(MessageKind))
+    status: Mapped[DeliveryStatus] = mapped_column(stored_enum(DeliveryStatus))
+    count: Mapped[int] = mapped_column()
+    summarised_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,97 @@
+"""The enums of the models' states, and the sets of them that rules refer to."""
+
+from __future__ import annotations
+
+import enum
+
+
+class SubscriberStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    UNSUBSCRIBED = "unsubscribed"
+    SUPPRESSED = "suppressed"
+    # Personal data removed on request or by retention; the row stays so that delivery
+    # records keep their counts, and the address lives on only as a suppression hash.
+    ERASED = "erased"
+
+
+# Who may be emailed a link to a copy of their data: everyone held who may still be mailed.
+# Suppressed addresses bounced or complained, so nothing more goes to them; staff answer them.
+DATA_COPY_RECIPIENTS = frozenset(
+    {SubscriberStatus.PENDING, SubscriberStatus.ACTIVE, SubscriberStatus.UNSUBSCRIBED}
+)
+
+
+class Frequency(enum.StrEnum):
+    IMMEDIATE = "immediate"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+
+
+class ConsentAction(enum.StrEnum):
+    REQUESTED = "requested"
+    CONFIRMED = "confirmed"
+    CHANGED = "changed"
+    UNSUBSCRIBED = "unsubscribed"
+    # Added by staff from a list import, with the consent source the list gave.
+    IMPORTED = "imported"
+
+
+class MessageKind(enum.StrEnum):
+    CONFIRM = "confirm"
+    # The confirmation asked of someone imported from a list without a consent record.
+    INVITE = "invite"
+    MANAGE = "manage"
+    # A single-use link to download a copy of everything held about the address.
+    DATA_COPY = "data_copy"
+    WELCOME = "welcome"
+    # List mail of a send run: one news item at once, or a digest of a period.
+    ALERT = "alert"
+    DIGEST = "digest"
+
+
+class StaffRole(enum.StrEnum):
+    EDITOR = "editor"
+    ADMIN = "admin"
+
+
+class NewsState(enum.StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    PUBLISHED = "published"
+    WITHDRAWN = "withdrawn"
+
+
+class DeliveryStatus(enum.StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    # Accepted by the relay, then returned by the receiving server.
+    BOUNCED = "bounced"
+
+
+class SuppressionReason(enum.StrEnum):
+    HARD_BOUNCE = "hard_bounce"
+    SOFT_BOUNCES = "soft_bounces"
+    COMPLAINT = "complaint"
+    MANUAL = "manual"
+    # The subscriber was erased: only this entry remembers the address, so that no import
+    # mails it again. A fresh sign-up and confirmation takes it off.
+    ERASED = "erased"
+
+
+class BounceKind(enum.StrEnum):
+    HARD = "hard"
+    SOFT = "soft"
+    COMPLAINT = "complaint"
+    # A message to the unsubscribe address of List-Unsubscribe.
+    UNSUBSCRIBE = "unsubscribe"
+
+
+class RunState(enum.StrEnum):
+    SENDING = "sending"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+    DONE = "done"
