@@ -136,6 +136,16 @@ def data_copy_token(subscriber: DataCopyHolder) -> str:
     return make_token(Purpose.DATA_COPY, payload)
 
 
+def read_data_copy_token(token: str) -> tuple[int, int, int, int]:
+    """Return what a data-copy link names: (subscriber id, link version, copies taken, second
+    the subscriber was created), or raise InvalidToken (ExpiredToken after its hour)."""
+    payload = read_token(Purpose.DATA_COPY, token)
+    subscriber_id, version, copies, created = (payload.get(key) for key in ("s", "v", "c", "t"))
+    if not (_whole(subscriber_id) and _whole(version) and _whole(copies) and _whole(created)):
+        raise InvalidToken("payload does not name a data copy")
+    return subscriber_id, version, copies, created
+
+
 def read_subscriber_token(purpose: Purpose, token: str) -> SubscriberRef:
     """Return what a subscriber link token names, or raise InvalidToken."""
     payload = read_token(purpose, token)

@@ -21,9 +21,8 @@ from mailer.models import DATA_COPY_RECIPIENTS
 from mailer.models import MessageKind
 from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
-from mailer.tokens import Purpose
 from mailer.tokens import created_second
-from mailer.tokens import read_token
+from mailer.tokens import read_data_copy_token
 
 logger = logging.getLogger(__name__)
 
@@ -56,11 +55,7 @@ def subscriber_for(token: str, *, lock: bool = False) -> Subscriber:
     :raises ExpiredToken: older than DATA_COPY_TOKEN_MAX_AGE.
     :raises InvalidToken: tampered, used already, revoked, or the subscriber is gone.
     """
-    payload = read_token(Purpose.DATA_COPY, token)
-    ids = [payload.get(key) for key in ("s", "v", "c", "t")]
-    if not all(isinstance(value, int) and not isinstance(value, bool) for value in ids):
-        raise InvalidToken("payload does not name a data copy")
-    subscriber_id, version, copies, created = ids
+    subscriber_id, version, copies, created = read_data_copy_token(token)
     subscriber = db.session.get(Subscriber, subscriber_id, with_for_update=lock)
     if (
         subscriber is None
