@@ -61,6 +61,23 @@ def main() -> None:
     except (ConfigError, DkimKeyError) as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(2)
+    finally:
+        _cancel_timers()
+
+
+def _cancel_timers() -> None:
+    """Stop the timers left running, so that a command that has finished exits at once.
+
+    The rate limiter's in-memory store keeps a timer thread that is not a daemon and re-arms
+    itself; the interpreter would otherwise wait on it at exit.
+    """
+    for _ in range(100):
+        timers = [t for t in threading.enumerate() if isinstance(t, threading.Timer)]
+        if not timers:
+            return
+        for timer in timers:
+            timer.cancel()
+            timer.join(timeout=1)
 
 
 def init_app(app: Flask) -> None:

@@ -24,7 +24,6 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from config import TestingConfig
-from mailer import clock
 from mailer import create_app
 from mailer.delivery.worker import WorkerStats
 from mailer.delivery.worker import worker_from_config
@@ -32,6 +31,7 @@ from mailer.domain import staff as accounts
 from mailer.domain.topics import seed_topics
 from mailer.extensions import db
 from mailer.models import StaffRole
+from tests import TODAY
 from tests.smtp_sink import SinkHandler
 from tests.smtp_sink import SmtpServer
 
@@ -186,10 +186,10 @@ def csrf_token(client: FlaskClient, url: str) -> str:
     return match.group(1)
 
 
-def make_staff(app: Flask, email: str, role: StaffRole, *, now: datetime | None = None) -> None:
-    """Add a staff account with PASSWORD (made at `now`, by default the clock's)."""
+def make_staff(app: Flask, email: str, role: StaffRole, *, now: datetime) -> None:
+    """Add a staff account with PASSWORD, made at `now`."""
     with app.app_context():
-        accounts.create_staff(email, PASSWORD, role=role, actor="test", now=now or clock.now())
+        accounts.create_staff(email, PASSWORD, role=role, actor="test", now=now)
         db.session.commit()
 
 
@@ -209,9 +209,9 @@ def login(
 
 
 def logged_in(
-    app: Flask, client: FlaskClient, email: str, role: StaffRole, *, now: datetime | None = None
+    app: Flask, client: FlaskClient, email: str, role: StaffRole, *, now: datetime
 ) -> FlaskClient:
-    """Add a staff account and log `client` in with it; return `client`."""
+    """Add a staff account made at `now` and log `client` in with it; return `client`."""
     make_staff(app, email, role, now=now)
     login(client, email)
     return client
@@ -219,12 +219,13 @@ def logged_in(
 
 @pytest.fixture
 def admin(app: Flask, client: FlaskClient) -> FlaskClient:
-    """The browser of a logged-in admin, ADMIN."""
-    return logged_in(app, client, ADMIN, StaffRole.ADMIN)
+    """The browser of a logged-in admin, ADMIN, whose account was made on TODAY."""
+    return logged_in(app, client, ADMIN, StaffRole.ADMIN, now=TODAY)
 
 
 def send_queued(app: Flask, *, now: datetime | None = None) -> WorkerStats:
-    """Run a worker until nothing is due (at `now`, if given)."""
+    """Run a worker until nothing is due at `now`; without it the worker reads the clock, as
+    in production, which is right only for mail that a request or command queued just now."""
     with app.app_context():
         overrides = {"now": lambda: now} if now else {}
         return worker_from_config(app.config, **overrides).run_once()

@@ -9,7 +9,6 @@ from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
 
-from mailer import clock
 from mailer.domain.news import slugify
 from mailer.extensions import db
 from mailer.models import ConsentAction
@@ -30,10 +29,9 @@ def make_subscriber(
     *,
     email: str = "sam@example.com",
     status: SubscriberStatus = SubscriberStatus.ACTIVE,
-    now: datetime | None = None,
+    now: datetime,
 ) -> Subscriber:
-    """Add one subscriber (flushed, not committed)."""
-    now = now or clock.now()
+    """Add one subscriber, made at `now` (flushed, not committed)."""
     subscriber = Subscriber(
         email=email,
         email_key=email.casefold(),
@@ -66,11 +64,11 @@ def queue_emails(
     count: int,
     *,
     kind: MessageKind = MessageKind.MANAGE,
-    now: datetime | None = None,
+    now: datetime,
     domain: str = "example.com",
 ) -> list[int]:
-    """Add `count` active subscribers with one queued email each, in bulk; return delivery ids."""
-    now = now or clock.now()
+    """Add `count` active subscribers with one email each queued at `now`, in bulk; return
+    delivery ids."""
     db.session.execute(
         insert(Subscriber),
         [
@@ -113,12 +111,11 @@ def add_readers(
     follows: dict[str, Frequency],
     domain: str = "example.org",
     status: SubscriberStatus = SubscriberStatus.ACTIVE,
-    now: datetime | None = None,
+    now: datetime,
     prefix: str = "",
 ) -> list[int]:
-    """Add `count` subscribers who each follow the topics (by slug) at the frequencies given,
-    in bulk; return their ids. Topics must exist (seed_topics)."""
-    now = now or clock.now()
+    """Add `count` subscribers, made at `now`, who each follow the topics (by slug) at the
+    frequencies given, in bulk; return their ids. Topics must exist (seed_topics)."""
     start = db.session.scalar(select(func.count()).select_from(Subscriber)) or 0
     emails = [f"{prefix}reader{start + n}@{domain}" for n in range(count)]
     db.session.execute(
@@ -159,11 +156,10 @@ def publish_news(
     title: str,
     *,
     topics: tuple[str, ...] = ("funding",),
-    at: datetime | None = None,
+    at: datetime,
     summary: str = "A summary of the news.",
 ) -> NewsItem:
     """Add a news item published at `at` (flushed, not committed)."""
-    at = at or clock.now()
     found = db.session.scalars(select(Topic).where(Topic.slug.in_(topics))).all()
     item = NewsItem(
         slug=f"{slugify(title)}-{int(at.timestamp())}",

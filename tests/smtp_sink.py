@@ -56,6 +56,9 @@ class SinkHandler:
         self.holding = threading.Event()
         self.release = threading.Event()
         self.accepted = 0
+        # Connections opened before the last `retire_connections()` belong to a sender that
+        # was killed; what they still had in flight is refused, never accepted late.
+        self.generation = 0
         self._lock = threading.Lock()
 
     def reset(self) -> None:
@@ -77,7 +80,14 @@ class SinkHandler:
         envelope.rcpt_tos.append(address)
         return reply or "250 OK"
 
+    def retire_connections(self) -> None:
+        """Refuse every message still to come on the connections open now (a killed sender's:
+        the server may yet read what it wrote before it died)."""
+        self.generation += 1
+
     async def handle_DATA(self, server, session, envelope):
+        if getattr(server, "sink_generation", self.generation) < self.generation:
+            return "451 4.3.0 try again"
         reply = self._scripted("DATA")
         if reply:
             return reply
@@ -128,7 +138,7 @@ class SmtpServer:
         options = {}
         if self.credentials:
             options = {"authenticator": self._authenticate, "auth_required": True}
-        return SMTP(
+        server = SMTP(
             self.handler,
             hostname="sink.test",
             tls_context=self.tls_context,
@@ -136,6 +146,8 @@ class SmtpServer:
             loop=self.loop,
             **options,
         )
+        server.sink_generation = self.handler.generation
+        return server
 
     def _authenticate(self, server, session, envelope, mechanism, auth_data):
         from aiosmtpd.smtp import AuthResult

@@ -15,6 +15,7 @@ from mailer.models import DeliveryStatus
 from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
 from mailer.models import Topic
+from tests import TODAY
 from tests.conftest import subscribe
 from tests.factories import make_subscriber
 from tests.factories import queue_emails
@@ -32,7 +33,7 @@ def test_seed_topics_adds_the_demo_topics_once(app, runner):
 
 def test_worker_once_sends_what_is_due_and_says_so(app, runner, smtpd):
     with app.app_context():
-        queue_emails(3)
+        queue_emails(3, now=TODAY)
     result = runner.invoke(args=["worker", "--once"])
     assert result.exit_code == 0
     assert "Worker finished: sent 3, retrying 0, failed 0, cancelled 0." in result.output
@@ -41,13 +42,15 @@ def test_worker_once_sends_what_is_due_and_says_so(app, runner, smtpd):
 
 def test_purge_unconfirmed_deletes_only_old_unconfirmed_sign_ups(app, client, runner):
     subscribe(client, "recent@example.com")
+    # The command reads the clock: the ages are counted back from it.
+    now = clock.now()
     with app.app_context():
-        eight_days_ago = clock.now() - timedelta(days=8)
+        eight_days_ago = now - timedelta(days=8)
         # Signed up long ago but asked again just now: today's link must keep working.
         again = make_subscriber(
             email="again@example.com", status=SubscriberStatus.PENDING, now=eight_days_ago
         )
-        again.updated_at = clock.now()
+        again.updated_at = now
         make_subscriber(
             email="old@example.com", status=SubscriberStatus.PENDING, now=eight_days_ago
         )
@@ -61,9 +64,10 @@ def test_purge_unconfirmed_deletes_only_old_unconfirmed_sign_ups(app, client, ru
 
 
 def test_release_leases_requeues_only_expired_claims(app, runner):
+    # The command reads the clock: the leases run out relative to it.
+    now = clock.now()
     with app.app_context():
-        ids = queue_emails(3)
-        now = clock.now()
+        ids = queue_emails(3, now=now)
         db.session.execute(
             update(Delivery)
             .where(Delivery.id.in_(ids[:2]))
@@ -105,7 +109,7 @@ def test_revoke_links_makes_old_links_fail(app, client, runner):
     from mailer.tokens import subscriber_token
 
     with app.app_context():
-        subscriber = make_subscriber(email="leaked@example.com")
+        subscriber = make_subscriber(email="leaked@example.com", now=TODAY)
         db.session.commit()
         old = subscriber_token(Purpose.UNSUBSCRIBE, subscriber)
     assert client.get(f"/unsubscribe/{old}").status_code == 200

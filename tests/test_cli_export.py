@@ -134,10 +134,10 @@ def test_a_folder_is_not_an_output_file(app, runner, tmp_path):
 def test_an_export_imports_back_as_it_was(app, runner, tmp_path):
     with app.app_context():
         follows = {"funding": Frequency.WEEKLY, "events": Frequency.WEEKLY}
-        ids = add_readers(3, follows=follows)
+        ids = add_readers(3, follows=follows, now=NOW)
         # Valid addresses that a spreadsheet would take for formulas.
-        ids += add_readers(1, follows=follows, domain="x.example", prefix="-")
-        ids += add_readers(1, follows=follows, domain="y.example", prefix="=")
+        ids += add_readers(1, follows=follows, domain="x.example", prefix="-", now=NOW)
+        ids += add_readers(1, follows=follows, domain="y.example", prefix="=", now=NOW)
         for subscriber_id in ids:
             add_consent(subscriber_id, ConsentAction.CONFIRMED, at=NOW, detail={"method": "link"})
         db.session.commit()

@@ -9,6 +9,7 @@ from mailer.extensions import db
 from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
 from mailer.models import Suppression
+from tests import TODAY
 from tests.factories import make_subscriber
 
 ARF = """From: attacker@evil.example\r
@@ -35,7 +36,7 @@ Original-Rcpt-To: victim@example.org\r
 
 def test_a_forged_complaint_naming_only_an_address_suppresses_nobody(app, inbox):
     with app.app_context():
-        make_subscriber(email="victim@example.org")
+        make_subscriber(email="victim@example.org", now=TODAY)
         db.session.commit()
     to = f"postmaster@{app.config['BOUNCE_DOMAIN']}"
     with smtplib.SMTP("127.0.0.1", inbox.port) as client:

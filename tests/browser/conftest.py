@@ -76,10 +76,20 @@ def live_server(app: Any, live_port: int) -> Iterator[str]:
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
+    # When the suite runs with its clock moved (libfaketime, see the README), the web app under
+    # test moves with it but the browser keeps the real time: Chromium hangs under libfaketime,
+    # and no test depends on the browser's own clock. Only the driver and the browser it starts
+    # are spawned without it; processes that tests start later still get it.
+    moved = os.environ.pop("LD_PRELOAD", None)
+    try:
+        playwright = sync_playwright().start()
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    finally:
+        if moved is not None:
+            os.environ["LD_PRELOAD"] = moved
+    yield chromium
+    chromium.close()
+    playwright.stop()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from mailer.extensions import db
 from mailer.models import StaffRole
 from mailer.tokens import Purpose
 from mailer.tokens import subscriber_token
+from tests import TODAY
 from tests.conftest import ADMIN
 from tests.conftest import PASSWORD
 from tests.conftest import make_staff
@@ -35,7 +36,7 @@ Read the [criteria on GOV.UK](https://www.gov.uk/).
 
 @pytest.fixture
 def admin(app):
-    make_staff(app, ADMIN, StaffRole.ADMIN)
+    make_staff(app, ADMIN, StaffRole.ADMIN, now=TODAY)
     return ADMIN
 
 

@@ -28,7 +28,7 @@ class Killed(BaseException):
 @pytest.mark.parametrize("concurrency", [1, 4])
 def test_a_crash_mid_chunk_repeats_only_the_last_moment(app, smtpd, monkeypatch, concurrency):
     with app.app_context():
-        add_readers(150, follows={"funding": Frequency.DAILY})
+        add_readers(150, follows={"funding": Frequency.DAILY}, now=END)
         publish_news("Fund", at=END - timedelta(hours=2))
         period = digests.Schedule.from_config(app.config).period_ending(Frequency.DAILY, END)
         digests.make_digest_run(Frequency.DAILY, period, actor="t", now=END)

@@ -183,7 +183,7 @@ def _prepared(app, now: datetime) -> list[Outgoing]:
 def _digest_copies(app) -> list[Outgoing]:
     """The copies of a real daily digest for two readers, as the worker fills them in."""
     with app.app_context():
-        add_readers(2, follows={"funding": Frequency.DAILY, "events": Frequency.DAILY})
+        add_readers(2, follows={"funding": Frequency.DAILY, "events": Frequency.DAILY}, now=END)
         publish_news(
             "Councils’ café patrols: Safer Streets Fund round 6 opens",
             topics=("funding", "events"),
@@ -202,8 +202,8 @@ def _digest_copies(app) -> list[Outgoing]:
 def _lifecycle_copy(app, kind: MessageKind) -> Outgoing:
     """One lifecycle email of `kind`, composed by the worker with the email package."""
     with app.app_context():
-        queue_emails(1, kind=kind)
-    [copy] = _prepared(app, clock.now())
+        queue_emails(1, kind=kind, now=NOW)
+    [copy] = _prepared(app, NOW)
     return copy
 
 
@@ -233,6 +233,7 @@ def test_every_digest_copy_carries_an_rsa_and_an_ed25519_signature_that_dkimpy_v
 
 
 def test_the_signatures_are_relaxed_timestamped_on_one_domain_with_a_selector_each(digest, signer):
+    # The signing time is the clock's, so this is a test of reading it.
     before = int(clock.now().timestamp())
     rsa_tags, ed25519_tags = _signature_tags(signer.sign(digest))
     for tags, selector in ((rsa_tags, RSA_SELECTOR), (ed25519_tags, ED25519_SELECTOR)):
@@ -662,7 +663,7 @@ def test_the_worker_signs_each_message_so_that_the_bytes_received_verify(app, sm
     app.config.update(settings)
     _digest_copies(app)
     with app.app_context():
-        queue_emails(1, kind=MessageKind.WELCOME)
+        queue_emails(1, kind=MessageKind.WELCOME, now=NOW)
     assert send_queued(app, now=NOW + timedelta(days=1)).sent == 3
     received = smtpd.drain()
     assert len(received) == 3
@@ -676,7 +677,7 @@ def test_the_worker_signs_each_message_so_that_the_bytes_received_verify(app, sm
 def test_a_message_that_cannot_be_signed_fails_alone(app, smtpd, settings, monkeypatch):
     app.config.update(settings)
     with app.app_context():
-        queue_emails(2, kind=MessageKind.MANAGE)
+        queue_emails(2, kind=MessageKind.MANAGE, now=NOW)
     calls = []
 
     def sign_but_the_first(self, message):
@@ -687,7 +688,7 @@ def test_a_message_that_cannot_be_signed_fails_alone(app, smtpd, settings, monke
 
     original = Signer.sign
     monkeypatch.setattr(Signer, "sign", sign_but_the_first)
-    stats = send_queued(app)
+    stats = send_queued(app, now=NOW)
     assert (stats.sent, stats.failed) == (1, 1)
     assert len(smtpd.drain()) == 1
 

@@ -118,7 +118,7 @@ def _prepared(app, now: datetime = NOW) -> list[Prepared]:
 
 def _publish(frequency: Frequency, *, summary: str = "Bids close on 15 January.") -> NewsItem:
     """Two items in the period ending at END; three readers of funding and events."""
-    add_readers(3, follows={"funding": frequency, "events": frequency})
+    add_readers(3, follows={"funding": frequency, "events": frequency}, now=END)
     item = publish_news(
         TITLE, topics=("funding", "events"), at=END - timedelta(hours=2), summary=summary
     )
@@ -408,7 +408,7 @@ def test_a_plus_tagged_address_is_written_as_it_is_and_delivered(app, smtpd):
     assert copy.data.startswith(b"To: alex+csp@example.org\r\n")
     assert _parse(copy.data)["To"].addresses[0].addr_spec == "alex+csp@example.org"
     with app.app_context():
-        _follow(make_subscriber(email="alex+csp@example.org"), "funding")
+        _follow(make_subscriber(email="alex+csp@example.org", now=END), "funding")
     _make_run(app, "digest")
     assert send_queued(app, now=NOW).sent == 4
     received = {m.rcpt_tos[0]: m for m in smtpd.drain()}
@@ -458,7 +458,7 @@ def test_a_header_injection_in_an_address_is_refused(app, address):
 def test_a_run_member_with_an_injected_address_fails_alone_and_no_bcc_is_written(app, smtpd):
     evil = "eve@example.org\r\nBcc: everyone@example.net"
     with app.app_context():
-        eve = _follow(make_subscriber(email=evil), "funding")
+        eve = _follow(make_subscriber(email=evil, now=END), "funding")
     _make_run(app, "digest")
     stats = send_queued(app, now=NOW)
     assert (stats.sent, stats.failed) == (3, 1)
@@ -512,7 +512,7 @@ def test_a_token_bucket_rate_must_be_positive(rate):
 
 def _readers_of_a_daily_digest(app, count: int, **options) -> int:
     with app.app_context():
-        add_readers(count, follows={"funding": Frequency.DAILY}, **options)
+        add_readers(count, follows={"funding": Frequency.DAILY}, **options, now=END)
         publish_news(TITLE, topics=("funding",), at=END - timedelta(hours=2))
         schedule = digests.Schedule.from_config(app.config)
         period = schedule.period_ending(Frequency.DAILY, END)
@@ -609,10 +609,10 @@ def test_a_200_recipient_run_over_four_connections_arrives_exactly_once_each(app
 
 def test_a_digest_is_rendered_once_per_distinct_content_not_per_reader(app, smtpd, monkeypatch):
     with app.app_context():
-        add_readers(100, follows={"funding": Frequency.DAILY}, domain="funding.example")
-        add_readers(100, follows={"events": Frequency.DAILY}, domain="events.example")
+        add_readers(100, follows={"funding": Frequency.DAILY}, domain="funding.example", now=END)
+        add_readers(100, follows={"events": Frequency.DAILY}, domain="events.example", now=END)
         both = {"funding": Frequency.DAILY, "events": Frequency.DAILY}
-        add_readers(100, follows=both, domain="both.example")
+        add_readers(100, follows=both, domain="both.example", now=END)
         publish_news(TITLE, topics=("funding",), at=END - timedelta(hours=2))
         publish_news("Partnership conference", topics=("events",), at=END - timedelta(hours=1))
         schedule = digests.Schedule.from_config(app.config)

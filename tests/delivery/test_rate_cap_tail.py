@@ -34,7 +34,7 @@ def app_settings(app_settings):
 def test_the_rest_of_a_rate_capped_batch_keeps_its_lease_and_is_sent_once(app, smtpd):
     now = clock.now()
     with app.app_context():
-        add_readers(200, follows={"funding": Frequency.IMMEDIATE})
+        add_readers(200, follows={"funding": Frequency.IMMEDIATE}, now=now)
         item = publish_news("Fund", at=now - timedelta(minutes=1))
         digests.make_alert_run(item, actor="t", now=now)
         db.session.commit()

@@ -41,7 +41,7 @@ def _daily_run(app, readers: int) -> int:
     """A daily digest run of one item for `readers` readers, made for the latest period."""
     now = clock.now()
     with app.app_context():
-        add_readers(readers, follows={"funding": Frequency.DAILY})
+        add_readers(readers, follows={"funding": Frequency.DAILY}, now=now)
         schedule = digests.Schedule.from_config(app.config)
         end = schedule.latest_end(Frequency.DAILY, now)
         publish_news("Safer Streets Fund round 6", topics=("funding",), at=end - timedelta(hours=1))

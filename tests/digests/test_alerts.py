@@ -31,8 +31,8 @@ TITLE = "Safer Streets Fund round 6 opens"
 def _publish(app, at, *, topics=("funding",)):
     """Add one reader who follows funding at once and one daily, then publish an item."""
     with app.app_context():
-        add_readers(1, follows={"funding": Frequency.IMMEDIATE})
-        add_readers(1, follows={"funding": Frequency.DAILY}, domain="daily.example")
+        add_readers(1, follows={"funding": Frequency.IMMEDIATE}, now=at)
+        add_readers(1, follows={"funding": Frequency.DAILY}, domain="daily.example", now=at)
         item = publish_news(TITLE, topics=topics, at=at)
         db.session.commit()
         return item.id, item.slug
@@ -55,7 +55,9 @@ def test_a_new_item_is_alerted_to_its_immediate_readers_with_its_link(app, smtpd
 
 def test_a_reader_following_two_of_an_items_topics_at_once_gets_one_alert(app, smtpd):
     with app.app_context():
-        add_readers(1, follows={"funding": Frequency.IMMEDIATE, "events": Frequency.IMMEDIATE})
+        add_readers(
+            1, follows={"funding": Frequency.IMMEDIATE, "events": Frequency.IMMEDIATE}, now=END
+        )
         publish_news(TITLE, topics=("funding", "events"), at=END - timedelta(minutes=1))
         db.session.commit()
     make_due(app, END, frequencies=ALERTS)

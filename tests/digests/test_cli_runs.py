@@ -34,7 +34,7 @@ def _latest_daily_end(app):
 
 def _readers_and_news(app, at, readers=2):
     with app.app_context():
-        add_readers(readers, follows={"funding": Frequency.DAILY})
+        add_readers(readers, follows={"funding": Frequency.DAILY}, now=at)
         publish_news("Safer Streets Fund round 6", at=at)
         db.session.commit()
 
@@ -176,7 +176,7 @@ def test_runs_lists_each_run_with_its_counts(app, runner):
 def test_a_paused_run_sends_nothing_until_it_is_resumed_then_everything_once(app, runner, smtpd):
     _readers_and_news(app, END - timedelta(hours=1), readers=3)
     with app.app_context():
-        add_readers(1, follows={"funding": Frequency.WEEKLY}, domain="weekly.example")
+        add_readers(1, follows={"funding": Frequency.WEEKLY}, domain="weekly.example", now=END)
         db.session.commit()
     run_id = make_digest(app)[0]
     paused = runner.invoke(args=["runs", "pause", str(run_id)])

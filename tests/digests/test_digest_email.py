@@ -46,7 +46,7 @@ def _daily_email(app, smtpd, follows=FUNDING_AND_EVENTS, **items):
     """One reader, items given as title=topics published a minute apart in that order, the
     daily digest sent: return its one email."""
     with app.app_context():
-        add_readers(1, follows=follows)
+        add_readers(1, follows=follows, now=END)
         for n, (title, topics) in enumerate(items.items()):
             at = END - timedelta(minutes=len(items) - n)
             publish_news(title.replace("_", " "), topics=topics, at=at)
@@ -66,7 +66,7 @@ def test_the_subject_counts_the_updates(app, smtpd, count, subject):
 
 def test_a_weekly_digest_names_its_frequency_and_the_day_it_ends(app, smtpd):
     with app.app_context():
-        add_readers(1, follows={"events": Frequency.WEEKLY})
+        add_readers(1, follows={"events": Frequency.WEEKLY}, now=END)
         _publish("Conference", "Workshop", topics=("events",), end=WEEK_END)
         db.session.commit()
     make_digest(app, Frequency.WEEKLY, WEEK_END, now=WEEK_END)
@@ -118,7 +118,7 @@ def test_items_are_grouped_under_their_topics_in_topic_order(app, smtpd):
 
 def test_titles_and_summaries_are_escaped_in_the_html_part(app, smtpd):
     with app.app_context():
-        add_readers(1, follows={"funding": Frequency.DAILY})
+        add_readers(1, follows={"funding": Frequency.DAILY}, now=END)
         publish_news("Fund <b>& grants</b>", summary="<script>x()</script>", at=AFTER - HOUR)
         db.session.commit()
     make_digest(app)
@@ -183,7 +183,7 @@ def test_a_digest_of_twenty_longest_items_stays_small_with_short_lines(app, smtp
     summary = ("Partners’ bids & reviews — naïve “quotes” ok. " * 14)[:600]
     assert (len(title), len(summary)) == (200, 600)
     with app.app_context():
-        add_readers(1, follows={"funding": Frequency.DAILY})
+        add_readers(1, follows={"funding": Frequency.DAILY}, now=END)
         for n in range(20):
             publish_news(title, summary=summary, at=END - timedelta(minutes=n + 1))
         db.session.commit()
@@ -199,7 +199,7 @@ def test_a_digest_of_twenty_longest_items_stays_small_with_short_lines(app, smtp
 
 def test_an_item_withdrawn_after_the_run_was_made_is_left_out(app, smtpd):
     with app.app_context():
-        add_readers(1, follows={"funding": Frequency.DAILY})
+        add_readers(1, follows={"funding": Frequency.DAILY}, now=END)
         kept, withdrawn = _publish("Kept", "Withdrawn")
         db.session.commit()
     make_digest(app)
@@ -214,8 +214,8 @@ def test_an_item_withdrawn_after_the_run_was_made_is_left_out(app, smtpd):
 
 def test_a_reader_whose_only_item_was_withdrawn_gets_no_email(app, smtpd):
     with app.app_context():
-        add_readers(1, follows={"funding": Frequency.DAILY})
-        add_readers(1, follows={"events": Frequency.DAILY}, domain="events.example")
+        add_readers(1, follows={"funding": Frequency.DAILY}, now=END)
+        add_readers(1, follows={"events": Frequency.DAILY}, domain="events.example", now=END)
         [withdrawn] = _publish("Withdrawn")
         _publish("Conference", topics=("events",))
         db.session.commit()
@@ -265,7 +265,7 @@ def test_a_digest_too_heavy_for_mail_clients_lists_fewer_items_and_links_to_the_
     title = "€" * 200
     summary = "€" * 600
     with app.app_context():
-        add_readers(1, follows={"funding": Frequency.DAILY})
+        add_readers(1, follows={"funding": Frequency.DAILY}, now=END)
         for n in range(20):
             publish_news(f"{title[:-3]}{n:03}", summary=summary, at=END - timedelta(minutes=n + 1))
         db.session.commit()

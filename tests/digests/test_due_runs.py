@@ -41,7 +41,7 @@ def _daily_key(end):
 
 def _readers_and_news(app, readers=3, at=END - timedelta(hours=1)):
     with app.app_context():
-        add_readers(readers, follows={"funding": Frequency.DAILY})
+        add_readers(readers, follows={"funding": Frequency.DAILY}, now=at)
         publish_news("Safer Streets Fund round 6", at=at)
         db.session.commit()
 
@@ -149,7 +149,7 @@ def test_a_new_installation_makes_only_the_latest_periods(app):
 def test_after_three_days_down_the_missed_digests_are_made_once(app, smtpd):
     make_due(app, AFTER, frequencies=DAILY)
     with app.app_context():
-        add_readers(1, follows={"funding": Frequency.DAILY})
+        add_readers(1, follows={"funding": Frequency.DAILY}, now=END)
         for day in range(3):
             publish_news(f"News of day {day + 1}", at=END + day * DAY + timedelta(hours=1))
         db.session.commit()

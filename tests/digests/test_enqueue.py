@@ -26,16 +26,20 @@ DAILY_FUNDING = {"funding": Frequency.DAILY}
 
 def test_only_active_readers_at_the_runs_frequency_are_enqueued_and_mailed(app, smtpd):
     with app.app_context():
-        add_readers(2, follows=DAILY_FUNDING, domain="active.example")
+        add_readers(2, follows=DAILY_FUNDING, domain="active.example", now=END)
         for status in (
             SubscriberStatus.PENDING,
             SubscriberStatus.UNSUBSCRIBED,
             SubscriberStatus.SUPPRESSED,
         ):
-            add_readers(1, follows=DAILY_FUNDING, domain=f"{status.value}.example", status=status)
-        add_readers(1, follows={"funding": Frequency.WEEKLY}, domain="weekly.example")
-        add_readers(1, follows={"funding": Frequency.IMMEDIATE}, domain="immediate.example")
-        add_readers(1, follows={"events": Frequency.DAILY}, domain="events.example")
+            add_readers(
+                1, follows=DAILY_FUNDING, domain=f"{status.value}.example", status=status, now=END
+            )
+        add_readers(1, follows={"funding": Frequency.WEEKLY}, domain="weekly.example", now=END)
+        add_readers(
+            1, follows={"funding": Frequency.IMMEDIATE}, domain="immediate.example", now=END
+        )
+        add_readers(1, follows={"events": Frequency.DAILY}, domain="events.example", now=END)
         publish_news("Safer Streets Fund round 6", at=END - timedelta(hours=1))
         db.session.commit()
     run_id, created, recipients = make_digest(app)
@@ -48,7 +52,7 @@ def test_only_active_readers_at_the_runs_frequency_are_enqueued_and_mailed(app, 
 
 def test_a_run_with_items_but_no_reader_for_them_is_done_at_once(app):
     with app.app_context():
-        add_readers(1, follows={"events": Frequency.DAILY})
+        add_readers(1, follows={"events": Frequency.DAILY}, now=END)
         publish_news("Safer Streets Fund round 6", at=END - timedelta(hours=1))
         db.session.commit()
     run_id, created, recipients = make_digest(app)
@@ -59,7 +63,7 @@ def test_a_run_with_items_but_no_reader_for_them_is_done_at_once(app):
 
 def test_a_period_without_news_makes_a_run_with_nobody_in_it(app):
     with app.app_context():
-        add_readers(1, follows=DAILY_FUNDING)
+        add_readers(1, follows=DAILY_FUNDING, now=END)
         publish_news("From the day before", at=END - timedelta(days=1, seconds=1))
         db.session.commit()
     run_id, _, recipients = make_digest(app)
@@ -69,7 +73,7 @@ def test_a_period_without_news_makes_a_run_with_nobody_in_it(app):
 
 def test_a_reader_gets_only_the_items_of_their_topics_at_that_frequency(app, smtpd):
     with app.app_context():
-        add_readers(1, follows={"funding": Frequency.DAILY, "events": Frequency.WEEKLY})
+        add_readers(1, follows={"funding": Frequency.DAILY, "events": Frequency.WEEKLY}, now=END)
         publish_news("Safer Streets Fund round 6", topics=("funding",), at=END - timedelta(hours=2))
         publish_news("CSP conference", topics=("events",), at=END - timedelta(hours=1))
         db.session.commit()
@@ -84,7 +88,7 @@ def test_a_reader_gets_only_the_items_of_their_topics_at_that_frequency(app, smt
 
 def test_an_item_in_two_of_a_readers_topics_is_listed_once(app, smtpd):
     with app.app_context():
-        add_readers(1, follows={"funding": Frequency.DAILY, "events": Frequency.DAILY})
+        add_readers(1, follows={"funding": Frequency.DAILY, "events": Frequency.DAILY}, now=END)
         publish_news("CSP conference", topics=("events", "funding"), at=END - timedelta(hours=1))
         db.session.commit()
     assert make_digest(app)[2] == 1
@@ -98,7 +102,7 @@ def test_an_item_in_two_of_a_readers_topics_is_listed_once(app, smtpd):
 def test_a_reader_of_one_topic_at_once_and_another_daily_gets_the_alert_and_the_digest(app, smtpd):
     """The decided policy, as on GOV.UK: an item in both gets both emails."""
     with app.app_context():
-        add_readers(1, follows={"funding": Frequency.IMMEDIATE, "events": Frequency.DAILY})
+        add_readers(1, follows={"funding": Frequency.IMMEDIATE, "events": Frequency.DAILY}, now=END)
         item = publish_news(
             "CSP conference", topics=("events", "funding"), at=END - timedelta(hours=1)
         )
@@ -117,7 +121,7 @@ def test_a_reader_of_one_topic_at_once_and_another_daily_gets_the_alert_and_the_
 
 def test_an_item_a_reader_follows_only_at_once_is_not_in_their_digest(app):
     with app.app_context():
-        add_readers(1, follows={"funding": Frequency.IMMEDIATE, "events": Frequency.DAILY})
+        add_readers(1, follows={"funding": Frequency.IMMEDIATE, "events": Frequency.DAILY}, now=END)
         publish_news("Safer Streets Fund round 6", topics=("funding",), at=END - timedelta(hours=1))
         db.session.commit()
     assert make_digest(app)[2] == 0
@@ -127,8 +131,8 @@ def test_an_item_a_reader_follows_only_at_once_is_not_in_their_digest(app):
 @pytest.mark.parametrize("status", [SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.SUPPRESSED])
 def test_a_reader_who_leaves_after_the_run_was_made_is_not_mailed(app, smtpd, status):
     with app.app_context():
-        [reader] = add_readers(1, follows=DAILY_FUNDING)
-        add_readers(1, follows=DAILY_FUNDING, domain="stays.example")
+        [reader] = add_readers(1, follows=DAILY_FUNDING, now=END)
+        add_readers(1, follows=DAILY_FUNDING, domain="stays.example", now=END)
         publish_news("Safer Streets Fund round 6", at=END - timedelta(hours=1))
         db.session.commit()
     make_digest(app)

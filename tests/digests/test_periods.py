@@ -130,7 +130,7 @@ def test_an_end_given_with_a_summer_offset_is_the_same_end():
 def test_an_item_published_exactly_at_a_boundary_is_in_the_next_digest_only(app, smtpd, end):
     following = SCHEDULE.ends_between(Frequency.DAILY, end, end + timedelta(days=2))[0]
     with app.app_context():
-        add_readers(1, follows={"funding": Frequency.DAILY})
+        add_readers(1, follows={"funding": Frequency.DAILY}, now=end)
         publish_news("Before the boundary", at=end - timedelta(microseconds=1))
         publish_news("On the boundary", at=end)
         publish_news("Before the next boundary", at=following - timedelta(microseconds=1))

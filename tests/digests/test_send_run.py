@@ -34,9 +34,11 @@ def _make_daily(app, now=END + timedelta(minutes=1)):
 
 def test_a_daily_digest_reaches_each_reader_once_with_their_items_and_links(app, smtpd, client):
     with app.app_context():
-        add_readers(3, follows={"funding": Frequency.DAILY, "events": Frequency.DAILY})
-        add_readers(2, follows={"events": Frequency.WEEKLY}, domain="weekly.example")
-        add_readers(2, follows={"consultations": Frequency.DAILY}, domain="nothing.example")
+        add_readers(3, follows={"funding": Frequency.DAILY, "events": Frequency.DAILY}, now=END)
+        add_readers(2, follows={"events": Frequency.WEEKLY}, domain="weekly.example", now=END)
+        add_readers(
+            2, follows={"consultations": Frequency.DAILY}, domain="nothing.example", now=END
+        )
         publish_news("Safer Streets Fund round 6", topics=("funding",), at=END - timedelta(hours=3))
         publish_news("CSP conference", topics=("events", "funding"), at=END - timedelta(hours=2))
         publish_news("Too late", topics=("funding",), at=END)

@@ -140,7 +140,7 @@ def test_a_filtered_export_gives_every_topic_of_the_few_who_match(app):
 
 def test_a_page_of_the_list_loads_topics_without_a_statement_per_subscriber(app):
     with app.app_context():
-        add_readers(60, follows={"funding": Frequency.DAILY, "events": Frequency.WEEKLY})
+        add_readers(60, follows={"funding": Frequency.DAILY, "events": Frequency.WEEKLY}, now=NOW)
         db.session.commit()
         with _statements() as seen:
             listing = subscriber_admin.page(Filters(), page=1, per_page=50)
@@ -155,13 +155,13 @@ def test_a_page_of_the_list_loads_topics_without_a_statement_per_subscriber(app)
 
 def test_sign_ups_go_on_while_an_export_is_being_read(app):
     with app.app_context():
-        add_readers(2500, follows={"funding": Frequency.DAILY})
+        add_readers(2500, follows={"funding": Frequency.DAILY}, now=NOW)
         db.session.commit()
         rows = subscriber_export.export_rows(Filters())
         first = next(rows)
         # Another app context has a session and connection of its own, as another request.
         with app.app_context(), transaction():
-            make_subscriber(email="new@example.org")
+            make_subscriber(email="new@example.org", now=NOW)
         rest = list(rows)
 
     assert first[0] == "reader0@example.org"

@@ -14,6 +14,7 @@ from mailer.domain import imports
 from mailer.extensions import db
 from mailer.models import AuditEvent
 from mailer.models import StaffRole
+from tests import TODAY
 from tests.conftest import EDITOR
 from tests.conftest import logged_in
 
@@ -40,7 +41,7 @@ def table_counts(app) -> dict[str, int]:
 @pytest.fixture
 def editor(app):
     """A logged-in editor, with a browser of their own."""
-    return logged_in(app, app.test_client(), EDITOR, StaffRole.EDITOR)
+    return logged_in(app, app.test_client(), EDITOR, StaffRole.EDITOR, now=TODAY)
 
 
 def stop_after_chunks(monkeypatch, chunks: int, error: BaseException) -> None:

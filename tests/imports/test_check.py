@@ -48,10 +48,10 @@ def test_rows_with_a_consent_source_are_active_and_the_others_pending(app):
 
 def test_every_kind_of_bad_row_is_rejected_with_its_line_and_a_reason(app):
     with app.app_context():
-        make_subscriber(email="pending@example.org", status=SubscriberStatus.PENDING)
-        make_subscriber(email="active@example.org", status=SubscriberStatus.ACTIVE)
-        make_subscriber(email="left@example.org", status=SubscriberStatus.UNSUBSCRIBED)
-        make_subscriber(email="stopped@example.org", status=SubscriberStatus.SUPPRESSED)
+        make_subscriber(email="pending@example.org", status=SubscriberStatus.PENDING, now=NOW)
+        make_subscriber(email="active@example.org", status=SubscriberStatus.ACTIVE, now=NOW)
+        make_subscriber(email="left@example.org", status=SubscriberStatus.UNSUBSCRIBED, now=NOW)
+        make_subscriber(email="stopped@example.org", status=SubscriberStatus.SUPPRESSED, now=NOW)
         suppressions.suppress(
             "bounced@example.org", SuppressionReason.HARD_BOUNCE, actor="test", now=NOW
         )

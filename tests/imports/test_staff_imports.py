@@ -26,6 +26,7 @@ from mailer.models import AuditEvent
 from mailer.models import Subscriber
 from mailer.models import SubscriberImport
 from mailer.models import SubscriberStatus
+from tests import TODAY
 from tests.conftest import csrf_token
 from tests.conftest import send_queued
 from tests.factories import make_subscriber
@@ -206,7 +207,7 @@ def test_a_discarded_upload_cannot_be_imported(app, admin):
 def test_the_import_checks_the_rows_again(app, admin):
     _upload(admin, GOOD)
     with app.app_context():
-        make_subscriber(email="raj@example.org", status=SubscriberStatus.ACTIVE)
+        make_subscriber(email="raj@example.org", status=SubscriberStatus.ACTIVE, now=TODAY)
         db.session.commit()
     _post(admin, f"/staff/subscribers/imports/{_stored(app)[0].id}/apply")
     page = _text(admin.get(UPLOAD))

@@ -30,6 +30,7 @@ from mailer.models import SubscriberStatus
 from mailer.models import SuppressionReason
 from mailer.tokens import Purpose
 from mailer.tokens import subscriber_token
+from tests import TODAY
 from tests.factories import make_subscriber
 from tests.privacy.test_erasure import EMAIL
 from tests.privacy.test_erasure import RULE
@@ -79,7 +80,7 @@ def test_a_policy_refusal_of_mail_to_an_erased_subscriber_is_dropped_not_kept(ap
 def test_retention_erases_someone_who_left_by_a_spam_complaint(app):
     """A complaint leaves the subscriber suppressed rather than unsubscribed; they left all the
     same, and the privacy notice promises erasure."""
-    t0 = clock.now() - timedelta(days=200)
+    t0 = TODAY - timedelta(days=200)
     with app.app_context(), transaction():
         subscriber = make_subscriber(email=EMAIL, now=t0)
         subscriptions.unsubscribe(
@@ -89,7 +90,7 @@ def test_retention_erases_someone_who_left_by_a_spam_complaint(app):
         assert subscriber.unsubscribed_at is not None
 
     with app.app_context(), transaction():
-        erased = erasure.erase_unsubscribed(now=clock.now(), older_than=timedelta(days=90))
+        erased = erasure.erase_unsubscribed(now=TODAY, older_than=timedelta(days=90))
 
     assert erased == 1
 
@@ -98,7 +99,7 @@ def test_retention_erases_someone_who_left_by_a_spam_complaint(app):
 def test_retention_spares_someone_who_came_back_between_its_two_reads(app, monkeypatch, connection):
     """Retention reads the ids of those who left, then locks their rows: a sign-up confirmed
     in between (by another connection, on PostgreSQL) must not be erased."""
-    t0 = clock.now() - timedelta(days=200)
+    t0 = TODAY - timedelta(days=200)
     with app.app_context():
         if connection == "other" and db.engine.dialect.name != "postgresql":
             pytest.skip("SQLite's BEGIN IMMEDIATE lets no other connection write in between")
@@ -125,7 +126,7 @@ def test_retention_spares_someone_who_came_back_between_its_two_reads(app, monke
 
     monkeypatch.setattr(erasure, "unsubscribed_before", then_they_come_back)
     with app.app_context(), transaction():
-        erasure.erase_unsubscribed(now=clock.now(), older_than=timedelta(days=90), batch=10)
+        erasure.erase_unsubscribed(now=TODAY, older_than=timedelta(days=90), batch=10)
 
     with app.app_context():
         assert db.session.get(Subscriber, subscriber_id).status is SubscriberStatus.ACTIVE
@@ -182,7 +183,7 @@ def test_a_send_in_flight_during_erasure_cannot_write_the_address_back(app, clie
 
 def test_retention_erases_someone_taken_off_the_suppression_list_long_ago(app):
     """Suppressed after a bounce, then taken off the list: no longer mailed, so they left then."""
-    t0 = clock.now() - timedelta(days=500)
+    t0 = TODAY - timedelta(days=500)
     with app.app_context(), transaction():
         make_subscriber(email=EMAIL, now=t0)
         suppressions.suppress(EMAIL, SuppressionReason.HARD_BOUNCE, actor="t", now=t0)
@@ -191,27 +192,27 @@ def test_retention_erases_someone_taken_off_the_suppression_list_long_ago(app):
         assert subscriber.status is SubscriberStatus.UNSUBSCRIBED
 
     with app.app_context(), transaction():
-        erased = erasure.erase_unsubscribed(now=clock.now(), older_than=timedelta(days=90))
+        erased = erasure.erase_unsubscribed(now=TODAY, older_than=timedelta(days=90))
 
     assert erased == 1
 
 
 def test_erasing_one_address_leaves_alone_a_list_naming_a_longer_one(app):
     with app.app_context(), transaction():
-        make_subscriber(email="ann@example.org")
+        make_subscriber(email="ann@example.org", now=TODAY)
         import_uploads.store_upload(
             b"email,topics\r\njoann@example.org,funding\r\n",
             "list.csv",
             Report(),
             actor="staff:1",
-            now=clock.now(),
+            now=TODAY,
         )
     with app.app_context(), transaction():
         erasure.erase(
             find_subscriber("ann@example.org", lock=True),
             why="request",
             actor="t",
-            now=clock.now(),
+            now=TODAY,
         )
     with app.app_context():
         upload = db.session.scalars(select(SubscriberImport)).one()

@@ -9,7 +9,6 @@ import jsonschema_rs
 import pytest
 from sqlalchemy import select
 
-from mailer import clock
 from mailer.database import transaction
 from mailer.domain import suppressions
 from mailer.domain.subject_access import SCHEMA_PATH
@@ -17,6 +16,7 @@ from mailer.extensions import db
 from mailer.models import AuditEvent
 from mailer.models import StaffRole
 from mailer.models import SuppressionReason
+from tests import TODAY
 from tests.conftest import ADMIN
 from tests.conftest import csrf_token
 from tests.conftest import login
@@ -59,7 +59,7 @@ def test_the_document_holds_subscription_consent_and_emails(app, admin, smtpd):
 
 def test_a_suppressed_address_with_no_subscriber_is_answered_too(app, admin):
     with app.app_context(), transaction():
-        suppressions.suppress(EMAIL, SuppressionReason.MANUAL, actor="t", now=clock.now())
+        suppressions.suppress(EMAIL, SuppressionReason.MANUAL, actor="t", now=TODAY)
 
     document = _download(admin, EMAIL).get_json()
 
@@ -93,7 +93,7 @@ def test_a_bad_address_gets_the_form_again(admin, email):
 
 
 def test_the_download_needs_an_admin_and_a_csrf_token(app, client):
-    make_staff(app, "ed@example.gov.uk", StaffRole.EDITOR)
+    make_staff(app, "ed@example.gov.uk", StaffRole.EDITOR, now=TODAY)
     assert client.get("/staff/subject-access").status_code == 302
     login(client, "ed@example.gov.uk")
     assert client.get("/staff/subject-access").status_code == 403

@@ -10,20 +10,20 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from config import TestingConfig
-from mailer import clock
 from mailer import create_app
 from mailer.database import transaction
 from mailer.domain import suppressions
 from mailer.extensions import db
 from mailer.models import Suppression
 from mailer.models import SuppressionReason
+from tests import TODAY
 
 EMAIL = "kim@example.org"
 
 
 def _suppress(app):
     with app.app_context(), transaction():
-        suppressions.suppress(EMAIL, SuppressionReason.MANUAL, actor="t", now=clock.now())
+        suppressions.suppress(EMAIL, SuppressionReason.MANUAL, actor="t", now=TODAY)
 
 
 def test_the_stored_hash_is_keyed_not_a_plain_digest(app):

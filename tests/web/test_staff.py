@@ -17,6 +17,7 @@ from mailer.models import NewsItem
 from mailer.models import NewsState
 from mailer.models import StaffRole
 from mailer.models import StaffUser
+from tests import TODAY
 from tests.conftest import ADMIN
 from tests.conftest import EDITOR
 from tests.conftest import PASSWORD
@@ -37,14 +38,14 @@ HOSTILE_MARKDOWN = """## Funding round
 @pytest.fixture
 def editor(app):
     """An editor's address (not logged in)."""
-    make_staff(app, EDITOR, StaffRole.EDITOR)
+    make_staff(app, EDITOR, StaffRole.EDITOR, now=TODAY)
     return EDITOR
 
 
 @pytest.fixture
 def admin(app):
     """An admin's address (not logged in)."""
-    make_staff(app, ADMIN, StaffRole.ADMIN)
+    make_staff(app, ADMIN, StaffRole.ADMIN, now=TODAY)
     return ADMIN
 
 

@@ -34,6 +34,7 @@ from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
 from mailer.models import Suppression
 from mailer.models import SuppressionReason
+from tests import TODAY
 from tests.conftest import ADMIN
 from tests.conftest import EDITOR
 from tests.conftest import csrf_token
@@ -175,7 +176,7 @@ def test_a_search_finds_an_address_in_any_case_and_says_when_it_is_not_there(app
 
 
 def test_editors_get_403_on_every_deliverability_page(app, client):
-    make_staff(app, EDITOR, StaffRole.EDITOR)
+    make_staff(app, EDITOR, StaffRole.EDITOR, now=TODAY)
     entry = _suppress(app, "someone@example.com")
     login(client, EDITOR)
     for path in (*ADMIN_PAGES, f"/staff/suppressions/{entry}/remove", "/staff/inbound/1"):
@@ -278,7 +279,7 @@ def test_an_added_address_is_refused_at_sign_up(app, admin, smtpd):
 
 def test_an_added_subscriber_stops_getting_mail_at_once(app, admin, smtpd):
     with app.app_context():
-        [delivery_id] = queue_emails(1, domain="example.net")
+        [delivery_id] = queue_emails(1, domain="example.net", now=TODAY)
     assert _add(admin, "READER0@example.net").status_code == 302
     with app.app_context():
         subscriber = db.session.scalars(select(Subscriber)).one()
@@ -309,7 +310,7 @@ def test_removing_needs_a_reason(app, admin):
 
 def test_removing_with_a_reason_takes_it_off_and_is_audited(app, admin, at):
     with app.app_context():
-        make_subscriber(email="person@example.com")
+        make_subscriber(email="person@example.com", now=TODAY)
         db.session.commit()
     entry = _suppress(app, "person@example.com")
     response = _remove(admin, entry, reason="Mailbox  fixed,\nconfirmed by phone")

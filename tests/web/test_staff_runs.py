@@ -59,8 +59,8 @@ def at(monkeypatch):
 
 def _daily_run(app, readers):
     with app.app_context():
-        add_readers(readers, follows={"funding": Frequency.DAILY})
-        add_readers(2, follows={"events": Frequency.DAILY}, domain="other.example")
+        add_readers(readers, follows={"funding": Frequency.DAILY}, now=END)
+        add_readers(2, follows={"events": Frequency.DAILY}, domain="other.example", now=END)
         publish_news("Safer Streets Fund round 6", topics=("funding",), at=END - timedelta(hours=3))
         db.session.commit()
         schedule = digests.Schedule.from_config(app.config)

@@ -26,6 +26,7 @@ from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
 from mailer.models import Subscription
 from mailer.models import Topic
+from tests import TODAY
 from tests.conftest import ADMIN
 from tests.conftest import EDITOR
 from tests.conftest import csrf_token
@@ -222,8 +223,8 @@ def test_each_filter_narrows_the_list(app, admin):
 
 def test_the_list_shows_fifty_a_page_and_keeps_the_filters(app, admin):
     with app.app_context():
-        add_readers(51, follows={"funding": Frequency.DAILY})
-        add_readers(3, follows={"events": Frequency.DAILY}, domain="other.example")
+        add_readers(51, follows={"funding": Frequency.DAILY}, now=NOW)
+        add_readers(3, follows={"events": Frequency.DAILY}, domain="other.example", now=NOW)
         db.session.commit()
     first = _list(admin, "?topic=funding")
     assert len(_listed(first)) == 50
@@ -289,20 +290,22 @@ def test_the_subscriber_page_shows_consent_history_and_the_emails_sent(app, admi
     confirm_path = link(confirmation.text, "/confirm/")
     admin.post(confirm_path, data={"csrf_token": csrf_token(admin, confirm_path)})
     send_queued(app)
+    # The sign-up went through the web app at the clock's time; the digest follows it.
+    now = clock.now()
     with app.app_context():
         subscriber = db.session.scalars(select(Subscriber)).one()
         subscriber_id = subscriber.id
-        publish_news("Safer Streets Fund round 6", topics=("funding",))
+        publish_news("Safer Streets Fund round 6", topics=("funding",), at=now)
         db.session.commit()
         schedule = digests.Schedule.from_config(app.config)
-        end = schedule.latest_end(Frequency.DAILY, clock.now() + timedelta(days=1))
+        end = schedule.latest_end(Frequency.DAILY, now + timedelta(days=1))
         period = schedule.period_ending(Frequency.DAILY, end)
-        run, _ = digests.make_digest_run(Frequency.DAILY, period, actor="test", now=clock.now())
+        run, _ = digests.make_digest_run(Frequency.DAILY, period, actor="test", now=now)
         run_id = run.id
         db.session.add(
             BounceEvent(
                 kind=BounceKind.SOFT,
-                received_at=clock.now(),
+                received_at=now,
                 subscriber_id=subscriber_id,
                 status="4.2.2",
                 diagnostic="mailbox full",
@@ -366,7 +369,7 @@ def test_an_unknown_subscriber_is_a_404(app, admin, subscriber_id):
 
 
 def test_editors_get_403_on_every_subscriber_page(app, client):
-    make_staff(app, EDITOR, StaffRole.EDITOR)
+    make_staff(app, EDITOR, StaffRole.EDITOR, now=TODAY)
     _add(app, "someone@example.com")
     login(client, EDITOR)
     for path in PAGES:
