@@ -5,7 +5,10 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
+import re
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from typing import Protocol
@@ -191,39 +194,87 @@ def subscriber_token_maker(purpose: Purpose) -> Callable[[int, int], str]:
     return make
 
 
-def verp_token(delivery_id: int) -> str:
-    """Make the token of a VERP return path: the delivery id in base 36, "-" and a 13-digit
-    base-36 HMAC-SHA256 of it. Lowercase letters and digits only, since some servers lower-case
-    local parts; at most 27 characters, well inside the 64 of a local part."""
+# The Message-IDs we make: a version 4 UUID (122 bits from the operating system's random
+# source) in hex, at our domain. Only such an id can tie a report to one of our emails.
+OUR_MESSAGE_ID = re.compile(r"<[0-9a-f]{32}@[^<>@\s]+>")
+
+
+def new_message_id(domain: str) -> str:
+    """Return a fresh, unguessable Message-ID at `domain`, for every email we send: anyone
+    who can guess one can complain about that email in its reader's name."""
+    return f"<{uuid.uuid4().hex}@{domain}>"
+
+
+def is_our_message_id(value: str) -> bool:
+    """Whether a Message-ID has the unguessable form we give every email (those of older
+    emails, made with the `random` module, do not)."""
+    return OUR_MESSAGE_ID.fullmatch(value.strip()) is not None
+
+
+# The per-delivery key of a return path: 20 lowercase hex digits the database draws for
+# each delivery row (mailer.models.columns.RandomKey).
+RETURN_KEY = re.compile(r"[0-9a-f]{20}")
+
+
+@dataclass(frozen=True)
+class ReturnPath:
+    """What a VERP token names: a delivery id, and the key drawn for that very delivery (None
+    in the tokens of deliveries made before keys were drawn, which name the id alone)."""
+
+    delivery_id: int
+    key: str | None
+
+
+def verp_token(delivery_id: int, key: str | None) -> str:
+    """Make the token of a VERP return path: the delivery id in base 36, "-", the delivery's
+    key, "-" and a 13-digit base-36 HMAC-SHA256 of both. Lowercase letters and digits only,
+    since some servers lower-case local parts; at most 48 characters, inside the 64 of a
+    local part. The key makes the path name one message for good: a row id handed out
+    again (SQLite reuses the ids of deleted rows) comes with another key.
+
+    A delivery without a key (made before keys were drawn) gets the old form, id and HMAC.
+    """
     if not 0 < delivery_id < 36**13:
         raise ValueError(f"no VERP token for delivery id {delivery_id}")
     ident = _base36(delivery_id)
-    return f"{ident}-{_verp_mac(_verp_keys()[-1], ident)}"
+    if key is None:
+        return f"{ident}-{_verp_mac(_verp_keys()[-1], ident)}"
+    if not RETURN_KEY.fullmatch(key):
+        raise ValueError("not a return path key")
+    signed = f"{ident}-{key}"
+    return f"{signed}-{_verp_mac(_verp_keys()[-1], signed, version=2)}"
 
 
-def read_verp_token(token: str) -> int:
-    """Return the delivery id a VERP token names, whatever its case, checked against the
-    current and the fallback keys.
+def read_verp_token(token: str) -> ReturnPath:
+    """Return the delivery id and key a VERP token names, whatever its case, checked against
+    the current and the fallback keys. Whether that delivery still exists, with that key, is
+    for the caller to check.
 
     :raises InvalidToken: not a VERP token, or its signature matches no key.
     """
-
-    ident, dash, mac = token.strip().lower().partition("-")
+    parts = token.strip().lower().split("-")
+    ident, mac = parts[0], parts[-1]
+    key = parts[1] if len(parts) == 3 else None
     well_formed = (
-        dash
+        len(parts) in (2, 3)
         and 0 < len(ident) <= 13
         and len(mac) == 13
         and not ident.startswith("0")
         and (ident + mac).isascii()
         and (ident + mac).isalnum()
+        and (key is None or RETURN_KEY.fullmatch(key) is not None)
     )
     if not well_formed:
         raise InvalidToken("not a bounce token")
+    signed, version = (ident, 1) if key is None else (f"{ident}-{key}", 2)
     # Every key is tried, so the time taken does not tell which one matched.
-    matches = [hmac.compare_digest(mac, _verp_mac(key, ident)) for key in _verp_keys()]
+    matches = [
+        hmac.compare_digest(mac, _verp_mac(secret, signed, version=version))
+        for secret in _verp_keys()
+    ]
     if not any(matches):
         raise InvalidToken("bounce token signature does not match")
-    return int(ident, 36)
+    return ReturnPath(int(ident, 36), key)
 
 
 def _verp_keys() -> list[str | bytes]:
@@ -232,13 +283,13 @@ def _verp_keys() -> list[str | bytes]:
     return [*config.get("SECRET_KEY_FALLBACKS", []), config["SECRET_KEY"]]
 
 
-def _verp_mac(key: str | bytes, ident: str) -> str:
-    """The first 64 bits of HMAC-SHA256(ident), under a key derived for VERP alone, as 13
-    base-36 digits."""
+def _verp_mac(key: str | bytes, signed: str, *, version: int = 1) -> str:
+    """The first 64 bits of HMAC-SHA256(signed), under a key derived for VERP alone (and for
+    each form of token), as 13 base-36 digits."""
 
     secret = key.encode() if isinstance(key, str) else key
-    derived = hmac.new(secret, b"mailer.verp.v1", hashlib.sha256).digest()
-    digest = hmac.new(derived, ident.encode(), hashlib.sha256).digest()
+    derived = hmac.new(secret, f"mailer.verp.v{version}".encode(), hashlib.sha256).digest()
+    digest = hmac.new(derived, signed.encode(), hashlib.sha256).digest()
     return _base36(int.from_bytes(digest[:8], "big")).rjust(13, "0")
 
 

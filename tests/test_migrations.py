@@ -50,3 +50,36 @@ def test_stepping_back_from_data_copies_keeps_every_delivery(tmp_path):
         assert db.session.scalar(text("SELECT data_copies FROM subscribers")) == 0
         db.session.remove()
         db.engine.dispose()
+
+
+def test_deliveries_made_before_return_keys_keep_none_and_stepping_back_keeps_them(tmp_path):
+    """0008 adds the return path key: deliveries already sent have none (their return
+    paths name the id alone); undoing it drops the column in place."""
+    app = create_app(TestingConfig, {"DATABASE_URL": f"sqlite:///{tmp_path}/keys.sqlite"})
+    with app.app_context():
+        upgrade(revision="0007")
+        db.session.execute(
+            text(
+                "INSERT INTO subscribers (email, email_key, status, token_version, generation, "
+                "created_at, updated_at, data_copies) "
+                "VALUES ('a@example.org', 'a@example.org', 'active', 1, 0, :at, :at, 0)"
+            ),
+            {"at": "2026-11-01 00:00:00"},
+        )
+        db.session.execute(
+            text(
+                "INSERT INTO deliveries (kind, subscriber_id, status, attempts, next_attempt_at, "
+                "created_at, updated_at) VALUES ('welcome', 1, 'sent', 1, :at, :at, :at)"
+            ),
+            {"at": "2026-11-01 00:00:00"},
+        )
+        db.session.commit()
+        db.session.remove()
+
+        upgrade()
+        assert db.session.scalar(text("SELECT return_key FROM deliveries")) is None
+        db.session.remove()
+        downgrade(revision="0007")
+        assert db.session.scalar(text("SELECT count(*) FROM deliveries")) == 1
+        db.session.remove()
+        db.engine.dispose()

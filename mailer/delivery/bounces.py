@@ -25,6 +25,7 @@ from typing import Any
 from flufl.bounce import all_failures
 
 from mailer.errors import InvalidToken
+from mailer.tokens import ReturnPath
 from mailer.tokens import read_verp_token
 from mailer.tokens import verp_token
 
@@ -92,8 +93,9 @@ class Outcome:
     """What one received message means for one delivery or subscriber."""
 
     verdict: Verdict
+    # The delivery a return path names.
     delivery_id: int | None = None
-    # Addresses the report names, to fall back on when no delivery is known.
+    # Addresses the report names: for staff to read, never to act on (anyone can write one).
     addresses: tuple[str, ...] = ()
     # The Message-ID of our original, for complaints that name no delivery.
     message_id: str = ""
@@ -101,6 +103,8 @@ class Outcome:
     diagnostic: str = ""
     token: str = ""
     problem: str = ""
+    # The key that return path carries; None in the old form, which names the id alone.
+    return_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -134,13 +138,14 @@ class InboxAddresses:
         return Mailbox.BOUNCES
 
 
-def verp_address(delivery_id: int, domain: str) -> str:
-    """Return the envelope sender that brings the bounces of one delivery back to us."""
-    return f"{VERP_PREFIX}{verp_token(delivery_id)}@{domain.lower()}"
+def verp_address(delivery_id: int, key: str | None, domain: str) -> str:
+    """Return the envelope sender that brings the bounces of one delivery back to us: it
+    names the delivery by its id and its key (see mailer.tokens.verp_token)."""
+    return f"{VERP_PREFIX}{verp_token(delivery_id, key)}@{domain.lower()}"
 
 
-def read_verp_address(address: str, *, domain: str) -> int:
-    """Return the delivery id of a VERP return path at `domain`, whatever its case.
+def read_verp_address(address: str, *, domain: str) -> ReturnPath:
+    """Return the delivery id and key of a VERP return path at `domain`, whatever its case.
 
     :raises InvalidToken: not a VERP address at that domain, or its token is forged.
     """
@@ -191,13 +196,14 @@ def _classify(
         return [Outcome(Verdict.UNREADABLE, problem="no recipient")]
     if _part(message, "message/feedback-report") is not None:
         verp = [a for a, box in boxes.items() if box is Mailbox.BOUNCES]
-        delivery_id = read_verp_address(verp[0], domain=addresses.bounce_domain) if verp else None
-        return [_complaint(message, delivery_id, addresses.bounce_domain)]
+        path = read_verp_address(verp[0], domain=addresses.bounce_domain) if verp else None
+        return [_complaint(message, path, addresses.bounce_domain)]
     outcomes = []
     for address, box in boxes.items():
         if box is Mailbox.BOUNCES:
-            delivery_id = read_verp_address(address, domain=addresses.bounce_domain)
-            outcomes.append(_bounce(message, delivery_id))
+            path = read_verp_address(address, domain=addresses.bounce_domain)
+            outcome = _bounce(message, path.delivery_id)
+            outcomes.append(replace(outcome, return_key=path.key))
         elif box is Mailbox.UNSUBSCRIBE:
             outcomes.append(_unsubscribe(message))
         else:
@@ -290,15 +296,16 @@ def _blocks(part: Message) -> list[Message]:
     return [HeaderParser().parsestr(chunk) for chunk in re.split(r"\n\s*\n", text) if chunk]
 
 
-def _complaint(message: Message, delivery_id: int | None, bounce_domain: str) -> Outcome:
-    """Read an ARF report (RFC 5965): its type, and who and what it is about."""
+def _complaint(message: Message, path: ReturnPath | None, bounce_domain: str) -> Outcome:
+    """Read an ARF report (RFC 5965): its type, and which of our emails it is about."""
     fields = _first_block(_part(message, "message/feedback-report"))
     kind = _header(fields, "Feedback-Type").strip().lower()
     if kind not in COMPLAINT_TYPES:
-        return Outcome(Verdict.IGNORED, delivery_id, problem=f"feedback report: {kind or '?'}")
+        problem = f"feedback report: {kind or '?'}"
+        return Outcome(Verdict.IGNORED, path.delivery_id if path else None, problem=problem)
     original = _original_headers(message)
-    if delivery_id is None:
-        delivery_id = _verp_in(
+    if path is None:
+        path = _verp_in(
             [_header(fields, "Original-Mail-From"), _header(original, "Return-Path")],
             bounce_domain,
         )
@@ -310,7 +317,8 @@ def _complaint(message: Message, delivery_id: int | None, bounce_domain: str) ->
     agent = _clean(_header(fields, "User-Agent"), 200)
     return Outcome(
         Verdict.COMPLAINT,
-        delivery_id,
+        path.delivery_id if path else None,
+        return_key=path.key if path else None,
         addresses=tuple(address for _, address in getaddresses([str(n) for n in named]) if address),
         message_id=_clean(_header(original, "Message-ID"), 255),
         diagnostic=f"Feedback-Type: {kind}; User-Agent: {agent}",
@@ -328,8 +336,8 @@ def _original_headers(message: Message) -> Message:
     return HeaderParser().parsestr(_decoded_text(headers))
 
 
-def _verp_in(values: list[str], bounce_domain: str) -> int | None:
-    """The delivery id of the first genuine VERP address among header values."""
+def _verp_in(values: list[str], bounce_domain: str) -> ReturnPath | None:
+    """What the first genuine VERP address among header values names."""
     for _, address in getaddresses(values):
         try:
             return read_verp_address(address, domain=bounce_domain)

@@ -343,6 +343,7 @@ class Claimed:
     subscriber_id: int
     email: str
     token_version: int
+    return_key: str | None
 
 
 def load_claimed_rows(ids: Sequence[int]) -> list[Claimed]:
@@ -358,6 +359,7 @@ def load_claimed_rows(ids: Sequence[int]) -> list[Claimed]:
             Subscriber.id,
             Subscriber.email,
             Subscriber.token_version,
+            Delivery.return_key,
         )
         .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
         .where(Delivery.id.in_(ids))

@@ -260,7 +260,8 @@ class Worker:
             return None
         try:
             outgoing = compose_delivery(delivery, self.mail, now=now)
-            outgoing = replace(outgoing, envelope_from=self._return_path(delivery.id))
+            return_path = self._return_path(delivery.id, delivery.return_key)
+            outgoing = replace(outgoing, envelope_from=return_path)
             outgoing = self._signed(outgoing)
         except (ValueError, UnicodeError) as error:
             self._fail(delivery.id, f"cannot build message: {error}", now)
@@ -294,7 +295,8 @@ class Worker:
             recipient = Recipient(row.email, row.subscriber_id, row.token_version)
             try:
                 outgoing = filler.fill(proto, recipient)
-                outgoing = replace(outgoing, envelope_from=self._return_path(row.delivery_id))
+                return_path = self._return_path(row.delivery_id, row.return_key)
+                outgoing = replace(outgoing, envelope_from=return_path)
                 outgoing = self._signed(outgoing)
             except (ValueError, UnicodeError) as error:
                 self._fail(row.delivery_id, f"cannot build message: {error}", now)
@@ -358,9 +360,9 @@ class Worker:
             return outgoing
         return replace(outgoing, data=self.signer.sign(outgoing.data))
 
-    def _return_path(self, delivery_id: int) -> str:
+    def _return_path(self, delivery_id: int, key: str | None) -> str:
         """The VERP envelope sender of a delivery: bounces come back naming it."""
-        return verp_address(delivery_id, self.mail.bounce_domain)
+        return verp_address(delivery_id, key, self.mail.bounce_domain)
 
     def _worn_out(self, delivery_id: int, attempts: int, now: datetime) -> bool:
         """A worker died on this delivery again and again: stop before it kills another."""

@@ -1,10 +1,15 @@
 """Record what came back to the bounce inbox: bounces, complaints, unsubscribe emails.
 
+A report acts only on the email its return path (or, for a complaint, our unguessable
+Message-ID) names, and only while that very delivery exists: never on an address written
+inside it, which anyone can write. What cannot be bound so is kept for staff.
+
 Functions flush; the caller (the inbox) commits, and answers the sending server only then.
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -34,6 +39,7 @@ from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
 from mailer.models import SuppressionReason
 from mailer.tokens import Purpose
+from mailer.tokens import is_our_message_id
 from mailer.tokens import read_subscriber_token
 
 logger = logging.getLogger(__name__)
@@ -64,7 +70,7 @@ class Finding(Protocol):
     @property
     def delivery_id(self) -> int | None: ...
     @property
-    def addresses(self) -> tuple[str, ...]: ...
+    def return_key(self) -> str | None: ...
     @property
     def message_id(self) -> str: ...
     @property
@@ -128,11 +134,7 @@ def _subscriber_named(finding: Finding) -> int | None:
             return read_subscriber_token(Purpose.UNSUBSCRIBE, finding.token).subscriber_id
         except InvalidToken:
             return None
-    delivery = db.session.get(Delivery, finding.delivery_id) if finding.delivery_id else None
-    if delivery is None and finding.message_id:
-        delivery = db.session.scalars(
-            select(Delivery).where(Delivery.message_id == _angled(finding.message_id)).limit(1)
-        ).first()
+    delivery = _bound_delivery(finding)
     return None if delivery is None else delivery.subscriber_id
 
 
@@ -178,10 +180,10 @@ def _apply(finding: Finding, *, rule: SoftBounceRule, now: datetime) -> str | No
         return f"refused for our message, not the address: {_detail(finding)}"
     if verdict not in ("hard", "soft", "complaint"):
         return finding.problem or "unreadable"
-    target = _target(finding)
-    if target is None:
-        return f"no delivery or subscriber matches this {verdict} report"
-    delivery, subscriber = target
+    delivery = _bound_delivery(finding)
+    if delivery is None:
+        return f"no email of ours that still exists matches this {verdict} report"
+    subscriber = delivery.subscriber
     if subscriber.status is SubscriberStatus.ERASED:
         # Only the hash of the address is kept, and a report would bring the address back.
         logger.info("%s report about an erased subscriber dropped", verdict)
@@ -193,29 +195,34 @@ def _apply(finding: Finding, *, rule: SoftBounceRule, now: datetime) -> str | No
     return None
 
 
-def _target(finding: Finding) -> tuple[Delivery | None, Subscriber] | None:
-    """The delivery and subscriber a report is about: by VERP, by Message-ID, by address."""
-    delivery = db.session.get(Delivery, finding.delivery_id) if finding.delivery_id else None
-    if delivery is None and finding.message_id:
-        delivery = db.session.scalars(
+def _bound_delivery(finding: Finding) -> Delivery | None:
+    """The delivery a report is about: the one its return path names, if that very delivery
+    still exists, else the one with the Message-ID it quotes, if that is one of our
+    unguessable ones. Never one found by an address: anyone can write any address in a
+    report, and send it to a return path of mail long gone."""
+    if finding.delivery_id is not None:
+        delivery = db.session.get(Delivery, finding.delivery_id)
+        if delivery is not None and _same_key(delivery.return_key, finding.return_key):
+            return delivery
+    if finding.message_id and is_our_message_id(_angled(finding.message_id)):
+        return db.session.scalars(
             select(Delivery).where(Delivery.message_id == _angled(finding.message_id)).limit(1)
         ).first()
-    if delivery is not None:
-        return delivery, delivery.subscriber
-    if finding.verdict == "complaint":
-        # Anyone can send an ARF report: only a VERP token or a Message-ID we issued
-        # (both unguessable) ties one to a subscriber, never an address it names.
-        return None
-    for address in finding.addresses:
-        subscriber = subscriptions.find_subscriber(address)
-        if subscriber is not None:
-            return None, subscriber
     return None
+
+
+def _same_key(stored: str | None, given: str | None) -> bool:
+    """Whether a return path's key is the delivery's own. A return path in the old form,
+    without a key, binds only to a delivery made before keys were drawn: every later one has
+    a key, so an old path can never name a later delivery that took its id."""
+    if stored is None or given is None:
+        return stored is None and given is None
+    return hmac.compare_digest(stored, given)
 
 
 def _bounce(
     finding: Finding,
-    delivery: Delivery | None,
+    delivery: Delivery,
     subscriber: Subscriber,
     *,
     rule: SoftBounceRule,
@@ -224,7 +231,7 @@ def _bounce(
     """Record a hard or soft bounce; suppress at once (hard) or after `rule` (soft)."""
     hard = finding.verdict == "hard"
     _event(BounceKind.HARD if hard else BounceKind.SOFT, finding, delivery, subscriber, now=now)
-    if delivery is not None and delivery.status in RETURNABLE:
+    if delivery.status in RETURNABLE:
         delivery.status = DeliveryStatus.BOUNCED
         delivery.last_error = _detail(finding)[:2000]
         delivery.updated_at = now
@@ -238,7 +245,7 @@ def _bounce(
 
 
 def _complaint(
-    finding: Finding, delivery: Delivery | None, subscriber: Subscriber, *, now: datetime
+    finding: Finding, delivery: Delivery, subscriber: Subscriber, *, now: datetime
 ) -> None:
     """A complaint is an objection: unsubscribe and suppress at once."""
     _event(BounceKind.COMPLAINT, finding, delivery, subscriber, now=now)
@@ -264,7 +271,7 @@ def _unsubscribe(token: str, *, now: datetime) -> str | None:
 def _event(
     kind: BounceKind,
     finding: Finding,
-    delivery: Delivery | None,
+    delivery: Delivery,
     subscriber: Subscriber,
     *,
     now: datetime,
@@ -273,7 +280,7 @@ def _event(
         BounceEvent(
             kind=kind,
             received_at=now,
-            delivery_id=delivery.id if delivery else None,
+            delivery_id=delivery.id,
             subscriber_id=subscriber.id,
             status=finding.status[:20],
             diagnostic=finding.diagnostic[:1000],

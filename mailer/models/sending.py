@@ -20,6 +20,7 @@ from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
 from mailer.extensions import Base
+from mailer.models.columns import RandomKey
 from mailer.models.columns import UTCDateTime
 from mailer.models.columns import stored_enum
 from mailer.models.news import NewsItem
@@ -103,6 +104,10 @@ class Delivery(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(100))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     message_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    # Drawn for each delivery and signed into its return path, so that a bounce binds to this
+    # very email and never to a later one given the same id. None on deliveries made before
+    # keys were drawn, whose return paths name the id alone.
+    return_key: Mapped[str | None] = mapped_column(String(20), default=RandomKey())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

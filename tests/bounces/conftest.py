@@ -15,7 +15,6 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from mailer.delivery.bounces import verp_address
 from mailer.domain import digests
 from mailer.extensions import db
 from mailer.inbox import InboxController
@@ -80,11 +79,12 @@ def send_digests(app: Flask, smtpd: SinkHandler, *, readers: int, days: int) -> 
         rows = db.session.execute(
             select(Delivery.id, Delivery.subscriber_id, Delivery.message_id).order_by(Delivery.id)
         ).all()
-        return [_sent(row.id, row.subscriber_id, by_id[row.message_id], app) for row in rows]
+        return [_sent(row.id, row.subscriber_id, by_id[row.message_id]) for row in rows]
 
 
-def _sent(delivery_id: int, subscriber_id: int, received, app: Flask) -> Sent:
-    verp = verp_address(delivery_id, app.config["BOUNCE_DOMAIN"])
+def _sent(delivery_id: int, subscriber_id: int, received) -> Sent:
+    # The return path, as the receiving server saw it in MAIL FROM.
+    verp = received.mail_from
     head = received.content.split(b"\r\n\r\n", 1)[0].decode()
     mailto = received.message["List-Unsubscribe"].split("<mailto:", 1)[1].rstrip(">")
     token = unquote(mailto.split("subject=", 1)[1]).removeprefix("unsubscribe ")

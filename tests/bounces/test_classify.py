@@ -14,6 +14,8 @@ from tests.bounces import samples
 from tests.bounces.samples import Original
 
 DOMAIN = "bounces.csp-news.localhost"
+# The key drawn for the delivery, which its return path carries.
+KEY = "0f3c9a5e2b7d41c8a6e3"
 HEADERS = """\
 Return-Path: <{verp}>
 To: reader0@example.org
@@ -63,7 +65,7 @@ def test_a_status_code_says_what_a_failure_means_for_the_address(status, diagnos
 
 
 def _original(app, delivery_id: int = 7) -> Original:
-    verp = verp_address(delivery_id, DOMAIN)
+    verp = verp_address(delivery_id, KEY, DOMAIN)
     return Original(
         recipient="reader0@example.org",
         verp=verp,
@@ -100,6 +102,7 @@ def test_each_mta_format_to_a_verp_address_is_read(app, build, verdict, status):
         original = _original(app)
         [outcome] = _classify(app, build(original), to=original.verp)
     assert (outcome.verdict, outcome.status, outcome.delivery_id) == (verdict, status, 7)
+    assert outcome.return_key == KEY
     if verdict in (Verdict.HARD, Verdict.SOFT):
         assert outcome.addresses == ("reader0@example.org",)
         assert status in outcome.diagnostic
@@ -129,7 +132,7 @@ def test_a_complaint_names_the_delivery_by_the_return_path_of_the_reported_messa
             app, samples.aol_complaint(original), to="unsubscribe@csp-news.localhost"
         )
     assert outcome.verdict is Verdict.COMPLAINT
-    assert outcome.delivery_id == 31
+    assert (outcome.delivery_id, outcome.return_key) == (31, KEY)
     assert outcome.message_id == "<0f3c9a@csp-news.localhost>"
     assert outcome.diagnostic == "Feedback-Type: abuse; User-Agent: AOL SComp"
 

@@ -265,7 +265,9 @@ def test_a_complaint_that_matches_nobody_is_kept_for_staff(app, inbox, sent):
         item.original.message_id.encode(), b"<unknown@elsewhere.example>"
     )
     deliver(inbox, data, to=[UNSUBSCRIBE])
-    assert seen(app, item).kept == ["no delivery or subscriber matches this complaint report"]
+    assert seen(app, item).kept == [
+        "no email of ours that still exists matches this complaint report"
+    ]
     assert seen(app, item).subscriber == "active"
 
 

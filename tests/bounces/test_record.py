@@ -27,11 +27,15 @@ from tests.factories import make_subscriber
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 RULE = bounces.SoftBounceRule(limit=3, within=timedelta(days=14))
+# The key of every delivery made here (each return path names its delivery's own).
+KEY = "5d0b6c1e9a8f7e2d3c4b"
 RECEIVED = Inbound("", ("bounces+x@bounces.csp-news.localhost",), b"Subject: x\r\n\r\nx\r\n")
 
 
 def _delivery(subscriber: Subscriber, status: DeliveryStatus = DeliveryStatus.SENT) -> int:
+    """Add a delivery whose key is known, so that an outcome can name it (flushed)."""
     delivery = Delivery(
+        return_key=KEY,
         kind=MessageKind.WELCOME,
         subscriber=subscriber,
         status=status,
@@ -57,11 +61,15 @@ def test_soft_bounces_count_only_within_the_window(app):
         db.session.commit()
         for days, delivery_id in zip((0, 10, 20), ids, strict=False):
             _record(
-                Outcome(Verdict.SOFT, delivery_id, status="4.2.2"), now=T0 + timedelta(days=days)
+                Outcome(Verdict.SOFT, delivery_id, status="4.2.2", return_key=KEY),
+                now=T0 + timedelta(days=days),
             )
         # Days 0, 10 and 20: never three within fourteen days.
         assert db.session.get(Subscriber, subscriber.id).status is SubscriberStatus.ACTIVE
-        _record(Outcome(Verdict.SOFT, ids[3], status="4.2.2"), now=T0 + timedelta(days=21))
+        _record(
+            Outcome(Verdict.SOFT, ids[3], status="4.2.2", return_key=KEY),
+            now=T0 + timedelta(days=21),
+        )
         assert db.session.get(Subscriber, subscriber.id).status is SubscriberStatus.SUPPRESSED
         reason = db.session.scalars(select(Suppression.reason)).one()
         assert reason.value == "soft_bounces"
@@ -74,22 +82,54 @@ def test_soft_bounce_limit_and_window_come_from_the_settings(app):
     )
 
 
-def test_a_bounce_for_a_delivery_gone_falls_back_to_the_address_it_names(app):
+def test_a_bounce_for_a_delivery_gone_never_falls_back_to_the_address_it_names(app):
     with app.app_context():
         subscriber = make_subscriber(email="Gone.Away@Example.org", now=T0)
         db.session.commit()
-        outcome = Outcome(Verdict.HARD, 999, addresses=("gone.away@example.org",), status="5.1.1")
+        outcome = Outcome(
+            Verdict.HARD, 999, addresses=("gone.away@example.org",), status="5.1.1", return_key=KEY
+        )
         _record(outcome, now=T0)
+        assert db.session.get(Subscriber, subscriber.id).status is SubscriberStatus.ACTIVE
+        assert db.session.scalars(select(BounceEvent)).all() == []
+        kept = db.session.scalars(select(InboundMessage)).one()
+        assert kept.problem == "no email of ours that still exists matches this hard report"
+
+
+@pytest.mark.parametrize(
+    ("stored", "named"),
+    [(KEY, "0" * 20), (KEY, None), (None, KEY)],
+    ids=["another key", "old form for a keyed delivery", "a key for an old delivery"],
+)
+def test_a_bounce_binds_only_to_the_delivery_with_the_key_its_return_path_carries(
+    app, stored, named
+):
+    with app.app_context():
+        subscriber = make_subscriber(email="x@example.org", now=T0)
+        delivery_id = _delivery(subscriber)
+        db.session.get(Delivery, delivery_id).return_key = stored
+        db.session.commit()
+        _record(Outcome(Verdict.HARD, delivery_id, status="5.1.1", return_key=named), now=T0)
+        assert db.session.get(Subscriber, subscriber.id).status is SubscriberStatus.ACTIVE
+        assert db.session.get(Delivery, delivery_id).status is DeliveryStatus.SENT
+
+
+def test_a_return_path_of_the_old_form_still_binds_to_a_delivery_made_before_keys(app):
+    with app.app_context():
+        subscriber = make_subscriber(email="x@example.org", now=T0)
+        delivery_id = _delivery(subscriber)
+        db.session.get(Delivery, delivery_id).return_key = None
+        db.session.commit()
+        _record(Outcome(Verdict.HARD, delivery_id, status="5.1.1"), now=T0)
         assert db.session.get(Subscriber, subscriber.id).status is SubscriberStatus.SUPPRESSED
-        event = db.session.scalars(select(BounceEvent)).one()
-        assert (event.delivery_id, event.subscriber_id) == (None, subscriber.id)
+        assert db.session.get(Delivery, delivery_id).status is DeliveryStatus.BOUNCED
 
 
 def test_a_bounce_that_matches_nobody_is_kept_not_dropped(app):
     with app.app_context():
         _record(Outcome(Verdict.HARD, 999, addresses=("who@example.org",)), now=T0)
         kept = db.session.scalars(select(InboundMessage)).one()
-        assert kept.problem == "no delivery or subscriber matches this hard report"
+        assert kept.problem == "no email of ours that still exists matches this hard report"
         assert db.session.scalars(select(BounceEvent)).all() == []
 
 
@@ -109,7 +149,10 @@ def test_only_a_delivery_that_left_is_marked_bounced(app, before, after):
         subscriber = make_subscriber(email="x@example.org", now=T0)
         delivery_id = _delivery(subscriber, before)
         db.session.commit()
-        _record(Outcome(Verdict.SOFT, delivery_id, status="4.2.2", diagnostic="full"), now=T0)
+        outcome = Outcome(
+            Verdict.SOFT, delivery_id, status="4.2.2", diagnostic="full", return_key=KEY
+        )
+        _record(outcome, now=T0)
         assert db.session.get(Delivery, delivery_id).status is after
 
 

@@ -64,7 +64,11 @@ def _leave_traces(app, email=EMAIL):
         delivery.last_error = f"452 4.2.2 <{email.lower()}>: mailbox full"
         received = Inbound("", ("bounces+x@bounces.csp-news.localhost",), b"x")
         outcome = Outcome(
-            Verdict.SOFT, delivery.id, status="4.2.2", diagnostic=f"<{email}> over quota"
+            Verdict.SOFT,
+            delivery.id,
+            status="4.2.2",
+            diagnostic=f"<{email}> over quota",
+            return_key=delivery.return_key,
         )
         bounces.record(received, [outcome], rule=RULE, now=now)
         stray = Outcome(Verdict.HARD, 99999, addresses=("nobody@example.net",), diagnostic=email)
@@ -159,7 +163,7 @@ def test_erasure_leaves_no_trace_of_the_address_in_any_column(app, client, smtpd
         assert entry.email is None
         assert entry.reason is SuppressionReason.ERASED
         kept = db.session.scalars(select(InboundMessage.problem)).all()
-        assert kept == ["no delivery or subscriber matches this hard report"]
+        assert kept == ["no email of ours that still exists matches this hard report"]
         assert db.session.scalars(select(SubscriberImport.content)).one() == b""
         erased = db.session.scalars(
             select(AuditEvent).where(AuditEvent.action == "subscriber.erase")
@@ -253,12 +257,16 @@ def test_a_complaint_suppression_survives_erasure_and_still_blocks_sign_up(app, 
 def test_a_bounce_for_an_erased_subscriber_brings_nothing_back(app, client, smtpd):
     _sign_up_and_confirm(client, smtpd, app)
     with app.app_context():
-        delivery_id = db.session.scalars(select(Delivery.id)).first()
+        delivery_id, key = db.session.execute(select(Delivery.id, Delivery.return_key)).first()
     _erase(app)
 
     with app.app_context(), transaction():
         outcome = Outcome(
-            Verdict.HARD, delivery_id, status="5.1.1", diagnostic=f"<{EMAIL}> unknown"
+            Verdict.HARD,
+            delivery_id,
+            status="5.1.1",
+            diagnostic=f"<{EMAIL}> unknown",
+            return_key=key,
         )
         bounces.record(Inbound("", ("x@y",), b"x"), [outcome], rule=RULE, now=clock.now())
 

@@ -64,13 +64,17 @@ def test_a_policy_refusal_of_mail_to_an_erased_subscriber_is_dropped_not_kept(ap
     """A 5.7.1 refusal of an email sent before the erasure names the address in its report."""
     _sign_up_and_confirm(client, smtpd, app)
     with app.app_context():
-        delivery_id = db.session.scalars(select(Delivery.id)).first()
+        delivery_id, key = db.session.execute(select(Delivery.id, Delivery.return_key)).first()
     _erase(app)
 
     with app.app_context(), transaction():
         dsn = f"Final-Recipient: rfc822; {EMAIL}\r\nStatus: 5.7.1\r\n".encode()
         outcome = Outcome(
-            Verdict.POLICY, delivery_id, status="5.7.1", diagnostic=f"<{EMAIL}> blocked"
+            Verdict.POLICY,
+            delivery_id,
+            status="5.7.1",
+            diagnostic=f"<{EMAIL}> blocked",
+            return_key=key,
         )
         bounces.record(Inbound("", ("b@x",), dsn), [outcome], rule=RULE, now=clock.now())
 

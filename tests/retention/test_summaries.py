@@ -65,8 +65,11 @@ def _sent_run(app, readers):
     assert send_queued(app, now=SENT).sent == readers
     with app.app_context():
         first = db.session.scalar(select(func.min(Delivery.id)).where(Delivery.run_id == run_id))
+        key = db.session.get(Delivery, first).return_key
         rule = bounces.SoftBounceRule.from_config(app.config)
-        outcome = Outcome(Verdict.HARD, first, status="5.1.1", diagnostic="no such user")
+        outcome = Outcome(
+            Verdict.HARD, first, status="5.1.1", diagnostic="no such user", return_key=key
+        )
         with transaction():
             bounces.record(RECEIVED, [outcome], rule=rule, now=SENT + timedelta(hours=1))
     return run_id
