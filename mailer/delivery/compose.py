@@ -8,13 +8,14 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import EmailPolicy
 from email.utils import format_datetime
-from email.utils import make_msgid
 from email.utils import parseaddr
 from typing import Any
 from urllib.parse import quote
 
 import css_inline
 from flask import current_app
+
+from mailer import tokens
 
 # Headers whose value must reach the receiver exactly as written: RFC 2369 ignores a
 # List-Unsubscribe that does not start with "<", and the email package would otherwise
@@ -146,9 +147,12 @@ def build_message(
 
 
 def new_message_id(sender: str) -> str:
-    """Return a fresh Message-ID on the sender's domain (never the host's name)."""
+    """Return a fresh, unguessable Message-ID on the sender's domain (never the host's name),
+    like every other email's: email.utils.make_msgid draws from `random`, whose next values
+    can be worked out from earlier ones, and a complaint quoting a guessed id would name
+    its reader."""
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
-    return make_msgid(domain=domain)
+    return tokens.new_message_id(domain)
 
 
 def recipient_header(address: str) -> str:

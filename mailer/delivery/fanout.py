@@ -23,6 +23,7 @@ from mailer.delivery.compose import Outgoing
 from mailer.delivery.compose import Rendered
 from mailer.delivery.compose import recipient_header
 from mailer.delivery.compose import unsubscribe_mailto
+from mailer.tokens import new_message_id
 
 # Rendered where each recipient's link tokens go; letters and digits only, so no escaping,
 # CSS inlining or line wrapping can touch them.
@@ -206,7 +207,7 @@ class Filler:
             MANAGE_MARK.encode(): manage.encode(),
             UNSUBSCRIBE_MARK.encode(): unsubscribe.encode(),
         }
-        message_id = f"<{uuid.uuid4().hex}@{proto.domain}>"
+        message_id = new_message_id(proto.domain)
         unsubscribe_header = (
             f"List-Unsubscribe: <{proto.unsubscribe_url}{unsubscribe}>, "
             f"<{unsubscribe_mailto(proto.unsubscribe_address, unsubscribe)}>\r\n"
