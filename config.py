@@ -57,6 +57,13 @@ class Config:
     # number of days they are counted over.
     SOFT_BOUNCE_LIMIT = 3
     SOFT_BOUNCE_DAYS = 14
+    # Bytes kept of each message the bounce inbox cannot act on (mail to postmaster, reports
+    # that name no email of ours): its headers, then as much of the body as fits; the rest is
+    # dropped, and the kept message says how much there was.
+    INBOUND_KEEP_BYTES = 128 * 1024
+    # Messages kept for staff from one connecting IP address per hour; past that the inbox
+    # answers 451, so the sending server tries again later and one client cannot fill the disk.
+    INBOUND_KEPT_PER_HOUR = 20
     # The sender part of Feedback-ID (Gmail's feedback loop groups complaints by it).
     FEEDBACK_ID_SENDER = "cspnews"
     # Postal address printed in every email footer (PECR, CAN-SPAM).
@@ -129,6 +136,9 @@ class Config:
     # Days after which delivery records (sent, failed, cancelled, bounced) are summarised into
     # daily counts and deleted. At least 31: the deliverability page charts the last 30 days.
     DELIVERY_RETENTION_DAYS = 400
+    # Days after which the messages the bounce inbox kept for staff are deleted, handled or
+    # not. At least 1.
+    INBOUND_RETENTION_DAYS = 90
     # Version of the consent wording shown on the subscribe form, stored with each consent event.
     CONSENT_WORDING_VERSION = "2026-11-subscribe-v1"
     # Version of the privacy notice shown at /privacy and linked from the subscribe form; it
@@ -253,6 +263,7 @@ class ProductionConfig(Config):
 RETENTION_MINIMUMS = {
     "UNSUBSCRIBED_RETENTION_DAYS": (1, ""),
     "DELIVERY_RETENTION_DAYS": (31, ": the deliverability page charts the last 30 days"),
+    "INBOUND_RETENTION_DAYS": (1, ""),
 }
 PRIVACY_NOTICES = Path(__file__).resolve().parent / "templates" / "privacy"
 

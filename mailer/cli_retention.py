@@ -1,4 +1,4 @@
-"""The `retention` command: run the three retention jobs now, or count what they would do."""
+"""The `retention` command: run the four retention jobs now, or count what they would do."""
 
 from __future__ import annotations
 
@@ -15,7 +15,12 @@ from mailer import jobs
 from mailer.domain import retention as policy
 from mailer.extensions import db
 
-PAST = {"purge": "Purged", "erase": "Erased", "summarise and delete": "Summarised and deleted"}
+PAST = {
+    "purge": "Purged",
+    "erase": "Erased",
+    "summarise and delete": "Summarised and deleted",
+    "delete": "Deleted",
+}
 
 
 @click.command("retention")
@@ -23,7 +28,8 @@ PAST = {"purge": "Purged", "erase": "Erased", "summarise and delete": "Summarise
 @with_appcontext
 def retention(dry_run: bool) -> None:
     """Apply the retention periods now: delete unconfirmed sign-ups, erase people unsubscribed
-    long ago, summarise and delete old delivery records (the retention jobs' twin)."""
+    long ago, summarise and delete old delivery records, delete old mail kept from the bounce
+    inbox (the retention jobs' twin)."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     periods = policy.Periods.from_config(app.config)
     due = policy.due(periods, now=clock.now())
@@ -38,7 +44,8 @@ def retention(dry_run: bool) -> None:
     # Shown only on a terminal, for a large backlog; logs and pipes get the counts alone.
     with tqdm(total=due.deliveries, unit="record", desc="Summarising", disable=None) as bar:
         summarised = jobs.summarise_deliveries(app, on_batch=bar.update)
-    _report(policy.Due(purged, erased, summarised), periods, dry_run=False)
+    deleted = jobs.delete_old_inbound(app)
+    _report(policy.Due(purged, erased, summarised, deleted), periods, dry_run=False)
 
 
 def _report(counts: policy.Due, periods: policy.Periods, *, dry_run: bool) -> None:
@@ -53,6 +60,11 @@ def _report(counts: policy.Due, periods: policy.Periods, *, dry_run: bool) -> No
             "summarise and delete",
             _count(counts.deliveries, "delivery record"),
             _older(periods.deliveries),
+        ),
+        (
+            "delete",
+            _count(counts.inbound, "message") + " kept from the bounce inbox",
+            _older(periods.inbound),
         ),
     )
     for verb, what, which in steps:

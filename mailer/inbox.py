@@ -1,8 +1,9 @@
 """The bounce inbox: an SMTP server for the VERP return paths and the unsubscribe address.
 
 It is never a relay: it takes mail only for our own addresses. A message is answered 250
-only once what it means is committed; if recording fails the answer is 451, so the sending
-server tries again later and nothing is lost.
+only once what it means is committed; if recording fails, or its client has had as many
+messages kept for staff as an hour allows, the answer is 451, so the sending server tries
+again later and nothing is lost.
 """
 
 from __future__ import annotations
@@ -61,15 +62,23 @@ class InboxHandler:
         content = envelope.original_content or envelope.content
         # aiosmtpd gives the null sender of bounces as "<>".
         mail_from = (envelope.mail_from or "").removeprefix("<").removesuffix(">")
-        inbound = Inbound(mail_from, tuple(envelope.rcpt_tos), bytes(content))
+        inbound = Inbound(mail_from, tuple(envelope.rcpt_tos), bytes(content), _ip(session.peer))
         loop = asyncio.get_running_loop()
         try:
             await loop.run_in_executor(None, self.record, inbound)
+        except bounces.InboxBusy:
+            logger.warning("message from %s not kept: its hourly limit is reached", session.peer)
+            return "451 4.7.1 too many messages from your address; try again later"
         # Whatever went wrong, the sender keeps the message and tries again later.
         except Exception:
             logger.exception("could not record a message from %s", session.peer)
             return "451 4.3.0 cannot record the message now; try again later"
         return "250 OK recorded"
+
+
+def _ip(peer: Any) -> str:
+    """The IP address of an aiosmtpd session's peer ((host, port, ...) over TCP)."""
+    return str(peer[0]) if isinstance(peer, tuple) and peer else ""
 
 
 def record_inbound(app: Flask, inbound: Inbound) -> None:

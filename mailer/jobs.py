@@ -106,6 +106,16 @@ def summarise_deliveries(app: Flask, *, on_batch: Callable[[int], object] | None
     return count
 
 
+def delete_old_inbound(app: Flask) -> int:
+    """Delete the messages the bounce inbox kept for staff longer ago than the retention
+    period, handled or not."""
+    period = retention.Periods.from_config(app.config).inbound
+    with app.app_context(), transaction():
+        count = retention.delete_old_inbound(now=clock.now(), older_than=period)
+    logger.info("deleted %s kept inbound messages older than %s days", count, period.days)
+    return count
+
+
 def publish_due(app: Flask) -> int:
     """Publish scheduled news items whose time has come."""
     with app.app_context(), transaction():
@@ -144,6 +154,9 @@ def add_jobs(scheduler: BaseScheduler, app: Flask) -> None:
     )
     scheduler.add_job(
         summarise_deliveries, "cron", hour=3, minute=41, id="summarise-deliveries", **common
+    )
+    scheduler.add_job(
+        delete_old_inbound, "cron", hour=3, minute=47, id="delete-old-inbound", **common
     )
     scheduler.add_job(send_alerts, "interval", minutes=1, id="send-alerts", **common)
     # Each digest job also runs once at start, to make a digest missed while it was down.

@@ -86,6 +86,8 @@ class Inbound:
     mail_from: str
     rcpt_tos: tuple[str, ...]
     content: bytes
+    # The IP address of the client that delivered it.
+    peer: str = ""
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from email.utils import getaddresses
 from typing import Any
 from typing import Protocol
 
+from flask import current_app
 from sqlalchemy import case
 from sqlalchemy import distinct
 from sqlalchemy import func
@@ -29,6 +30,7 @@ from sqlalchemy import select
 from mailer.domain import subscriptions
 from mailer.domain import suppressions
 from mailer.errors import InvalidToken
+from mailer.errors import MailerError
 from mailer.extensions import db
 from mailer.models import BounceEvent
 from mailer.models import BounceKind
@@ -49,6 +51,8 @@ ACTOR = "bounce-inbox"
 RETURNABLE = (DeliveryStatus.SENT, DeliveryStatus.SENDING)
 # Bytes of a message read for its From header.
 MAX_HEAD = 64 * 1024
+# The window of the limit on messages kept from one client.
+HOUR = timedelta(hours=1)
 
 
 class Received(Protocol):
@@ -60,6 +64,12 @@ class Received(Protocol):
     def rcpt_tos(self) -> tuple[str, ...]: ...
     @property
     def content(self) -> bytes: ...
+    @property
+    def peer(self) -> str: ...
+
+
+class InboxBusy(MailerError):
+    """The client that delivered a message has had as many kept as an hour allows."""
 
 
 class Finding(Protocol):
@@ -154,18 +164,52 @@ def _erased_address(address: str) -> bool:
 
 
 def keep(received: Received, problem: str, *, now: datetime) -> InboundMessage:
-    """Store a message for staff, with what stopped it being handled."""
+    """Store a message for staff, with what stopped it being handled: its headers and as much
+    of its body as INBOUND_KEEP_BYTES allows.
+
+    :raises InboxBusy: INBOUND_KEPT_PER_HOUR messages from its client were kept in the last
+        hour (the inbox asks the client to try again later).
+    """
+    if received.peer and _kept_from(received.peer, since=now - HOUR) >= _per_hour():
+        raise InboxBusy(f"{_per_hour()} messages from {received.peer} kept in the last hour")
+    content = _cut(received.content, int(current_app.config["INBOUND_KEEP_BYTES"]))
+    if len(content) < len(received.content):
+        note = f" (kept the first {len(content)} of {len(received.content)} bytes)"
+        problem = problem[: 400 - len(note)] + note
     message = InboundMessage(
         received_at=now,
         mail_from=received.mail_from[:320],
         rcpt_to=", ".join(received.rcpt_tos)[:1000],
         problem=problem[:400],
-        content=received.content,
+        content=content,
+        peer=received.peer[:45],
     )
     db.session.add(message)
     db.session.flush()
     logger.warning("inbound message %s kept for staff: %s", message.id, problem)
     return message
+
+
+def _kept_from(peer: str, *, since: datetime) -> int:
+    """How many messages from one client were kept since a time."""
+    statement = select(func.count()).where(
+        InboundMessage.peer == peer, InboundMessage.received_at > since
+    )
+    return int(db.session.scalar(statement) or 0)
+
+
+def _per_hour() -> int:
+    return int(current_app.config["INBOUND_KEPT_PER_HOUR"])
+
+
+def _cut(content: bytes, limit: int) -> bytes:
+    """The first `limit` bytes of a message, ending at a line end where there is one: the
+    headers come first, so they are kept whole unless they alone pass the limit."""
+    if len(content) <= limit:
+        return content
+    head = content[:limit]
+    end = head.rfind(b"\n")
+    return head[: end + 1] if end > 0 else head
 
 
 def _apply(finding: Finding, *, rule: SoftBounceRule, now: datetime) -> str | None:

@@ -1,5 +1,5 @@
-"""Retention: old delivery records become daily counts, and what each retention step would
-remove now (for a dry run)."""
+"""Retention: old delivery records become daily counts, old mail kept from the bounce inbox
+goes, and what each retention step would remove now (for a dry run)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from mailer.extensions import db
 from mailer.models import Delivery
 from mailer.models import DeliveryStatus
 from mailer.models import DeliverySummary
+from mailer.models import InboundMessage
 from mailer.models import MessageKind
 from mailer.models import Subscriber
 from mailer.models import SubscriberImport
@@ -54,6 +55,7 @@ class Periods:
     unconfirmed: timedelta
     unsubscribed: timedelta
     deliveries: timedelta
+    inbound: timedelta
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Periods:
@@ -61,6 +63,7 @@ class Periods:
             unconfirmed=timedelta(days=int(config["UNCONFIRMED_RETENTION_DAYS"])),
             unsubscribed=timedelta(days=int(config["UNSUBSCRIBED_RETENTION_DAYS"])),
             deliveries=timedelta(days=int(config["DELIVERY_RETENTION_DAYS"])),
+            inbound=timedelta(days=int(config["INBOUND_RETENTION_DAYS"])),
         )
 
 
@@ -71,6 +74,7 @@ class Due:
     unconfirmed: int
     unsubscribed: int
     deliveries: int
+    inbound: int
 
 
 def due(periods: Periods, *, now: datetime) -> Due:
@@ -82,11 +86,13 @@ def due(periods: Periods, *, now: datetime) -> Due:
     )
     unsubscribed = select(func.count()).where(left_before(now - periods.unsubscribed))
     deliveries = select(func.count()).where(*_settled_before(now - periods.deliveries))
+    inbound = select(func.count()).where(_kept_before(now - periods.inbound))
     row = db.session.execute(
         select(
             unconfirmed.scalar_subquery(),
             unsubscribed.scalar_subquery(),
             deliveries.scalar_subquery(),
+            inbound.scalar_subquery(),
         )
     ).one()
     return Due(*(int(count or 0) for count in row))
@@ -205,6 +211,23 @@ def _utc_day(column: Any) -> Any:
     if db.session.get_bind().dialect.name == "postgresql":
         return cast(func.timezone("UTC", column), Date)
     return type_coerce(func.date(column), Date)
+
+
+def delete_old_inbound(*, now: datetime, older_than: timedelta) -> int:
+    """Delete the messages the bounce inbox kept for staff before `now - older_than`, handled
+    or not (whoever sent them decides how many come, so none may stay for good); return how
+    many went. Flushes."""
+    result = db.session.execute(
+        delete(InboundMessage)
+        .where(_kept_before(now - older_than))
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _kept_before(cutoff: datetime) -> Any:
+    """The condition picking the inbound messages kept before `cutoff`."""
+    return InboundMessage.received_at < cutoff
 
 
 def discard_stale_uploads(*, now: datetime, older_than: timedelta) -> int:

@@ -137,17 +137,22 @@ class BounceEvent(Base):
 
 
 class InboundMessage(Base):
-    """A message the bounce inbox could not read: kept for staff, never dropped."""
+    """A message the bounce inbox could not act on, kept for staff: cut to a size, so many an
+    hour from one connecting address, and deleted by retention."""
 
     __tablename__ = "inbound_messages"
+    __table_args__ = (Index("ix_inbound_messages_peer_received_at", "peer", "received_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     mail_from: Mapped[str] = mapped_column(String(320))
     rcpt_to: Mapped[str] = mapped_column(String(1000))
     problem: Mapped[str] = mapped_column(String(400))
+    # The start of the message as received: its headers, and its body up to a size.
     content: Mapped[bytes] = mapped_column(LargeBinary)
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The IP address of the client that delivered it ("" for messages kept before this).
+    peer: Mapped[str] = mapped_column(String(45), default="", server_default="")
 
 
 class DeliverySummary(Base):

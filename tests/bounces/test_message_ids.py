@@ -11,6 +11,7 @@ import time
 from datetime import UTC
 from datetime import datetime
 
+import pytest
 from sqlalchemy import select
 
 from mailer.domain import subscriptions
@@ -31,6 +32,12 @@ POSTMASTER = "postmaster@bounces.csp-news.localhost"
 # Any state of the sending process's `random` that the attacker has worked out: 624 outputs
 # of the Mersenne Twister give it away, and Message-IDs and MIME boundaries show them.
 SEED = 20261102
+
+
+@pytest.fixture
+def app_settings(app_settings):
+    """Room for every guess among the messages kept from one client in an hour."""
+    return {**app_settings, "INBOUND_KEPT_PER_HOUR": 100_000}
 
 
 def _complaint_quoting(message_id: str) -> bytes:

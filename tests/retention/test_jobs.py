@@ -19,6 +19,7 @@ from mailer.models import AuditEvent
 from mailer.models import Delivery
 from mailer.models import DeliveryStatus
 from mailer.models import DeliverySummary
+from mailer.models import InboundMessage
 from mailer.models import MessageKind
 from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
@@ -33,6 +34,7 @@ RETENTION_JOBS = {
     "purge-unconfirmed": jobs.purge_unconfirmed,
     "erase-unsubscribed": jobs.erase_unsubscribed,
     "summarise-deliveries": jobs.summarise_deliveries,
+    "delete-old-inbound": jobs.delete_old_inbound,
 }
 
 
@@ -62,6 +64,7 @@ def test_each_retention_job_is_scheduled_once(scheduler, app):
         ("summarise-deliveries", datetime(2026, 7, 15, 12, 0), datetime(2026, 7, 16, 3, 41)),
         ("erase-unsubscribed", datetime(2026, 11, 25, 3, 0), datetime(2026, 11, 25, 3, 23)),
         ("summarise-deliveries", datetime(2026, 11, 25, 3, 42), datetime(2026, 11, 26, 3, 41)),
+        ("delete-old-inbound", datetime(2026, 11, 25, 3, 0), datetime(2026, 11, 25, 3, 47)),
     ],
 )
 def test_the_daily_jobs_fire_in_the_quiet_of_a_london_night(scheduler, job_id, now, expected):
@@ -96,6 +99,18 @@ def _due_data(app):
                     updated_at=when,
                 )
             )
+        # Mail the bounce inbox kept for staff: one past INBOUND_RETENTION_DAYS, one not.
+        for when in (LATER - timedelta(days=91), LATER - timedelta(days=89)):
+            db.session.add(
+                InboundMessage(
+                    received_at=when,
+                    mail_from="someone@example.net",
+                    rcpt_to="postmaster@bounces.csp-news.localhost",
+                    problem="mail to postmaster address",
+                    content=b"Subject: hello\r\n\r\nhello\r\n",
+                    peer="192.0.2.7",
+                )
+            )
         db.session.commit()
 
 
@@ -107,7 +122,7 @@ def _snapshot(app):
             "deliveries": sorted(db.session.scalars(select(Delivery.id))),
             **{
                 model.__name__: db.session.scalar(select(func.count()).select_from(model))
-                for model in (DeliverySummary, Suppression, AuditEvent)
+                for model in (DeliverySummary, Suppression, AuditEvent, InboundMessage)
             },
         }
 
@@ -123,6 +138,7 @@ def test_the_dry_run_counts_what_would_go_and_changes_nothing(app, runner, at):
         "Would purge 1 unconfirmed sign-up older than 7 days.\n"
         "Would erase 1 subscriber who left (unsubscribed or suppressed) more than 90 days ago.\n"
         "Would summarise and delete 3 delivery records older than 400 days.\n"
+        "Would delete 1 message kept from the bounce inbox older than 90 days.\n"
     )
     assert _snapshot(app) == before
 
@@ -136,6 +152,7 @@ def test_the_real_run_does_each_step_and_says_what_it_did(app, runner, at):
         "Purged 1 unconfirmed sign-up older than 7 days.\n"
         "Erased 1 subscriber who left (unsubscribed or suppressed) more than 90 days ago.\n"
         "Summarised and deleted 3 delivery records older than 400 days.\n"
+        "Deleted 1 message kept from the bounce inbox older than 90 days.\n"
     )
     after = _snapshot(app)
     assert after["subscribers"] == sorted(
@@ -148,7 +165,9 @@ def test_the_real_run_does_each_step_and_says_what_it_did(app, runner, at):
     )
     assert len(after["deliveries"]) == 2
     assert after["DeliverySummary"] == 2
+    assert after["InboundMessage"] == 1
     again = runner.invoke(args=["retention", "--dry-run"])
     assert "Would purge 0 unconfirmed sign-ups" in again.output
     assert "Would erase 0 subscribers" in again.output
     assert "Would summarise and delete 0 delivery records" in again.output
+    assert "Would delete 0 messages kept from the bounce inbox" in again.output

@@ -16,12 +16,14 @@ DELIVERIES = (
     "the deliverability page charts the last 30 days"
 )
 UNSUBSCRIBED = "MAILER_UNSUBSCRIBED_RETENTION_DAYS must be a whole number of days, at least 1"
+INBOUND = "MAILER_INBOUND_RETENTION_DAYS must be a whole number of days, at least 1"
 
 
 def test_the_defaults_keep_unsubscribed_addresses_90_days_and_deliveries_400(app):
     assert app.config["UNSUBSCRIBED_RETENTION_DAYS"] == 90
     assert app.config["DELIVERY_RETENTION_DAYS"] == 400
     assert app.config["UNCONFIRMED_RETENTION_DAYS"] == 7
+    assert app.config["INBOUND_RETENTION_DAYS"] == 90
 
 
 @pytest.mark.parametrize("mode", [TestingConfig, ProductionConfig])
@@ -36,6 +38,8 @@ def test_the_defaults_keep_unsubscribed_addresses_90_days_and_deliveries_400(app
         ({"UNSUBSCRIBED_RETENTION_DAYS": -90}, UNSUBSCRIBED),
         ({"UNSUBSCRIBED_RETENTION_DAYS": True}, UNSUBSCRIBED),
         ({"UNSUBSCRIBED_RETENTION_DAYS": None}, UNSUBSCRIBED),
+        ({"INBOUND_RETENTION_DAYS": 0}, INBOUND),
+        ({"INBOUND_RETENTION_DAYS": "forever"}, INBOUND),
     ],
 )
 def test_a_retention_period_too_short_or_not_a_number_is_refused(mode, override, complaint):
