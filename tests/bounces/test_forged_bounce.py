@@ -39,6 +39,7 @@ from tests.imports.conftest import csv_file
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 VICTIM = "victim@example.org"
 ATTACKER = "attacker@evil.example"
+READER = "reader@example.net"
 UNSUBSCRIBE = "unsubscribe@csp-news.localhost"
 
 
@@ -222,3 +223,21 @@ def test_every_email_has_a_return_path_of_its_own_however_it_was_queued(app, smt
     assert all(local.fullmatch(path) for path in paths), paths
     keys = {path.split("-")[1] for path in paths}
     assert len(keys) == 8
+
+
+def test_an_email_queued_before_keys_keeps_the_old_return_path_and_its_bounces_bind(
+    app, smtpd, inbox
+):
+    # A delivery made before migration 0008 has no key.
+    _sign_up(app, READER, now=T0)
+    with app.app_context():
+        db.session.scalars(select(Delivery)).one().return_key = None
+        db.session.commit()
+    send_queued(app, now=T0)
+    original = _return_path_of_mail_to(smtpd, READER)
+    assert re.fullmatch(
+        r"bounces\+[a-z0-9]+-[a-z0-9]{13}@bounces\.csp-news\.localhost", original.verp
+    )
+
+    assert deliver(inbox, samples.postfix_user_unknown(original), to=[original.verp]) == {}
+    assert _status(app, READER) == ("suppressed", "hard_bounce", [])
