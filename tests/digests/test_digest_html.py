@@ -1,0 +1,67 @@
+"""The HTML part of digests and alerts as mail clients read it: mobile rules that win over
+the inlined styles."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from mailer.extensions import db
+from mailer.models import Frequency
+from tests.conftest import send_queued
+from tests.digests.conftest import AFTER
+from tests.digests.conftest import END
+from tests.digests.conftest import make_digest
+from tests.digests.conftest import make_due
+from tests.email_html import Document
+from tests.email_html import matches
+from tests.email_html import media_blocks
+from tests.email_html import parse
+from tests.factories import add_readers
+from tests.factories import publish_news
+
+SUMMARY = "Bids for round 6 close on 15 January."
+
+
+def _sent(app, smtpd, frequency):
+    """Publish two items for one reader at `frequency`; return the one email they get."""
+    with app.app_context():
+        add_readers(1, follows={"funding": frequency}, now=END - timedelta(days=1))
+        publish_news("Safer Streets Fund", summary=SUMMARY, at=END - timedelta(minutes=2))
+        publish_news("Partnership conference", at=END - timedelta(minutes=1))
+        db.session.commit()
+    if frequency is Frequency.DAILY:
+        make_digest(app)
+    else:
+        make_due(app, END, frequencies=(Frequency.IMMEDIATE,))
+    send_queued(app, now=AFTER)
+    [message] = smtpd.drain()
+    return message
+
+
+def _mobile_rules(document: Document):
+    """The rules of the small-screen @media blocks left in the head."""
+    found = []
+    for sheet in document.style_sheets:
+        for query, rules in media_blocks(sheet):
+            if "max-width" in query:
+                found += rules
+    return found
+
+
+def test_the_mobile_rules_stay_in_the_head_and_win_over_the_inlined_styles(app, smtpd):
+    document = parse(_sent(app, smtpd, Frequency.DAILY).html)
+    rules = _mobile_rules(document)
+    assert rules
+    overridden = set()
+    for rule in rules:
+        for element in document.elements:
+            if not any(matches(selector, element) for selector in rule.selectors):
+                continue
+            for name, value in rule.declarations.items():
+                if name in element.style:
+                    # An inline declaration beats any rule of a style sheet unless that rule
+                    # is !important (CSS Cascade 4, 6.1).
+                    assert value.endswith("!important"), (rule, element.tag, name)
+                    overridden.add((element.tag, name, value))
+    # At 375 px the digest's heading is 24 px, not the inlined 28 px.
+    assert ("h1", "font-size", "24px !important") in overridden
