@@ -23,6 +23,8 @@ from flask import current_app
 UNFOLDED_HEADERS = frozenset(
     {"list-unsubscribe", "list-unsubscribe-post", "list-id", "list-help", "feedback-id"}
 )
+# The Auto-Submitted value of mail that a program sends on its own (RFC 3834 section 5).
+AUTO_SUBMITTED = "auto-generated"
 # RFC 5322 section 2.1.1: no line may be longer than 998 characters.
 MAX_LINE = 998
 
@@ -144,7 +146,6 @@ def list_headers(
         "List-Unsubscribe": f"<{unsubscribe_url}>, <{unsubscribe_mailto}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "Feedback-ID": feedback_id,
-        "Auto-Submitted": "auto-generated",
     }
 
 
@@ -177,6 +178,9 @@ def build_message(
     message["Message-ID"] = message_id
     if reply_to:
         message["Reply-To"] = reply_to
+    # A program writes every email this service sends, so none should get a vacation or
+    # other automatic reply (RFC 3834 sections 2 and 5).
+    message["Auto-Submitted"] = AUTO_SUBMITTED
     for name, value in (headers or {}).items():
         message[name] = value
     message.set_content(rendered.text)

@@ -238,7 +238,15 @@ def _normalise(text):
 
 def _golden_view(raw):
     message = message_from_bytes(raw, policy=default_policy)
-    names = ("From", "To", "Subject", "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post")
+    names = (
+        "From",
+        "To",
+        "Subject",
+        "List-Id",
+        "List-Unsubscribe",
+        "List-Unsubscribe-Post",
+        "Auto-Submitted",
+    )
     headers = [f"{name}: {_normalise(str(message[name]))}" for name in names]
     text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
     return "\n".join(headers) + "\n\n" + _normalise(text)
