@@ -34,6 +34,7 @@ from tests.conftest import send_queued
 from tests.conftest import subscribe
 from tests.digests.conftest import make_digest
 from tests.digests.conftest import make_due
+from tests.email_html import parse
 from tests.factories import add_readers
 from tests.factories import publish_news
 from tests.factories import queue_emails
@@ -185,6 +186,21 @@ def test_every_email_says_once_that_it_was_sent_automatically(app, smtpd, kind):
     message = smtpd.get().message
     # RFC 3834 section 5: so that vacation responders and the like do not answer it.
     assert message.get_all("Auto-Submitted") == ["auto-generated"]
+
+
+@pytest.mark.parametrize("kind", list(MessageKind))
+def test_every_email_opens_with_a_hidden_preheader(app, smtpd, kind):
+    _queue_one(app, kind)
+    assert send_queued(app, now=NOW).sent == 1
+    received = smtpd.get()
+    document = parse(received.html)
+    assert document.first_text is not None
+    element, text = document.first_text
+    assert "preheader" in element.classes
+    assert element.style["display"] == "none"
+    # What the inbox shows beside the subject, rather than the banner's words.
+    assert len(text) > 20
+    assert "Community Safety Partnerships news" not in text
 
 
 def test_list_mail_has_every_list_header_once_and_transactional_mail_none(app, client, smtpd):

@@ -1,9 +1,11 @@
 """The HTML part of digests and alerts as mail clients read it: mobile rules that win over
-the inlined styles."""
+the inlined styles, and a hidden preheader."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+
+import pytest
 
 from mailer.extensions import db
 from mailer.models import Frequency
@@ -23,11 +25,13 @@ SUMMARY = "Bids for round 6 close on 15 January."
 
 
 def _sent(app, smtpd, frequency):
-    """Publish two items for one reader at `frequency`; return the one email they get."""
+    """Publish an item (a digest gets a second) for one reader at `frequency`; return the one
+    email they get."""
     with app.app_context():
         add_readers(1, follows={"funding": frequency}, now=END - timedelta(days=1))
         publish_news("Safer Streets Fund", summary=SUMMARY, at=END - timedelta(minutes=2))
-        publish_news("Partnership conference", at=END - timedelta(minutes=1))
+        if frequency is Frequency.DAILY:
+            publish_news("Partnership conference", at=END - timedelta(minutes=1))
         db.session.commit()
     if frequency is Frequency.DAILY:
         make_digest(app)
@@ -42,9 +46,9 @@ def _mobile_rules(document: Document):
     """The rules of the small-screen @media blocks left in the head."""
     found = []
     for sheet in document.style_sheets:
-        for query, rules in media_blocks(sheet):
+        for query, block in media_blocks(sheet):
             if "max-width" in query:
-                found += rules
+                found += block
     return found
 
 
@@ -65,3 +69,28 @@ def test_the_mobile_rules_stay_in_the_head_and_win_over_the_inlined_styles(app, 
                     overridden.add((element.tag, name, value))
     # At 375 px the digest's heading is 24 px, not the inlined 28 px.
     assert ("h1", "font-size", "24px !important") in overridden
+
+
+@pytest.mark.parametrize(
+    ("frequency", "preheader"),
+    [
+        # A digest's titles, newest first; an alert's summary.
+        (Frequency.DAILY, "Partnership conference; Safer Streets Fund"),
+        (Frequency.IMMEDIATE, SUMMARY),
+    ],
+    ids=["digest", "alert"],
+)
+def test_the_first_text_of_the_body_is_a_hidden_preheader_that_sums_the_email(
+    app, smtpd, frequency, preheader
+):
+    received = _sent(app, smtpd, frequency)
+    document = parse(received.html)
+    assert document.first_text is not None
+    element, text = document.first_text
+    assert "preheader" in element.classes
+    assert text == preheader
+    # Hidden in every client: display for most, mso-hide for Outlook, the rest as backup.
+    style = element.style
+    assert style["display"] == "none"
+    assert style["mso-hide"] == "all"
+    assert (style["max-height"], style["overflow"], style["opacity"]) == ("0", "hidden", "0")
