@@ -1,5 +1,5 @@
 """The HTML part of digests and alerts as mail clients read it: mobile rules that win over
-the inlined styles, and a hidden preheader."""
+the inlined styles, a hidden preheader and a light colour scheme."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from tests.email_html import Document
 from tests.email_html import matches
 from tests.email_html import media_blocks
 from tests.email_html import parse
+from tests.email_html import rules
 from tests.factories import add_readers
 from tests.factories import publish_news
 
@@ -40,6 +41,11 @@ def _sent(app, smtpd, frequency):
     send_queued(app, now=AFTER)
     [message] = smtpd.drain()
     return message
+
+
+@pytest.fixture(params=[Frequency.DAILY, Frequency.IMMEDIATE], ids=["digest", "alert"])
+def received(request, app, smtpd):
+    return _sent(app, smtpd, request.param)
 
 
 def _mobile_rules(document: Document):
@@ -94,3 +100,22 @@ def test_the_first_text_of_the_body_is_a_hidden_preheader_that_sums_the_email(
     assert style["display"] == "none"
     assert style["mso-hide"] == "all"
     assert (style["max-height"], style["overflow"], style["opacity"]) == ("0", "hidden", "0")
+
+
+def test_the_email_asks_mail_clients_for_the_light_colour_scheme_it_was_designed_in(received):
+    document = parse(received.html)
+    metas = {
+        element.attributes.get("name"): element.attributes.get("content")
+        for element in document.elements
+        if element.tag == "meta" and "head" in element.ancestors
+    }
+    assert metas["color-scheme"] == "light"
+    assert metas["supported-color-schemes"] == "light"
+    [root] = [
+        rule
+        for sheet in document.style_sheets
+        for rule in rules(sheet)
+        if rule.selectors == (":root",)
+    ]
+    assert root.declarations["color-scheme"] == "light"
+    assert root.declarations["supported-color-schemes"] == "light"
