@@ -1,8 +1,10 @@
 """The HTML part of digests and alerts as mail clients read it: mobile rules that win over
-the inlined styles, a hidden preheader and a light colour scheme."""
+the inlined styles, a hidden preheader, a light colour scheme, and the table fallbacks that
+Outlook for Windows needs."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -119,3 +121,40 @@ def test_the_email_asks_mail_clients_for_the_light_colour_scheme_it_was_designed
     ]
     assert root.declarations["color-scheme"] == "light"
     assert root.declarations["supported-color-schemes"] == "light"
+
+
+def _outlook_comment_before(html: str, index: int) -> str:
+    """The conditional comment for Outlook just before `index`, whitespace aside."""
+    before = html[:index].rstrip()
+    assert before.endswith("<![endif]-->"), before[-200:]
+    return before[before.rindex("<!--[if mso]>") :]
+
+
+def test_outlook_gets_the_column_as_a_fixed_width_table(received):
+    # Outlook for Windows ignores max-width: it gets the 580 px column as a table of its own,
+    # in conditional comments that css-inline leaves alone.
+    html = received.html
+    opening = _outlook_comment_before(html, html.index('<div class="wrapper"'))
+    assert re.fullmatch(
+        r'<!--\[if mso\]><table role="presentation" align="center" width="580" cellpadding="0" '
+        r'cellspacing="0" border="0"><tr><td><!\[endif\]-->',
+        opening,
+    )
+    closing = _outlook_comment_before(html, html.index("</body>"))
+    assert closing == "<!--[if mso]></td></tr></table><![endif]-->"
+    # Nor does Outlook pass the body's font on into the table.
+    assert re.search(r"<!--\[if mso\]><style>td, [^{]*\{ font-family: Arial,[^}]*\}", html)
+
+
+def test_outlook_gets_the_button_as_a_padded_table_cell(app, smtpd):
+    html = _sent(app, smtpd, Frequency.IMMEDIATE).html
+    button = re.search(r'<a class="button"[^>]*>Read it on the website</a>', html)
+    assert button
+    # Outlook drops the padding of a link but keeps that of a table cell.
+    assert re.fullmatch(
+        r'<!--\[if mso\]><table role="presentation" cellpadding="0" cellspacing="0" border="0">'
+        r'<tr><td bgcolor="#00703c" style="padding: 10px 16px;"><!\[endif\]-->',
+        _outlook_comment_before(html, button.start()),
+    )
+    after = html[button.end() :].lstrip()
+    assert after.startswith("<!--[if mso]></td></tr></table><![endif]-->")
