@@ -1,6 +1,5 @@
 """Read the HTML part of an email as a mail client would see it: elements with their classes
-and inline styles, the style sheets left in the head, the rules of their @media blocks, and
-the conditional comments only Outlook reads."""
+and inline styles, the style sheets left in the head, and the rules of their @media blocks."""
 
 from __future__ import annotations
 
@@ -15,13 +14,11 @@ VOID = {"meta", "link", "br", "img", "hr", "input", "col", "area", "base", "sour
 
 @dataclass
 class Element:
-    """One element: its tag, attributes, classes, inline declarations and direct text."""
+    """One element: its tag, attributes, and the tags of the elements it sits in."""
 
     tag: str
     attributes: dict[str, str]
-    depth: int
-    text: str = ""
-    # Tags of the elements it sits in, outermost first.
+    # Outermost first.
     ancestors: tuple[str, ...] = ()
 
     @property
@@ -39,7 +36,6 @@ class Document:
 
     elements: list[Element] = field(default_factory=list)
     style_sheets: list[str] = field(default_factory=list)
-    comments: list[str] = field(default_factory=list)
     # The first text in <body> that is not whitespace, and the element holding it.
     first_text: tuple[Element, str] | None = None
 
@@ -53,7 +49,7 @@ class _Parser(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         ancestors = tuple(element.tag for element in self.open)
-        element = Element(tag, {k: v or "" for k, v in attrs}, len(self.open), "", ancestors)
+        element = Element(tag, {name: value or "" for name, value in attrs}, ancestors)
         self.document.elements.append(element)
         if tag == "body":
             self.in_body = True
@@ -73,12 +69,8 @@ class _Parser(HTMLParser):
         if current.tag == "style":
             self.document.style_sheets.append(data)
             return
-        current.text += data
         if self.in_body and data.strip() and self.document.first_text is None:
             self.document.first_text = (current, data.strip())
-
-    def handle_comment(self, data: str) -> None:
-        self.document.comments.append(data)
 
 
 def parse(html: str) -> Document:
