@@ -14,6 +14,12 @@ from typing import ClassVar
 
 # The form of a privacy notice version: year, month and a number ("2026-11-v1").
 NOTICE_VERSION = r"\d{4}-\d{2}-v\d{1,3}"
+# What EHLO may name (RFC 5321 4.1.1.1): a domain of letter-digit-hyphen labels, or an address
+# literal in brackets.
+EHLO_NAME = (
+    r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*"
+    r"|\[(IPv6:)?[0-9A-Fa-f:.]+\]"
+)
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +101,9 @@ class Config:
     SMTP_TIMEOUT = 30.0
     # Messages sent over one SMTP session before it is closed and reopened.
     SMTP_MAX_MESSAGES_PER_CONNECTION = 500
+    # Name the worker gives in EHLO: the sending host's public name, whose address maps back
+    # to it (receivers check this). None uses the machine's own name.
+    SMTP_EHLO_NAME: str | None = None
 
     # Deliveries claimed by a worker at once.
     WORKER_BATCH_SIZE = 500
@@ -302,6 +311,7 @@ def _common_problems(settings: dict[str, Any]) -> list[str]:
             "MAILER_DATA_COPY_TOKEN_MAX_AGE must be whole minutes, in seconds, from 60 to 3600: "
             "a link to someone's data works for an hour at most"
         )
+    problems += _ehlo_name_problems(settings)
     version = str(settings.get("PRIVACY_NOTICE_VERSION", ""))
     if (
         not re.fullmatch(NOTICE_VERSION, version)
@@ -313,6 +323,17 @@ def _common_problems(settings: dict[str, Any]) -> list[str]:
     else:
         problems += _declaration_problems(version)
     return problems
+
+
+def _ehlo_name_problems(settings: dict[str, Any]) -> list[str]:
+    """An EHLO name, if set, must be one an SMTP server takes (and holds no line break)."""
+    name = str(settings.get("SMTP_EHLO_NAME") or "")
+    if not name or (len(name) <= 253 and re.fullmatch(EHLO_NAME, name)):
+        return []
+    return [
+        "MAILER_SMTP_EHLO_NAME must be a host name (mail.example.gov.uk) or an address "
+        "literal ([192.0.2.1])"
+    ]
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     content: bytes
+    # The name the client gave in EHLO (or HELO).
+    helo: str | None = None
 
     @property
     def message(self) -> EmailMessage:
@@ -97,7 +99,11 @@ class SinkHandler:
             await asyncio.get_running_loop().run_in_executor(None, self.release.wait, 30)
             return "451 4.3.0 try again"
         self.accepted += 1
-        self.received.put(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        self.received.put(
+            Received(
+                envelope.mail_from, list(envelope.rcpt_tos), envelope.content, session.host_name
+            )
+        )
         return "250 Message accepted for delivery"
 
     def get(self, timeout: float = 10) -> Received:

@@ -125,3 +125,19 @@ def test_help_lists_every_command():
         "release-leases",
     ):
         assert f"  {command} " in result.stdout, command
+
+
+@pytest.mark.parametrize(
+    "name", ["mail.example.gov.uk", "mail", "[192.0.2.1]", "[IPv6:2001:db8::1]", None, ""]
+)
+def test_an_ehlo_name_may_be_a_host_name_or_an_address_literal(name):
+    app = create_app(DevelopmentConfig, {"SMTP_EHLO_NAME": name})
+    assert app.config["SMTP_EHLO_NAME"] == name
+
+
+@pytest.mark.parametrize(
+    "name", ["mail.example.gov.uk\r\nRSET", "mail example", "-mail.example", "a." * 127 + "uk"]
+)
+def test_an_ehlo_name_that_is_no_host_name_is_refused(name):
+    with pytest.raises(ConfigError, match="MAILER_SMTP_EHLO_NAME must be a host name"):
+        create_app(DevelopmentConfig, {"SMTP_EHLO_NAME": name})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
@@ -23,24 +24,64 @@ from mailer import tokens
 UNFOLDED_HEADERS = frozenset(
     {"list-unsubscribe", "list-unsubscribe-post", "list-id", "list-help", "feedback-id"}
 )
+# The Auto-Submitted value of mail that a program sends on its own (RFC 3834 section 5).
+AUTO_SUBMITTED = "auto-generated"
 # RFC 5322 section 2.1.1: no line may be longer than 998 characters.
 MAX_LINE = 998
 
 
 class MailPolicy(EmailPolicy):
-    """policy.SMTP with 76-character encoded lines and list headers left unfolded."""
+    """policy.SMTP with 76-character lines, headers refolded at whitespace and list headers
+    left unfolded."""
 
     def fold(self, name: str, value: str) -> str:
-        """Fold as usual, except list headers, which stay on one line."""
+        """Fold as usual, then refold at whitespace; list headers stay on one line."""
         if name.lower() in UNFOLDED_HEADERS:
             return _unfolded(name, str(value), self.linesep)
-        return str(super().fold(name, value))
+        return _refolded(str(super().fold(name, value)), self.linesep, self._width)
 
     def fold_binary(self, name: str, value: str) -> bytes:
-        """Fold as usual, except list headers, which stay on one line."""
+        """Fold as usual, then refold at whitespace; list headers stay on one line."""
         if name.lower() in UNFOLDED_HEADERS:
             return _unfolded(name, str(value), self.linesep).encode("ascii")
-        return super().fold_binary(name, value)
+        charset = "utf-8" if self.utf8 else "ascii"
+        folded = super().fold_binary(name, value).decode(charset, "surrogateescape")
+        refolded = _refolded(folded, self.linesep, self._width)
+        return refolded.encode(charset, "surrogateescape")
+
+    @property
+    def _width(self) -> int:
+        """The longest header line wanted, CRLF not counted."""
+        return self.max_line_length or MAX_LINE
+
+
+# Where a header may be folded: before a run of spaces or tabs that has text on both sides.
+_FOLD_POINT = re.compile(r"(?<=[^ \t])[ \t]+(?=[^ \t])")
+
+
+def _refolded(folded: str, linesep: str, width: int) -> str:
+    """Refold a header the email package folded as a careful MTA would (RFC 5322 2.1.1):
+    break only before whitespace the field already has, fill each line up to `width`, and
+    keep the start of the value on the line of the field name.
+
+    CPython puts a value that fits on a line of its own (an ASCII Subject of 68 to 75
+    characters) on the line after a bare "Subject:". Unfolding gives back exactly the value
+    the email package wrote, so nothing it encoded or quoted changes.
+    """
+    unfolded = re.sub(f"{re.escape(linesep)}(?=[ \t])", "", folded.removesuffix(linesep))
+    if "\r" in unfolded or "\n" in unfolded:
+        # Not a header as the email package writes one: leave it for the caller's checks.
+        return folded
+    points = [match.start() for match in _FOLD_POINT.finditer(unfolded, unfolded.find(":") + 2)]
+    lines = []
+    start = last = 0
+    for point in [*points, len(unfolded)]:
+        if point - start > width and last > start:
+            lines.append(unfolded[start:last])
+            start = last
+        last = point
+    lines.append(unfolded[start:])
+    return linesep.join(lines) + linesep
 
 
 def _unfolded(name: str, value: str, linesep: str) -> str:
@@ -106,7 +147,6 @@ def list_headers(
         "List-Unsubscribe": f"<{unsubscribe_url}>, <{unsubscribe_mailto}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "Feedback-ID": feedback_id,
-        "Auto-Submitted": "auto-generated",
     }
 
 
@@ -139,6 +179,9 @@ def build_message(
     message["Message-ID"] = message_id
     if reply_to:
         message["Reply-To"] = reply_to
+    # A program writes every email this service sends, so none should get a vacation or
+    # other automatic reply (RFC 3834 sections 2 and 5).
+    message["Auto-Submitted"] = AUTO_SUBMITTED
     for name, value in (headers or {}).items():
         message[name] = value
     message.set_content(rendered.text)

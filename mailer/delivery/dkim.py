@@ -42,9 +42,14 @@ SIGNED_HEADERS = (
     b"list-unsubscribe",
     b"list-unsubscribe-post",
     b"feedback-id",
+    b"auto-submitted",
     b"mime-version",
     b"content-type",
 )
+# Signed on every message, so also where it lacks them (a name listed once more than it
+# occurs signs its absence): nobody on the way can give a confirmation email a one-click
+# unsubscribe of their own, or change whether an email says it was sent automatically.
+ALWAYS_SIGNED = frozenset({b"list-unsubscribe", b"list-unsubscribe-post", b"auto-submitted"})
 # A selector or domain: dot-separated letter-digit-hyphen labels (RFC 6376 3.1, 3.5).
 _DNS_NAME = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*")
 
@@ -57,10 +62,11 @@ class DkimKeyError(ValueError):
 
 def signed_headers(names: Iterable[bytes]) -> list[bytes]:
     """The h= list for a message with these header names: each signed header it has, as
-    often as it has it, then each once more."""
+    often as it has it, then each once more, and those of ALWAYS_SIGNED it lacks once."""
     counts = Counter(name.lower() for name in names)
     present = [name for name in SIGNED_HEADERS if counts[name]]
-    return [name for name in present for _ in range(counts[name])] + present
+    once_more = [name for name in SIGNED_HEADERS if counts[name] or name in ALWAYS_SIGNED]
+    return [name for name in present for _ in range(counts[name])] + once_more
 
 
 class _Signed:

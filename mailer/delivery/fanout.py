@@ -224,7 +224,9 @@ class Filler:
                 message_id.encode(),
                 CRLF,
                 unsubscribe_header,
-                b'Content-Type: multipart/alternative; boundary="',
+                # Folded after the parameter separator, as the email package does: one line
+                # would be 83 characters.
+                b'Content-Type: multipart/alternative;\r\n boundary="',
                 boundary,
                 b'"\r\n\r\n--',
                 boundary,

@@ -43,7 +43,7 @@ class SmtpSettings:
     use_ssl: bool = False
     timeout: float = 30.0
     max_messages: int = 500
-    # Name sent in EHLO; None lets smtplib use the host's name.
+    # Name sent in EHLO (MAILER_SMTP_EHLO_NAME); None lets smtplib use the host's name.
     local_hostname: str | None = None
 
     @classmethod
@@ -58,6 +58,7 @@ class SmtpSettings:
             use_ssl=bool(config.get("SMTP_SSL")),
             timeout=float(config["SMTP_TIMEOUT"]),
             max_messages=int(config["SMTP_MAX_MESSAGES_PER_CONNECTION"]),
+            local_hostname=config.get("SMTP_EHLO_NAME") or None,
         )
 
 

@@ -6,6 +6,7 @@ import os
 import re
 from datetime import UTC
 from datetime import datetime
+from datetime import timedelta
 from email import message_from_bytes
 from email.policy import default as default_policy
 from pathlib import Path
@@ -23,15 +24,25 @@ from mailer.delivery.messages import MailSettings
 from mailer.delivery.messages import compose_delivery
 from mailer.extensions import db
 from mailer.models import Delivery
+from mailer.models import Frequency
 from mailer.models import MessageKind
+from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
 from tests.conftest import csrf_token
 from tests.conftest import link
 from tests.conftest import send_queued
 from tests.conftest import subscribe
+from tests.digests.conftest import make_digest
+from tests.digests.conftest import make_due
+from tests.email_html import parse
+from tests.factories import add_readers
+from tests.factories import publish_news
+from tests.factories import queue_emails
 
 GOLDEN = Path(__file__).parent.parent / "golden"
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+# Wednesday 25 November 2026, 07:00 in London (GMT): a daily period ends.
+END = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
 LIST_RE = re.compile(r"^<https://[^<>\s]+>(,\s*<mailto:[^<>\s]+>)?$")
 
 
@@ -149,11 +160,54 @@ def test_messages_are_text_then_html_with_one_of_each_single_header(app, client,
     assert len(ids) == 2
 
 
+def _queue_one(app, kind: MessageKind) -> None:
+    """Queue one email of `kind` to someone it applies to."""
+    with app.app_context():
+        if kind in (MessageKind.ALERT, MessageKind.DIGEST):
+            frequency = Frequency.IMMEDIATE if kind is MessageKind.ALERT else Frequency.DAILY
+            add_readers(1, follows={"funding": frequency}, now=END - timedelta(days=1))
+            publish_news("Safer Streets Fund round 6", at=END - timedelta(minutes=1))
+            db.session.commit()
+        else:
+            queue_emails(1, kind=kind, now=NOW)
+            if kind in (MessageKind.CONFIRM, MessageKind.INVITE):
+                db.session.scalars(select(Subscriber)).one().status = SubscriberStatus.PENDING
+                db.session.commit()
+    if kind is MessageKind.ALERT:
+        make_due(app, END, frequencies=(Frequency.IMMEDIATE,))
+    elif kind is MessageKind.DIGEST:
+        make_digest(app, now=END)
+
+
+@pytest.mark.parametrize("kind", list(MessageKind))
+def test_every_email_says_once_that_it_was_sent_automatically(app, smtpd, kind):
+    _queue_one(app, kind)
+    assert send_queued(app, now=NOW).sent == 1
+    message = smtpd.get().message
+    # RFC 3834 section 5: so that vacation responders and the like do not answer it.
+    assert message.get_all("Auto-Submitted") == ["auto-generated"]
+
+
+@pytest.mark.parametrize("kind", list(MessageKind))
+def test_every_email_opens_with_a_hidden_preheader(app, smtpd, kind):
+    _queue_one(app, kind)
+    assert send_queued(app, now=NOW).sent == 1
+    received = smtpd.get()
+    document = parse(received.html)
+    assert document.first_text is not None
+    element, text = document.first_text
+    assert "preheader" in element.classes
+    assert element.style["display"] == "none"
+    # What the inbox shows beside the subject, rather than the banner's words.
+    assert len(text) > 20
+    assert "Community Safety Partnerships news" not in text
+
+
 def test_list_mail_has_every_list_header_once_and_transactional_mail_none(app, client, smtpd):
     subscribe(client, "list@example.com")
     send_queued(app)
     confirmation = smtpd.get().message
-    for name in ("List-Id", "List-Unsubscribe", "List-Unsubscribe-Post", "Auto-Submitted"):
+    for name in ("List-Id", "List-Unsubscribe", "List-Unsubscribe-Post", "Feedback-ID"):
         assert name not in confirmation
     path = link(confirmation.get_body(("plain",)).get_content(), "/confirm/")
     client.post(path, data={"csrf_token": csrf_token(client, path)})

@@ -59,6 +59,7 @@ TAMPERED = (
     "List-Unsubscribe",
     "List-Unsubscribe-Post",
     "Feedback-ID",
+    "Auto-Submitted",
     "Reply-To",
     "MIME-Version",
     "Content-Type",
@@ -258,6 +259,7 @@ def test_a_digest_signs_each_header_it_has_once_more_than_it_occurs(digest, sign
         b"list-unsubscribe",
         b"list-unsubscribe-post",
         b"feedback-id",
+        b"auto-submitted",
         b"mime-version",
         b"content-type",
     ]
@@ -266,15 +268,37 @@ def test_a_digest_signs_each_header_it_has_once_more_than_it_occurs(digest, sign
 
 
 @pytest.mark.parametrize("kind", [MessageKind.WELCOME, MessageKind.MANAGE])
-def test_a_lifecycle_email_is_signed_over_exactly_the_headers_it_has(app, signer, kind):
+def test_a_lifecycle_email_signs_its_headers_and_the_absence_of_unsubscribe_ones(app, signer, kind):
     data = _lifecycle_copy(app, kind).data
     message = email.message_from_bytes(data, policy=default_policy)
     present = [name for name in SIGNED_HEADERS if name.decode() in message]
     assert (b"list-unsubscribe-post" in present) is (kind is MessageKind.WELCOME)
+    always = {b"list-unsubscribe", b"list-unsubscribe-post", b"auto-submitted"}
+    once_more = [name for name in SIGNED_HEADERS if name in present or name in always]
     signed = signer.sign(data)
     assert _verdicts(signed, _records(signer)) == [True, True]
     for tags in _signature_tags(signed):
-        assert _h(tags) == present + present
+        assert _h(tags) == present + once_more
+
+
+@pytest.mark.parametrize("top", [True, False], ids=["top", "bottom"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"List-Unsubscribe: <https://evil.example/u>",
+        b"List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+        b"Auto-Submitted: no",
+    ],
+    ids=lambda line: line.split(b":")[0].decode(),
+)
+def test_nobody_can_add_an_unsubscribe_or_auto_submitted_header_to_any_email(
+    app, signer, line, top
+):
+    # A manage-link email has no List-Unsubscribe; every email has one Auto-Submitted.
+    signed = signer.sign(_lifecycle_copy(app, MessageKind.MANAGE).data)
+    assert _verdicts(signed, _records(signer)) == [True, True]
+    changed = _add_header(signed, line, top=top)
+    assert _verdicts(changed, _records(signer)) == [False, False]
 
 
 def test_the_signed_message_still_parses_cleanly_in_lines_of_legal_length(digest, signer):
@@ -287,10 +311,18 @@ def test_the_signed_message_still_parses_cleanly_in_lines_of_legal_length(digest
     assert max(map(len, fields.split(b"\r\n"))) <= 78
 
 
-def test_only_the_headers_a_message_has_are_listed():
+def test_the_headers_a_message_has_are_listed_and_the_unsubscribe_ones_always():
+    absent = [b"list-unsubscribe", b"list-unsubscribe-post", b"auto-submitted"]
     names = [b"Received", b"From", b"To", b"Subject", b"X-Mailer", b"Return-Path"]
-    assert signed_headers(names) == [b"from", b"to", b"subject"] * 2
-    assert signed_headers([b"From", b"To", b"To"]) == [b"from", b"to", b"to", b"from", b"to"]
+    assert signed_headers(names) == [b"from", b"to", b"subject"] * 2 + absent
+    assert signed_headers([b"From", b"To", b"To"]) == [
+        *(b"from", b"to", b"to"),
+        *(b"from", b"to", *absent),
+    ]
+    assert signed_headers([b"From", b"Auto-Submitted"]) == [
+        *(b"from", b"auto-submitted"),
+        *(b"from", b"list-unsubscribe", b"list-unsubscribe-post", b"auto-submitted"),
+    ]
 
 
 # What breaks the signatures, and what does not.
@@ -328,6 +360,7 @@ def test_changing_the_body_breaks_both_signatures(digest, signer, change):
         b"List-Unsubscribe: <https://evil.example/u>",
         b"List-Unsubscribe-Post: List-Unsubscribe=One-Click",
         b"List-Id: Other list <other.evil.example>",
+        b"Auto-Submitted: no",
     ],
     ids=lambda line: line.split(b":")[0].decode(),
 )

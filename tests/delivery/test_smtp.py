@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ssl
+from datetime import UTC
+from datetime import datetime
 
 import pytest
 import trustme
@@ -12,9 +14,12 @@ from mailer.delivery.smtp import PermanentDeliveryError
 from mailer.delivery.smtp import SmtpSettings
 from mailer.delivery.smtp import TemporaryDeliveryError
 from tests.conftest import ALLOWED_SMTP_PORTS
+from tests.conftest import send_queued
+from tests.factories import queue_emails
 from tests.smtp_sink import SinkHandler
 from tests.smtp_sink import SmtpServer
 
+NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 MESSAGE = b"From: a@example.com\r\nTo: b@example.com\r\nSubject: hi\r\n\r\nHello\r\n"
 
 
@@ -92,3 +97,18 @@ def test_refusals_are_classified_and_the_session_stays_usable(smtp_server, smtpd
     assert (permanent.value.code, temporary.value.code) == (550, 452)
     assert connection.sessions_opened == 1
     assert [m.rcpt_tos for m in smtpd.drain()] == [["fine@example.com"]]
+
+
+@pytest.fixture
+def app_settings(app_settings):
+    app_settings["SMTP_EHLO_NAME"] = "mail.csp-news.example"
+    return app_settings
+
+
+def test_the_worker_introduces_itself_by_the_configured_ehlo_name(app, smtpd):
+    # Receivers check that the EHLO name resolves to the sending address and back (FCrDNS),
+    # which the container's own host name rarely does.
+    with app.app_context():
+        queue_emails(1, now=NOW)
+    assert send_queued(app, now=NOW).sent == 1
+    assert smtpd.get().helo == "mail.csp-news.example"

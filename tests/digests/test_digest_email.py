@@ -238,14 +238,22 @@ def _normalise(text):
 
 def _golden_view(raw):
     message = message_from_bytes(raw, policy=default_policy)
-    names = ("From", "To", "Subject", "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post")
+    names = (
+        "From",
+        "To",
+        "Subject",
+        "List-Id",
+        "List-Unsubscribe",
+        "List-Unsubscribe-Post",
+        "Auto-Submitted",
+    )
     headers = [f"{name}: {_normalise(str(message[name]))}" for name in names]
     text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
     return "\n".join(headers) + "\n\n" + _normalise(text)
 
 
-def test_the_daily_digest_matches_its_golden_file(app, smtpd):
-    message = _daily_email(
+def _golden_digest(app, smtpd):
+    return _daily_email(
         app,
         smtpd,
         Safer_Streets_Fund_round_6=("funding",),
@@ -253,11 +261,22 @@ def test_the_daily_digest_matches_its_golden_file(app, smtpd):
         Neighbourhood_watch_workshop=("events",),
         Domestic_homicide_review_guidance=("domestic-homicide-reviews",),
     )
-    view = _golden_view(message.content)
-    path = GOLDEN / "daily-digest.txt"
+
+
+def _check_golden(view, name):
+    path = GOLDEN / name
     if os.environ.get("UPDATE_GOLDEN"):
         path.write_text(view)
     assert view == path.read_text()
+
+
+def test_the_daily_digest_matches_its_golden_file(app, smtpd):
+    _check_golden(_golden_view(_golden_digest(app, smtpd).content), "daily-digest.txt")
+
+
+def test_the_html_of_the_daily_digest_matches_its_golden_file(app, smtpd):
+    html = _golden_digest(app, smtpd).html.replace("\r\n", "\n")
+    _check_golden(_normalise(html), "daily-digest.html")
 
 
 def test_a_digest_too_heavy_for_mail_clients_lists_fewer_items_and_links_to_the_rest(app, smtpd):
