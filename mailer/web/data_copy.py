@@ -31,7 +31,7 @@ from mailer.web.public import signup_limit
 def data_copy_request() -> Any:
     """Ask for an address and email it a link to a copy of its data; the answer is the same
     whether the address is held or not."""
-    if request.method == "GET":
+    if request.method != "POST":
         return render_template("data_copy_request.html", form=MultiDict(), errors={})
     try:
         email = subscriptions.normalise_address(request.form.get("email", ""))

@@ -68,7 +68,7 @@ def _private_pages(response: Response) -> Response:
 @limiter.limit(signup_limit, methods=["POST"])
 def subscribe() -> Any:
     """Show the sign-up form; on POST record the request and send the confirmation email."""
-    if request.method == "GET":
+    if request.method != "POST":
         return _choice_form("subscribe.html", MultiDict())
     errors, email, choice = _read_signup(request.form)
     if errors or email is None or choice is None:
@@ -106,7 +106,7 @@ def confirm(token: str) -> str:
 @limiter.limit(signup_limit, methods=["POST"])
 def manage_request() -> Any:
     """Ask for an address and email it a fresh manage link."""
-    if request.method == "GET":
+    if request.method != "POST":
         return render_template("manage_request.html", form=MultiDict(), errors={})
     try:
         email = subscriptions.normalise_address(request.form.get("email", ""))
@@ -126,7 +126,7 @@ def manage(token: str) -> Any:
     if subscriber.status is not SubscriberStatus.ACTIVE:
         return render_template("not_subscribed.html", subscriber=subscriber)
     unsubscribe_token = subscriber_token(Purpose.UNSUBSCRIBE, subscriber)
-    if request.method == "GET":
+    if not changing:
         form = MultiDict(
             [("topics", s.topic.slug) for s in subscriber.subscriptions]
             + [("frequency", s.frequency.value) for s in subscriber.subscriptions[:1]]

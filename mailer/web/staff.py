@@ -61,7 +61,7 @@ def _staff_context() -> dict[str, Any]:
 @limiter.limit("20 per minute", methods=["POST"])
 def login() -> Any:
     """Log in with address and password; five failures lock the account for 15 minutes."""
-    if request.method == "GET":
+    if request.method != "POST":
         return render_template("staff/login.html", errors={}, form=MultiDict())
     with transaction():
         outcome = accounts.authenticate(
@@ -112,7 +112,7 @@ def dashboard() -> str:
 @bp.route("/news/new", methods=["GET", "POST"])
 def new_item() -> Any:
     """Write a new draft."""
-    if request.method == "GET":
+    if request.method != "POST":
         return _item_form(MultiDict(), {})
     try:
         with transaction():
@@ -127,7 +127,7 @@ def new_item() -> Any:
 def edit_item(item_id: int) -> Any:
     """Change a draft, scheduled or published item."""
     item = _item_or_404(item_id, lock=request.method == "POST")
-    if request.method == "GET":
+    if request.method != "POST":
         form = MultiDict(
             [("title", item.title), ("summary", item.summary), ("body", item.body_markdown)]
             + [("topics", topic.slug) for topic in item.topics]

@@ -92,7 +92,7 @@ def remove_suppression(suppression_id: int) -> Any:
     entry = deliverability.suppression_by_id(suppression_id)
     if entry is None:
         abort(404)
-    if request.method == "GET":
+    if request.method != "POST":
         return _remove_page(entry, MultiDict(), {})
     try:
         email = entry.email or _erased_address(entry, request.form.get("email", ""))

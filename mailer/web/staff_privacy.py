@@ -32,7 +32,7 @@ from mailer.web.staff_auth import current_actor
 def subject_access_page() -> Any:
     """Ask for everything held about an address, then download it as JSON (by POST, so the
     address never lands in a URL or a server log)."""
-    if request.method == "GET":
+    if request.method != "POST":
         return render_template("staff/subject_access.html", form={}, errors={})
     try:
         email = normalise_address(request.form.get("email", ""))
@@ -61,7 +61,7 @@ def erase_subscriber(subscriber_id: int) -> Any:
     subscriber = erasure.subscriber_by_id(subscriber_id)
     if subscriber is None:
         abort(404)
-    if request.method == "GET":
+    if request.method != "POST":
         return _erase_page(subscriber, MultiDict(), {})
     try:
         with transaction():
