@@ -42,6 +42,7 @@ def create_app(
     from mailer.extensions import csrf
     from mailer.extensions import limiter
     from mailer.web import api
+    from mailer.web import converters
     from mailer.web import data_copy  # noqa: F401  (adds the data-copy pages to public.bp)
     from mailer.web import news
     from mailer.web import outbox
@@ -55,6 +56,7 @@ def create_app(
     from mailer.web import staff_subscribers  # noqa: F401  (the subscriber list and export)
 
     database.init_app(app)
+    converters.init_app(app)
     # Before CSRF protection, which reads (and so size-checks) the form first.
     app.before_request(staff.allow_long_forms)
     csrf.init_app(app)
