@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -277,21 +279,49 @@ RETENTION_MINIMUMS = {
 PRIVACY_NOTICES = Path(__file__).resolve().parent / "templates" / "privacy"
 
 
+# A production key holds at least this many bits by a character-frequency estimate: 32 random
+# hex digits score 90 or more; 36 times "a" scores 0.
+MIN_KEY_BITS = 80
+KEY_RULE = "must be a random value of at least 32 characters"
+
+
 def _key_problems(settings: dict[str, Any]) -> list[str]:
-    """The production keys: random, long, and not the same one twice."""
+    """The production keys, every fallback included: random, long, and not the same one twice."""
     problems = []
-    secret = settings.get("SECRET_KEY") or ""
-    if len(secret) < 32 or "not-for-production" in secret:
-        problems.append("MAILER_SECRET_KEY must be a random value of at least 32 characters")
-    suppression_key = settings.get("SUPPRESSION_KEY") or ""
-    if len(suppression_key) < 32 or "not-for-production" in suppression_key:
+    secret = settings.get("SECRET_KEY")
+    if not _looks_random(secret):
+        problems.append(f"MAILER_SECRET_KEY {KEY_RULE}")
+    fallbacks = settings.get("SECRET_KEY_FALLBACKS")
+    if not isinstance(fallbacks, list | tuple) or not all(isinstance(k, str) for k in fallbacks):
+        problems.append("MAILER_SECRET_KEY_FALLBACKS must be a JSON list of the older keys")
+        fallbacks = []
+    problems += [
+        # Sessions and links signed with any fallback are accepted: a weak one is a way in.
+        f"key {number} of MAILER_SECRET_KEY_FALLBACKS {KEY_RULE}; remove any key that was "
+        "ever public"
+        for number, key in enumerate(fallbacks, start=1)
+        if not _looks_random(key)
+    ]
+    suppression_key = settings.get("SUPPRESSION_KEY")
+    if not _looks_random(suppression_key):
+        problems.append(f"MAILER_SUPPRESSION_KEY {KEY_RULE}, set once and never changed")
+    elif suppression_key == secret or suppression_key in fallbacks:
         problems.append(
-            "MAILER_SUPPRESSION_KEY must be a random value of at least 32 characters, "
-            "set once and never changed"
+            "MAILER_SUPPRESSION_KEY must differ from MAILER_SECRET_KEY and its fallbacks"
         )
-    elif suppression_key == secret:
-        problems.append("MAILER_SUPPRESSION_KEY must differ from MAILER_SECRET_KEY")
     return problems
+
+
+def _looks_random(key: Any) -> bool:
+    """Whether a key could be random: 32 characters or more, not one of the visibly fake
+    ones, not a short run repeated, and MIN_KEY_BITS by the frequencies of its characters."""
+    if not isinstance(key, str) or len(key) < 32 or "not-for-production" in key:
+        return False
+    if key in (key + key)[1:-1]:
+        return False
+    counts = Counter(key)
+    bits = -sum(count * math.log2(count / len(key)) for count in counts.values())
+    return bits >= MIN_KEY_BITS
 
 
 def _common_problems(settings: dict[str, Any]) -> list[str]:

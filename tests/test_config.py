@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -15,8 +16,8 @@ from mailer import create_app
 
 MAILER = str(Path(sys.executable).parent / "mailer")
 GOOD_PRODUCTION = {
-    "SECRET_KEY": "k" * 40,
-    "SUPPRESSION_KEY": "s" * 40,
+    "SECRET_KEY": "q8WnT3vZr0Lk6YbE2uXa9HsJd5PcF1mG",
+    "SUPPRESSION_KEY": "7fK2pR9xVb4NcT1wZe6HjL0sQa3YmD8u",
     "BASE_URL": "https://news.example.gov.uk",
     "SMTP_HOST": "relay.example.gov.uk",
     "OUTBOX_ENABLED": False,
@@ -62,7 +63,7 @@ def test_every_setting_can_come_from_a_mailer_variable(monkeypatch):
         ({"SECRET_KEY": "dev-secret-not-for-production" * 2}, "MAILER_SECRET_KEY"),
         ({"SUPPRESSION_KEY": None}, "MAILER_SUPPRESSION_KEY"),
         ({"SUPPRESSION_KEY": "short"}, "MAILER_SUPPRESSION_KEY"),
-        ({"SUPPRESSION_KEY": "k" * 40}, "MAILER_SUPPRESSION_KEY must differ"),
+        ({"SUPPRESSION_KEY": GOOD_PRODUCTION["SECRET_KEY"]}, "MAILER_SUPPRESSION_KEY must differ"),
         ({"BASE_URL": "http://news.example.gov.uk"}, "MAILER_BASE_URL"),
         ({"SMTP_HOST": ""}, "MAILER_SMTP_HOST"),
         ({"OUTBOX_ENABLED": True}, "MAILER_OUTBOX_ENABLED"),
@@ -73,6 +74,56 @@ def test_every_setting_can_come_from_a_mailer_variable(monkeypatch):
 def test_production_refuses_unsafe_settings(override, complaint):
     with pytest.raises(ConfigError, match=complaint):
         create_app(ProductionConfig, {**GOOD_PRODUCTION, **override})
+
+
+# Keys as long as the rule asks, but with next to nothing random in them.
+LOW_ENTROPY = ("a" * 36, "ab" * 18, "password" * 4, "0123456789abcdef" * 2, "k" * 40)
+OLD_KEY = "Vd3mQ9sLx2Rk7TbW0nYc5FhJ8pZa1GeU"
+
+
+@pytest.mark.parametrize("key", LOW_ENTROPY)
+@pytest.mark.parametrize("name", ["SECRET_KEY", "SUPPRESSION_KEY"])
+def test_production_refuses_keys_with_little_randomness_in_them(name, key):
+    with pytest.raises(ConfigError, match=f"MAILER_{name} must be a random value"):
+        create_app(ProductionConfig, {**GOOD_PRODUCTION, name: key})
+
+
+@pytest.mark.parametrize(
+    ("fallbacks", "complaint"),
+    [
+        (["dev-secret-not-for-production"], "key 1 of MAILER_SECRET_KEY_FALLBACKS"),
+        (["testing-secret-not-for-production"], "key 1 of MAILER_SECRET_KEY_FALLBACKS"),
+        ([OLD_KEY, "a" * 36], "key 2 of MAILER_SECRET_KEY_FALLBACKS"),
+        ([OLD_KEY, "short"], "key 2 of MAILER_SECRET_KEY_FALLBACKS"),
+        (OLD_KEY, "MAILER_SECRET_KEY_FALLBACKS must be a JSON list"),
+        ([OLD_KEY, 12345], "MAILER_SECRET_KEY_FALLBACKS must be a JSON list"),
+        ([GOOD_PRODUCTION["SUPPRESSION_KEY"]], "MAILER_SUPPRESSION_KEY must differ"),
+    ],
+)
+def test_production_holds_every_fallback_key_to_the_secret_key_rules(fallbacks, complaint):
+    with pytest.raises(ConfigError, match=complaint):
+        create_app(ProductionConfig, {**GOOD_PRODUCTION, "SECRET_KEY_FALLBACKS": fallbacks})
+
+
+def test_production_will_not_start_with_the_development_key_as_a_fallback(monkeypatch):
+    # Flask checks session cookies against the fallbacks too: with the public development
+    # key among them, anyone could sign themselves an admin session.
+    monkeypatch.setenv("MAILER_SECRET_KEY_FALLBACKS", '["dev-secret-not-for-production"]')
+    with pytest.raises(ConfigError, match="key 1 of MAILER_SECRET_KEY_FALLBACKS"):
+        create_app(ProductionConfig, GOOD_PRODUCTION)
+
+
+def test_production_accepts_random_keys_and_random_fallbacks():
+    app = create_app(
+        ProductionConfig,
+        {
+            **GOOD_PRODUCTION,
+            "SECRET_KEY": secrets.token_hex(16),
+            "SUPPRESSION_KEY": secrets.token_urlsafe(24),
+            "SECRET_KEY_FALLBACKS": [OLD_KEY, secrets.token_hex(32)],
+        },
+    )
+    assert app.config["SECRET_KEY_FALLBACKS"][0] == OLD_KEY
 
 
 def test_production_accepts_a_login_over_tls_or_to_a_local_relay():
