@@ -32,6 +32,7 @@ from mailer.delivery.worker import worker_from_config
 from mailer.domain import staff
 from mailer.domain import subscriptions
 from mailer.domain.topics import seed_topics
+from mailer.errors import FieldErrors
 from mailer.errors import InvalidInput
 from mailer.models import StaffRole
 
@@ -252,8 +253,13 @@ def seed_demo_command() -> None:
     """Publish the nine news items of the CSP page, at their dates, unless already there."""
     from mailer.domain.demo import seed_demo
 
-    with transaction():
-        added = seed_demo(actor="cli", now=clock.now())
+    try:
+        with transaction():
+            added = seed_demo(actor="cli", now=clock.now())
+    except FieldErrors as error:
+        raise click.ClickException(
+            f"a demo item is not valid, nothing was added: {error}"
+        ) from None
     click.echo(f"Added {added} news items.")
 
 

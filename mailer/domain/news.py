@@ -39,6 +39,14 @@ MAX_QUERY = 200
 # Ids are 32-bit on PostgreSQL: a larger number in a URL is simply not found.
 MAX_ID = 2**31 - 1
 ENCODED_WORD = re.compile(r"=\?[^?\s]*\?[bBqQ]\?")
+# What a title or summary must not hold: control characters (line breaks included), and the
+# non-characters U+FFFE and U+FFFF, which XML cannot carry (the Atom feeds would break).
+NOT_ONE_LINE = re.compile("[\x00-\x1f\x7f\ufffe\uffff]")
+# In a body pasted from a word processor a vertical tab is a line break and a form feed a page
+# break: both become line ends. The other characters XML cannot carry are dropped, except NUL,
+# which is refused.
+PASTED_BREAKS = re.compile("[\x0b\x0c]")
+PASTED_JUNK = re.compile("[\x01-\x08\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 _MARKDOWN = MarkdownIt("commonmark", {"html": True, "linkify": False}).enable("table")
 
@@ -158,12 +166,15 @@ def _text(
     if not isinstance(value, str):
         errors[field] = f"{label} must be text"
         return ""
-    value = value.replace("\r\n", "\n").strip()
+    value = value.replace("\r\n", "\n")
+    if multiline:
+        value = PASTED_JUNK.sub("", PASTED_BREAKS.sub("\n", value))
+    value = value.strip()
     if required and not value:
         errors[field] = f"Enter a {field}"
     elif len(value) > limit:
         errors[field] = f"{label} must be {limit:,} characters or fewer"
-    elif "\x00" in value or (not multiline and re.search(r"[\x00-\x1f\x7f]", value)):
+    elif "\x00" in value or (not multiline and NOT_ONE_LINE.search(value)):
         errors[field] = f"{label} must not contain control characters or line breaks"
     return str(value)
 

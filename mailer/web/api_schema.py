@@ -26,9 +26,10 @@ MAX_PAGE = 100_000
 MAX_ID = news.MAX_ID
 
 # The same expressions go into the OpenAPI document, so what it promises is what is checked.
-# A title or summary: no control characters, and something other than white space (the
-# characters str.strip() removes, listed in full so every regular expression engine agrees).
-_LINE_CHAR = r"[^\u0000-\u001f\u007f]"
+# A title or summary: no control characters nor U+FFFE and U+FFFF (which XML cannot carry),
+# and something other than white space (the characters str.strip() removes, listed in full so
+# every regular expression engine agrees).
+_LINE_CHAR = r"[^\u0000-\u001f\u007f\ufffe\uffff]"
 _VISIBLE_CHAR = (
     r"[^\u0000-\u0020\u007f\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 )

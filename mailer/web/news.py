@@ -37,6 +37,9 @@ FEED_ITEMS = 20
 MAX_PAGE = 10_000
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,119}")
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+# Characters outside XML 1.0's Char production, which no feed can carry. Input is cleaned of
+# them, but an item saved before that must not break the feeds.
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 FRONTEND = PROJECT_ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"
 # The compiled CSS asks for its fonts and images at /assets/fonts/... and /assets/images/...,
@@ -189,16 +192,21 @@ def _add_entry(generator: FeedGenerator, found: NewsItem) -> None:
     url = _absolute("news.item", slug=found.slug)
     entry = generator.add_entry(order="append")
     entry.id(url)
-    entry.title(found.title)
+    entry.title(_xml_text(found.title))
     entry.link(href=url, rel="alternate", type="text/html")
     entry.published(found.published_at)
     entry.updated(_updated(found))
-    entry.summary(found.summary)
+    entry.summary(_xml_text(found.summary))
     if found.body_html:
-        entry.content(found.body_html, type="html")
+        entry.content(_xml_text(found.body_html), type="html")
     topics_url = str(current_app.config["BASE_URL"]) + "/topics/"
     for subject in found.topics:
-        entry.category(term=subject.slug, label=subject.name, scheme=topics_url)
+        entry.category(term=subject.slug, label=_xml_text(subject.name), scheme=topics_url)
+
+
+def _xml_text(text: str) -> str:
+    """`text` without the characters XML cannot carry."""
+    return NOT_XML.sub("", text)
 
 
 def _updated(found: NewsItem) -> datetime:

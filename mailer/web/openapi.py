@@ -249,7 +249,13 @@ def _content_properties(topic_slugs: Sequence[str]) -> dict[str, Any]:
     return {
         "title": text(news.MAX_TITLE, api_schema.LINE_PATTERN, "One line, not blank"),
         "summary": text(news.MAX_SUMMARY, api_schema.LINE_PATTERN, "One line, not blank"),
-        "body": text(news.MAX_BODY, api_schema.BODY_PATTERN, "Markdown; HTML in it is sanitised"),
+        "body": text(
+            news.MAX_BODY,
+            api_schema.BODY_PATTERN,
+            "Markdown; HTML in it is sanitised. Vertical tabs and form feeds become line "
+            "breaks; other control characters but tab and line breaks, and U+FFFE and U+FFFF, "
+            "are removed",
+        ),
         "topics": {
             "type": "array",
             "minItems": 1,
