@@ -25,8 +25,8 @@ from mailer.delivery.dkim import DkimKey
 from mailer.delivery.dkim import Signer
 from mailer.delivery.dkim import signed_headers
 from mailer.delivery.fanout import Filler
+from mailer.delivery.fanout import Marks
 from mailer.delivery.fanout import Recipient
-from mailer.delivery.fanout import marked_links
 from mailer.delivery.fanout import prototype
 
 DOMAIN = "news.example.gov.uk"
@@ -47,13 +47,15 @@ def digest_copy(size: int) -> bytes:
 
 def _copy(items: int) -> bytes:
     """A filled-in digest copy listing `items` items."""
-    links = marked_links(f"https://{DOMAIN}")
+    marks = Marks.new()
+    links = marks.links(f"https://{DOMAIN}")
     text = "".join(f"{n}. {ITEM_TEXT}\n" for n in range(items))
     text += f"Manage: {links['manage_url']}\nUnsubscribe: {links['unsubscribe_url']}\n"
     html = "".join(f'<p style="margin:0 0 15px">{ITEM_TEXT}</p>\n' for _ in range(items))
     html += f'<p><a href="{links["unsubscribe_url"]}">Unsubscribe</a></p>\n'
     proto = prototype(
         Rendered("CSP news: daily digest, 25 November 2026", text, html),
+        marks=marks,
         sender=f"CSP news <news@{DOMAIN}>",
         reply_to=None,
         list_id=f"CSP news <news.{DOMAIN}>",

@@ -23,6 +23,14 @@ from itsdangerous import URLSafeTimedSerializer
 from mailer.errors import ExpiredToken
 from mailer.errors import InvalidToken
 
+# A message of a send run is rendered once for many readers with marks where each reader's
+# manage and unsubscribe tokens go, filled in per reader (delivery.fanout). A mark is one of
+# these prefixes and a random part made for that message alone, so no text an editor wrote can
+# be taken for one; news input may not hold the prefixes at all.
+MANAGE_MARK_PREFIX = "Zq9manage"
+UNSUBSCRIBE_MARK_PREFIX = "Zq9unsubscribe"
+LINK_MARK = re.compile(f"{MANAGE_MARK_PREFIX}|{UNSUBSCRIBE_MARK_PREFIX}")
+
 
 class Purpose(enum.StrEnum):
     CONFIRM = "confirm"

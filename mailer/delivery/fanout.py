@@ -11,6 +11,7 @@ Tests parse the result with the email package and compare it with the rendered t
 from __future__ import annotations
 
 import re
+import secrets
 import uuid
 from binascii import b2a_qp
 from collections.abc import Callable
@@ -23,18 +24,14 @@ from mailer.delivery.compose import Outgoing
 from mailer.delivery.compose import Rendered
 from mailer.delivery.compose import recipient_header
 from mailer.delivery.compose import unsubscribe_mailto
+from mailer.tokens import MANAGE_MARK_PREFIX
+from mailer.tokens import UNSUBSCRIBE_MARK_PREFIX
 from mailer.tokens import new_message_id
 
-# Rendered where each recipient's link tokens go; letters and digits only, so no escaping,
-# CSS inlining or line wrapping can touch them.
-MANAGE_MARK = "Zq9manageTokenZq9"
-UNSUBSCRIBE_MARK = "Zq9unsubscribeTokenZq9"
-_MARKS = re.compile(f"({MANAGE_MARK}|{UNSUBSCRIBE_MARK})".encode())
 # A dot-atom address needs no quoting in a header (RFC 5322 3.2.3).
 _PLAIN_ADDRESS = re.compile(
     rb"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9.-]+"
 )
-_MANAGE, _UNSUBSCRIBE = MANAGE_MARK.encode(), UNSUBSCRIBE_MARK.encode()
 CRLF = b"\r\n"
 # RFC 2045 section 6.7: encoded lines are at most 76 characters.
 MAX_QP_LINE = 76
@@ -52,12 +49,26 @@ _HEAD_FIELDS = {
 }
 
 
-def marked_links(base_url: str) -> dict[str, str]:
-    """The manage and unsubscribe links to render into a shared message."""
-    return {
-        "manage_url": f"{base_url}/manage/{MANAGE_MARK}",
-        "unsubscribe_url": f"{base_url}/unsubscribe/{UNSUBSCRIBE_MARK}",
-    }
+@dataclass(frozen=True)
+class Marks:
+    """Where each recipient's link tokens go in one rendered message: letters and digits only,
+    so no escaping, CSS inlining or line wrapping can touch them, with a random part made for
+    this message alone, so no text an editor wrote can hold them."""
+
+    manage: str
+    unsubscribe: str
+
+    @classmethod
+    def new(cls) -> Marks:
+        nonce = secrets.token_hex(16)
+        return cls(f"{MANAGE_MARK_PREFIX}{nonce}Zq9", f"{UNSUBSCRIBE_MARK_PREFIX}{nonce}Zq9")
+
+    def links(self, base_url: str) -> dict[str, str]:
+        """The manage and unsubscribe links to render into the shared message."""
+        return {
+            "manage_url": f"{base_url}/manage/{self.manage}",
+            "unsubscribe_url": f"{base_url}/unsubscribe/{self.unsubscribe}",
+        }
 
 
 @dataclass(frozen=True)
@@ -72,16 +83,20 @@ class Prototype:
     boundary: bytes
     unsubscribe_url: str
     unsubscribe_address: str
+    # The marks of `Marks`, as bytes: the only places filled in.
+    manage_mark: bytes
+    unsubscribe_mark: bytes
 
     def body_size(self) -> int:
         """Bytes of the two encoded parts, about what each copy weighs."""
-        blank = {_MANAGE: b"", _UNSUBSCRIBE: b""}
+        blank = {self.manage_mark: b"", self.unsubscribe_mark: b""}
         return len(_fill_in(self.text, blank)) + len(_fill_in(self.html, blank))
 
 
 def prototype(
     rendered: Rendered,
     *,
+    marks: Marks,
     sender: str,
     reply_to: str | None,
     list_id: str,
@@ -89,7 +104,7 @@ def prototype(
     unsubscribe_address: str,
     feedback_id: str,
 ) -> Prototype:
-    """Lay out a rendered message whose links carry the marks of `marked_links`."""
+    """Lay out a rendered message whose links carry `marks` (rendered from `marks.links`)."""
     static = EmailMessage(policy=MAIL_POLICY)
     static["From"] = sender
     static["Subject"] = rendered.subject
@@ -109,15 +124,19 @@ def prototype(
         raise ValueError("a header of the message would hold a line break")
     envelope_from = str(static["From"].addresses[0].addr_spec)
     boundary = f"=_{uuid.uuid4().hex}=".encode()
+    manage_mark, unsubscribe_mark = marks.manage.encode(), marks.unsubscribe.encode()
+    found = re.compile(b"(" + re.escape(manage_mark) + b"|" + re.escape(unsubscribe_mark) + b")")
     return Prototype(
         envelope_from=envelope_from,
         domain=envelope_from.rpartition("@")[2] or "localhost",
         head=head,
-        text=_segments(rendered.text),
-        html=_segments(rendered.html),
+        text=_segments(rendered.text, found),
+        html=_segments(rendered.html, found),
         boundary=boundary,
         unsubscribe_url=f"{base_url}/unsubscribe/",
         unsubscribe_address=unsubscribe_address,
+        manage_mark=manage_mark,
+        unsubscribe_mark=unsubscribe_mark,
     )
 
 
@@ -126,7 +145,7 @@ def prototype(
 Piece = bytes | tuple[bytes, ...]
 
 
-def _segments(body: str) -> tuple[Piece, ...]:
+def _segments(body: str, marks: re.Pattern[bytes]) -> tuple[Piece, ...]:
     """Encode a body quoted-printable once, line by line, leaving the lines with marks to be
     filled in; CRLF line ends. Encoding is per line, so the result is byte for byte what
     encoding each filled-in body whole would give."""
@@ -135,11 +154,11 @@ def _segments(body: str) -> tuple[Piece, ...]:
     plain: list[bytes] = []
     for line in _LINE_ENDS.split(body.rstrip("\r\n")):
         raw = line.encode()
-        if _MARKS.search(raw):
+        if marks.search(raw):
             if plain:
                 pieces.append(_qp(b"".join(plain)))
                 plain = []
-            pieces.append(tuple(_MARKS.split(raw)))
+            pieces.append(tuple(marks.split(raw)))
         else:
             plain.append(raw + CRLF)
     if plain:
@@ -203,10 +222,7 @@ class Filler:
         """
         manage = self.manage_token(recipient.subscriber_id, recipient.token_version)
         unsubscribe = self.unsubscribe_token(recipient.subscriber_id, recipient.token_version)
-        values = {
-            MANAGE_MARK.encode(): manage.encode(),
-            UNSUBSCRIBE_MARK.encode(): unsubscribe.encode(),
-        }
+        values = {proto.manage_mark: manage.encode(), proto.unsubscribe_mark: unsubscribe.encode()}
         message_id = new_message_id(proto.domain)
         unsubscribe_header = (
             f"List-Unsubscribe: <{proto.unsubscribe_url}{unsubscribe}>, "

@@ -20,9 +20,9 @@ from mailer.delivery.compose import serialise
 from mailer.delivery.compose import unsubscribe_mailto
 from mailer.delivery.content import Digest
 from mailer.delivery.fanout import Filler
+from mailer.delivery.fanout import Marks
 from mailer.delivery.fanout import Prototype
 from mailer.delivery.fanout import Recipient
-from mailer.delivery.fanout import marked_links
 from mailer.delivery.fanout import prototype
 from mailer.formatting import govuk_date
 from mailer.formatting import govuk_datetime
@@ -195,21 +195,26 @@ def render_digest(
 def compose_alert(item: NewsItem, *, to: str, settings: MailSettings, now: datetime) -> Outgoing:
     """Build the alert of one news item to one address exactly as the worker would, with
     links that name nobody (the staff preview)."""
-    rendered = render_alert(item, links=marked_links(settings.base_url), settings=settings, now=now)
+    marks = Marks.new()
+    rendered = render_alert(item, links=marks.links(settings.base_url), settings=settings, now=now)
     filler = Filler(
         manage_token=lambda *_: "PREVIEW",
         unsubscribe_token=lambda *_: "PREVIEW",
         date=format_datetime(now),
     )
-    proto = run_prototype(rendered, settings, Frequency.IMMEDIATE)
+    proto = run_prototype(rendered, settings, Frequency.IMMEDIATE, marks)
     return filler.fill(proto, Recipient(to, 0, 0))
 
 
-def run_prototype(rendered: Rendered, settings: MailSettings, frequency: Frequency) -> Prototype:
-    """Lay out a message of a send run once, for every recipient who reads the same."""
+def run_prototype(
+    rendered: Rendered, settings: MailSettings, frequency: Frequency, marks: Marks
+) -> Prototype:
+    """Lay out a message of a send run, rendered with `marks.links`, once for every recipient
+    who reads the same."""
     kind = "alert" if frequency is Frequency.IMMEDIATE else "digest"
     return prototype(
         rendered,
+        marks=marks,
         sender=settings.mail_from,
         reply_to=settings.reply_to,
         list_id=settings.list_id,

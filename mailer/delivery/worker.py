@@ -31,9 +31,9 @@ from mailer.delivery.content import run_content
 from mailer.delivery.content import subscriber_topics
 from mailer.delivery.dkim import Signer
 from mailer.delivery.fanout import Filler
+from mailer.delivery.fanout import Marks
 from mailer.delivery.fanout import Prototype
 from mailer.delivery.fanout import Recipient
-from mailer.delivery.fanout import marked_links
 from mailer.delivery.messages import SENDABLE_TO
 from mailer.delivery.messages import MailSettings
 from mailer.delivery.messages import compose_delivery
@@ -314,13 +314,14 @@ class Worker:
             return self._prototypes[key]
         proto = None
         if immediate and content.items:
+            marks = Marks.new()
             rendered = render_alert(
                 content.items[0],
-                links=marked_links(self.mail.base_url),
+                links=marks.links(self.mail.base_url),
                 settings=self.mail,
                 now=self.now(),
             )
-            proto = run_prototype(rendered, self.mail, content.frequency)
+            proto = run_prototype(rendered, self.mail, content.frequency, marks)
         elif not immediate:
             proto = self._digest_prototype(content, followed)
         self._prototypes[key] = proto
@@ -336,14 +337,15 @@ class Worker:
             digest = digest_for(content, followed, cap=cap)
             if digest is None:
                 return None
+            marks = Marks.new()
             rendered = render_digest(
                 digest,
                 frequency=content.frequency,
                 period=content.period,
-                links=marked_links(self.mail.base_url),
+                links=marks.links(self.mail.base_url),
                 settings=self.mail,
             )
-            proto = run_prototype(rendered, self.mail, content.frequency)
+            proto = run_prototype(rendered, self.mail, content.frequency, marks)
             size = proto.body_size()
             if size <= MAX_DIGEST_BYTES or cap <= 1:
                 return proto

@@ -31,6 +31,7 @@ from mailer.extensions import db
 from mailer.models import NewsItem
 from mailer.models import NewsState
 from mailer.models import Topic
+from mailer.tokens import LINK_MARK
 
 MAX_TITLE = 200
 MAX_SUMMARY = 600
@@ -176,6 +177,10 @@ def _text(
         errors[field] = f"{label} must be {limit:,} characters or fewer"
     elif "\x00" in value or (not multiline and NOT_ONE_LINE.search(value)):
         errors[field] = f"{label} must not contain control characters or line breaks"
+    elif mark := LINK_MARK.search(value):
+        errors[field] = (
+            f"{label} must not contain {mark.group()}, which marks readers' own links in emails"
+        )
     return str(value)
 
 

@@ -30,11 +30,9 @@ from mailer.delivery.compose import serialise
 from mailer.delivery.compose import unsubscribe_mailto
 from mailer.delivery.content import digest_for
 from mailer.delivery.content import run_content
-from mailer.delivery.fanout import MANAGE_MARK
-from mailer.delivery.fanout import UNSUBSCRIBE_MARK
 from mailer.delivery.fanout import Filler
+from mailer.delivery.fanout import Marks
 from mailer.delivery.fanout import Recipient
-from mailer.delivery.fanout import marked_links
 from mailer.delivery.messages import MailSettings
 from mailer.delivery.messages import render_alert
 from mailer.delivery.messages import render_digest
@@ -76,6 +74,8 @@ LIST_UNSUBSCRIBE = re.compile(
     rf"<{re.escape(BASE_URL)}/unsubscribe/(?P<token>[\w.-]+)>, "
     r"<mailto:unsubscribe@csp-news\.localhost\?subject=unsubscribe%20(?P<mailto_token>[\w.-]+)>"
 )
+# The marks the tests render with; the worker makes its own for each message.
+MARKS = Marks.new()
 # Headers that differ between any two copies by design.
 PER_COPY = {"date", "message-id"}
 
@@ -140,7 +140,7 @@ def _render_digest(run_id: int, slugs: tuple[str, ...]) -> Rendered:
         digest,
         frequency=content.frequency,
         period=content.period,
-        links=marked_links(settings.base_url),
+        links=MARKS.links(settings.base_url),
         settings=settings,
     )
 
@@ -159,7 +159,7 @@ def _make_run(app, kind: str, *, summary: str = "Bids close on 15 January.") -> 
         item = _publish(Frequency.IMMEDIATE, summary=summary)
         digests.make_alert_run(item, actor="test", now=NOW)
         db.session.commit()
-        links = marked_links(settings.base_url)
+        links = MARKS.links(settings.base_url)
         return render_alert(item, links=links, settings=settings, now=NOW)
 
 
@@ -191,7 +191,7 @@ def _filled(rendered: Rendered, manage: str, unsubscribe: str) -> Rendered:
     """`rendered` with one recipient's tokens where the marks were."""
 
     def fill(body: str) -> str:
-        return body.replace(MANAGE_MARK, manage).replace(UNSUBSCRIBE_MARK, unsubscribe)
+        return body.replace(MARKS.manage, manage).replace(MARKS.unsubscribe, unsubscribe)
 
     return Rendered(rendered.subject, fill(rendered.text), fill(rendered.html))
 
@@ -237,8 +237,8 @@ def test_each_copy_is_text_then_html_with_the_rendered_contents_and_its_own_link
         expected = _filled(made.rendered, manage, unsubscribe)
         assert _newlines(_part(message, "plain")) == _newlines(expected.text)
         assert _newlines(_part(message, "html")) == _newlines(expected.html)
-        assert MANAGE_MARK not in expected.text + expected.html
-        assert UNSUBSCRIBE_MARK not in expected.text + expected.html
+        assert MARKS.manage not in expected.text + expected.html
+        assert MARKS.unsubscribe not in expected.text + expected.html
         assert f"{BASE_URL}/unsubscribe/{unsubscribe}" in expected.text
 
 
@@ -396,9 +396,9 @@ def _one_alert(app, to: str) -> Outgoing:
         settings = MailSettings.from_config(app.config)
         item = publish_news(TITLE, at=END)
         rendered = render_alert(
-            item, links=marked_links(settings.base_url), settings=settings, now=NOW
+            item, links=MARKS.links(settings.base_url), settings=settings, now=NOW
         )
-        proto = run_prototype(rendered, settings, Frequency.IMMEDIATE)
+        proto = run_prototype(rendered, settings, Frequency.IMMEDIATE, MARKS)
         db.session.rollback()
     return _filler(app).fill(proto, Recipient(to, 7, 1))
 

@@ -14,6 +14,7 @@ from mailer.delivery.compose import build_message
 from mailer.delivery.compose import list_headers
 from mailer.delivery.compose import serialise
 from mailer.delivery.fanout import Filler
+from mailer.delivery.fanout import Marks
 from mailer.delivery.fanout import Recipient
 from mailer.delivery.messages import MailSettings
 from mailer.delivery.messages import run_prototype
@@ -81,7 +82,7 @@ def _composed(subject: str) -> bytes:
 def _filled(settings: MailSettings, subject: str) -> bytes:
     """An alert with this subject, laid out once and filled in as the worker does."""
     proto = run_prototype(
-        Rendered(subject, "Text.\n", "<p>HTML.</p>"), settings, Frequency.IMMEDIATE
+        Rendered(subject, "Text.\n", "<p>HTML.</p>"), settings, Frequency.IMMEDIATE, Marks.new()
     )
     filler = Filler(
         manage_token=lambda *_: "m" * 90,

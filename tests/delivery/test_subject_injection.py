@@ -4,7 +4,7 @@ refuses it, and the fan-out refuses a head it did not write (CVE-2024-6923 in ol
 import pytest
 
 from mailer.delivery.compose import Rendered
-from mailer.delivery.fanout import marked_links
+from mailer.delivery.fanout import Marks
 from mailer.delivery.fanout import prototype
 from mailer.domain import news
 from mailer.errors import FieldErrors
@@ -19,11 +19,13 @@ def test_a_title_with_an_encoded_word_is_refused(app):
 
 
 def test_a_subject_that_would_add_a_header_is_never_laid_out():
-    links = marked_links("https://news.example")
+    marks = Marks.new()
+    links = marks.links("https://news.example")
     rendered = Rendered(subject=f"CSP news: {TITLE}", text=links["manage_url"], html="<p>x</p>")
     try:
         proto = prototype(
             rendered,
+            marks=marks,
             sender="CSP news <news@example.gov.uk>",
             reply_to=None,
             list_id="CSP news <news.example.gov.uk>",
