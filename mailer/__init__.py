@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from flask import Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config
@@ -47,6 +46,7 @@ def create_app(
     from mailer.web import news
     from mailer.web import outbox
     from mailer.web import public
+    from mailer.web import security
     from mailer.web import staff
     from mailer.web import staff_admin  # noqa: F401  (adds the admins' pages to staff.bp)
     from mailer.web import staff_deliverability  # noqa: F401  (the deliverability pages)
@@ -73,19 +73,11 @@ def create_app(
     formatting.init_app(app)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-    app.after_request(_security_headers)
+    security.init_app(app)
     cli.init_app(app)
     if app.config["PROXY_FIX_X_FOR"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]))  # type: ignore[method-assign]
     return app
-
-
-def _security_headers(response: Response) -> Response:
-    """Headers every page gets: no sniffing, no framing by other sites."""
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    return response
 
 
 def _derive_settings(app: Flask) -> None:

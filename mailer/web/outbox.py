@@ -18,6 +18,7 @@ from markupsafe import Markup
 from markupsafe import escape
 
 from mailer.outbox import open_outbox
+from mailer.web.security import shows_email
 
 bp = Blueprint("outbox", __name__, url_prefix="/outbox")
 
@@ -71,6 +72,7 @@ def index() -> str:
 
 
 @bp.get("/<key>")
+@shows_email
 def show(key: str) -> str:
     """Show one message: its headers, its text part with live links, its HTML part."""
     box = _maildir()

@@ -34,6 +34,7 @@ from mailer.errors import InvalidInput
 from mailer.extensions import limiter
 from mailer.models import NewsItem
 from mailer.models import NewsState
+from mailer.web.security import shows_email
 from mailer.web.staff_auth import current_actor
 from mailer.web.staff_auth import current_staff
 from mailer.web.staff_auth import log_in
@@ -164,6 +165,7 @@ def preview_page(item_id: int) -> str:
 
 
 @bp.get("/news/<int:item_id>/preview-email")
+@shows_email
 def preview_email(item_id: int) -> str:
     """The alert email exactly as an immediate subscriber would get it."""
     found = _item_or_404(item_id)

@@ -53,6 +53,11 @@ def _shot(page, screenshots, name):
 def _accessible(page, axe, name):
     serious = axe.check(page, name)
     assert serious == [], f"{name}: {serious}"
+    # GOV.UK Frontend ran, from the site's own script files: the page says so, and the skip
+    # link was set up.
+    classes = page.evaluate("document.body.className")
+    assert "js-enabled govuk-frontend-supported" in classes, name
+    page.wait_for_selector(".govuk-skip-link[data-govuk-skip-link-init]", state="attached")
 
 
 def _log_in(page, base, email):
