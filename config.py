@@ -133,7 +133,8 @@ class Config:
     MANAGE_TOKEN_MAX_AGE = 30 * 24 * 3600
     # Seconds a link to download a copy of one's data stays valid; it also works only once.
     DATA_COPY_TOKEN_MAX_AGE = 3600
-    # Confirmation, manage-link and data-copy emails one address may be sent per hour.
+    # Confirmation, manage-link and data-copy emails one mailbox may be sent per hour; the
+    # name+tag@ forms of an address count as name@.
     ADDRESS_EMAILS_PER_HOUR = 3
     # Flask-Limiter limit on sign-up and manage-link requests per client IP.
     SUBSCRIBE_RATE_LIMIT = "60 per hour"

@@ -173,6 +173,29 @@ def test_at_most_three_emails_an_hour_go_to_one_address(app, client, smtpd):
     assert len(smtpd.drain()) == 1
 
 
+def test_plus_tags_of_one_mailbox_share_its_hourly_limit(app, client, smtpd):
+    for address in (
+        "bombed@example.com",
+        "bombed+1@example.com",
+        "Bombed+News@example.com",
+        "bombed+a+b@example.com",
+        "bombed+@example.com",
+    ):
+        assert subscribe(client, address).status_code == 302
+    send_queued(app)
+    assert len(smtpd.drain()) == 3
+
+
+def test_other_mailboxes_keep_limits_of_their_own(app, client, smtpd):
+    # Dots or a longer name make another mailbox at most providers, and so does another domain.
+    for _ in range(3):
+        subscribe(client, "bombed+x@example.com")
+    for address in ("bombed.x@example.com", "bombedx@example.com", "bombed@example.org"):
+        subscribe(client, address)
+    send_queued(app)
+    assert len(smtpd.drain()) == 6
+
+
 def _error_summary(page: str) -> list[str]:
     summary = page.split('class="govuk-error-summary"')[1].split("</ul>")[0]
     return re.findall(r'<a href="#(\w+)">', summary)
