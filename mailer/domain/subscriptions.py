@@ -16,16 +16,14 @@ from typing import Any
 from email_validator import EmailNotValidError
 from email_validator import validate_email
 from flask import current_app
-from sqlalchemy import ColumnElement
 from sqlalchemy import delete
 from sqlalchemy import func
-from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from mailer.database import escape_like
 from mailer.domain import suppressions
+from mailer.domain.mailboxes import same_mailbox
 from mailer.errors import InvalidInput
 from mailer.errors import InvalidToken
 from mailer.extensions import db
@@ -379,31 +377,15 @@ def _emails_sent_recently(subscriber: Subscriber, *, now: datetime) -> int:
     queued in the last hour for this address and every other way of writing its mailbox."""
     if subscriber.id is None:
         return 0
-    same_mailbox = select(Subscriber.id).where(_same_mailbox(subscriber.email_key))
+    mailbox = select(Subscriber.id).where(same_mailbox(subscriber.email_key))
     return (
         db.session.scalar(
             select(func.count(Delivery.id))
-            .where(Delivery.subscriber_id.in_(same_mailbox))
+            .where(Delivery.subscriber_id.in_(mailbox))
             .where(Delivery.kind.in_(ASKED_FOR))
             .where(Delivery.created_at > now - timedelta(hours=1))
         )
         or 0
-    )
-
-
-def _same_mailbox(email_key: str) -> ColumnElement[bool]:
-    """Which subscribers' addresses reach the mailbox of `email_key` (a case-folded address):
-    it, and it with a +tag added, changed or taken away, since almost every provider delivers
-    name+anything@ to name@. Dots and other local rules differ from one provider to another,
-    so those addresses are left apart."""
-    local, _, domain = email_key.rpartition("@")
-    name = local.partition("+")[0]
-    if not name or local.startswith('"'):
-        return Subscriber.email_key == email_key
-    tagged = f"{escape_like(name)}+%@{escape_like(domain)}"
-    return or_(
-        Subscriber.email_key == f"{name}@{domain}",
-        Subscriber.email_key.like(tagged, escape="\\"),
     )
 
 
