@@ -40,7 +40,7 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def _create_app() -> Flask:
-    from mailer import create_app
+    from mailer.app import create_app
 
     return create_app()
 
@@ -149,7 +149,7 @@ def worker(once: bool, concurrency: int | None) -> None:
 @with_appcontext
 def outbox(host: str, port: int | None) -> None:
     """Run the development outbox: an SMTP server that keeps every message it receives."""
-    from mailer.outbox import start_outbox
+    from mailer.servers.outbox import start_outbox
 
     _logging()
     port = port or int(current_app.config["SMTP_PORT"])
@@ -170,7 +170,7 @@ def outbox(host: str, port: int | None) -> None:
 @with_appcontext
 def dev(host: str, port: int, no_outbox: bool) -> None:
     """Run everything for development: web app, worker, scheduler and outbox, until Ctrl-C."""
-    from mailer.devserver import run_dev
+    from mailer.servers.dev import run_dev
 
     _logging()
     run_dev(_app(), host=host, port=port, outbox=not no_outbox)

@@ -26,7 +26,7 @@ def bounce_inbox(host: str | None, port: int | None) -> None:
     # Imported here: mailer.cli imports this module to register the command.
     from mailer.cli import _logging
     from mailer.cli import _stop_on_signals
-    from mailer.inbox import start_inbox
+    from mailer.servers.inbox import start_inbox
 
     _logging()
     # flufl.bounce logs every detector it runs at INFO.

@@ -11,9 +11,9 @@ from flask import Flask
 from sqlalchemy import Connection
 from sqlalchemy import event
 
-from mailer import PROJECT_ROOT
 from mailer.extensions import db
 from mailer.extensions import migrate
+from mailer.paths import MIGRATIONS
 
 # Execution option of a connection whose transaction only reads.
 READ_ONLY = "mailer_read_only"
@@ -22,7 +22,7 @@ READ_ONLY = "mailer_read_only"
 def init_app(app: Flask) -> None:
     """Bind the database and migrations; on SQLite, use WAL and immediate transactions."""
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    migrate.init_app(app, db, directory=str(MIGRATIONS))
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
             event.listen(db.engine, "connect", _sqlite_connect)

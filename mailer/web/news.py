@@ -19,13 +19,13 @@ from flask import request
 from flask import send_from_directory
 from flask import url_for
 
-from mailer import PROJECT_ROOT
 from mailer import clock
 from mailer.domain import news
 from mailer.domain.topics import list_topics
 from mailer.models import NewsItem
 from mailer.models import NewsState
 from mailer.models import Topic
+from mailer.paths import FRONTEND
 
 bp = Blueprint("news", __name__)
 
@@ -41,7 +41,6 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 # them, but an item saved before that must not break the feeds.
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
-FRONTEND = PROJECT_ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"
 # The compiled CSS asks for its fonts and images at /assets/fonts/... and /assets/images/...,
 # so the compiled files and the package's assets folder share the one /assets/ address.
 COMPILED = frozenset(

@@ -17,7 +17,7 @@ from flask import render_template
 from markupsafe import Markup
 from markupsafe import escape
 
-from mailer.outbox import open_outbox
+from mailer.paths import open_outbox
 from mailer.web.security import shows_email
 
 bp = Blueprint("outbox", __name__, url_prefix="/outbox")

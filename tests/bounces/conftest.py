@@ -17,14 +17,14 @@ from sqlalchemy import select
 
 from mailer.domain import digests
 from mailer.extensions import db
-from mailer.inbox import InboxController
-from mailer.inbox import start_inbox
 from mailer.models import BounceEvent
 from mailer.models import Delivery
 from mailer.models import Frequency
 from mailer.models import InboundMessage
 from mailer.models import Subscriber
 from mailer.models import Suppression
+from mailer.servers.inbox import InboxController
+from mailer.servers.inbox import start_inbox
 from tests.bounces.samples import Original
 from tests.conftest import ALLOWED_SMTP_PORTS
 from tests.conftest import send_queued

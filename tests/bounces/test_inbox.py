@@ -12,12 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from mailer.extensions import db
-from mailer.inbox import MAX_MESSAGE_SIZE
-from mailer.inbox import start_inbox
 from mailer.models import BounceEvent
 from mailer.models import ConsentEvent
 from mailer.models import InboundMessage
 from mailer.models import Suppression
+from mailer.servers.inbox import MAX_MESSAGE_SIZE
+from mailer.servers.inbox import start_inbox
 from tests.bounces import samples
 from tests.bounces.conftest import Seen
 from tests.bounces.conftest import Sent

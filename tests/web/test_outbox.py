@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
-from mailer.outbox import open_outbox
+from mailer.paths import open_outbox
 
 
 def _keep(app, subject, text, html):

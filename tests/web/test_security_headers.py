@@ -13,7 +13,7 @@ from mailer.extensions import db
 from mailer.models import Frequency
 from mailer.models import StaffRole
 from mailer.models import Subscriber
-from mailer.outbox import open_outbox
+from mailer.paths import open_outbox
 from mailer.tokens import Purpose
 from mailer.tokens import subscriber_token
 from tests.conftest import ADMIN

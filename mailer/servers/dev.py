@@ -15,10 +15,10 @@ from werkzeug.serving import make_server
 from mailer.delivery.dkim import DkimKeyError
 from mailer.delivery.worker import Worker
 from mailer.delivery.worker import worker_from_config
-from mailer.inbox import InboxController
-from mailer.inbox import start_inbox
 from mailer.jobs import add_jobs
-from mailer.outbox import start_outbox
+from mailer.servers.inbox import InboxController
+from mailer.servers.inbox import start_inbox
+from mailer.servers.outbox import start_outbox
 
 logger = logging.getLogger(__name__)
 

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import mailbox
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Mailbox
 
-
-def open_outbox(directory: str) -> mailbox.Maildir:
-    """Open the outbox Maildir, creating it (and its tmp, new and cur folders) if needed."""
-    for sub in ("tmp", "new", "cur"):
-        (Path(directory) / sub).mkdir(parents=True, exist_ok=True)
-    return mailbox.Maildir(directory, factory=None, create=False)
+from mailer.paths import open_outbox
 
 
 def start_outbox(directory: str, *, host: str, port: int) -> Controller:

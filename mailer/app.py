@@ -1,0 +1,95 @@
+"""create_app(): wires settings, extensions, blueprints, error pages and commands together."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import Config
+from config import config_for_environment
+from mailer.paths import STATIC
+from mailer.paths import TEMPLATES
+
+
+def create_app(
+    config: type[Config] | None = None, overrides: Mapping[str, Any] | None = None
+) -> Flask:
+    """Build the app: settings class, then MAILER_* variables, then `overrides`.
+
+    :raises config.ConfigError: the settings are unsafe for the chosen mode.
+    """
+    app = Flask(
+        "mailer",
+        template_folder=str(TEMPLATES),
+        static_folder=str(STATIC),
+    )
+    settings_class = config or config_for_environment()
+    app.config.from_object(settings_class)
+    app.config.from_prefixed_env("MAILER")
+    app.config.update(overrides or {})
+    _derive_settings(app)
+    settings_class.validate(dict(app.config))
+
+    from mailer import cli
+    from mailer import database
+    from mailer import errors
+    from mailer import formatting
+    from mailer.extensions import csrf
+    from mailer.extensions import limiter
+    from mailer.web import api
+    from mailer.web import converters
+    from mailer.web import data_copy  # noqa: F401  (adds the data-copy pages to public.bp)
+    from mailer.web import news
+    from mailer.web import outbox
+    from mailer.web import public
+    from mailer.web import security
+    from mailer.web import staff
+    from mailer.web import staff_admin  # noqa: F401  (adds the admins' pages to staff.bp)
+    from mailer.web import staff_deliverability  # noqa: F401  (the deliverability pages)
+    from mailer.web import staff_imports  # noqa: F401  (the subscriber import pages)
+    from mailer.web import staff_privacy  # noqa: F401  (subject access and erasure)
+    from mailer.web import staff_runs  # noqa: F401  (adds the send-run pages to staff.bp)
+    from mailer.web import staff_subscribers  # noqa: F401  (the subscriber list and export)
+
+    database.init_app(app)
+    converters.init_app(app)
+    # Before CSRF protection, which reads (and so size-checks) the form first.
+    app.before_request(staff.allow_long_forms)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    app.register_blueprint(public.bp)
+    app.register_blueprint(news.bp)
+    app.register_blueprint(staff.bp)
+    # The API authenticates with bearer keys, not cookies, so CSRF tokens do not apply.
+    csrf.exempt(api.bp)
+    app.register_blueprint(api.bp)
+    if app.config["OUTBOX_ENABLED"]:
+        app.register_blueprint(outbox.bp)
+    errors.register_error_handlers(app)
+    formatting.init_app(app)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    security.init_app(app)
+    cli.init_app(app)
+    if app.config["PROXY_FIX_X_FOR"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]))  # type: ignore[method-assign]
+    return app
+
+
+def _derive_settings(app: Flask) -> None:
+    """Fill in the settings that follow from others."""
+    url = str(app.config["DATABASE_URL"])
+    # SQLAlchemy's default PostgreSQL driver is psycopg2; this project ships psycopg 3.
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            url = "postgresql+psycopg://" + url.removeprefix(prefix)
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    app.config["BASE_URL"] = str(app.config["BASE_URL"]).rstrip("/")
+    if not app.config.get("OUTBOX_DIR"):
+        app.config["OUTBOX_DIR"] = str(Path(app.instance_path) / "outbox")
+    if str(app.config["BASE_URL"]).startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = True

@@ -1,0 +1,21 @@
+"""Where the service's files are: the checkout it runs from, its templates, migrations and
+front-end assets, and the development outbox."""
+
+from __future__ import annotations
+
+import mailbox
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = PROJECT_ROOT / "templates"
+STATIC = PROJECT_ROOT / "static"
+MIGRATIONS = PROJECT_ROOT / "migrations"
+# GOV.UK Frontend's compiled CSS, JavaScript, fonts and images, installed by npm.
+FRONTEND = PROJECT_ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"
+
+
+def open_outbox(directory: str) -> mailbox.Maildir:
+    """Open the outbox Maildir, creating it (and its tmp, new and cur folders) if needed."""
+    for sub in ("tmp", "new", "cur"):
+        (Path(directory) / sub).mkdir(parents=True, exist_ok=True)
+    return mailbox.Maildir(directory, factory=None, create=False)
