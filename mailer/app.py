@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,13 @@ def create_app(
     if app.config["PROXY_FIX_X_FOR"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]))  # type: ignore[method-assign]
     return app
+
+
+def main(args: Sequence[str] | None = None) -> None:
+    """The `mailer` console script (and `python scheduler.py`): the CLI on this app factory."""
+    from mailer import cli
+
+    cli.run(create_app, args)
 
 
 def _derive_settings(app: Flask) -> None:

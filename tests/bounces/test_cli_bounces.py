@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mailer.cli_bounces import bounce_inbox
+from mailer.cli.processes import bounce_inbox
 
 
 def test_the_command_says_where_its_defaults_come_from(app):

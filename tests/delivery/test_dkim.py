@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from dkim.util import parse_tag_value
 
 from mailer import clock
-from mailer.cli_dkim import dkim_keygen
+from mailer.cli.admin import dkim_keygen
 from mailer.delivery import queue
 from mailer.delivery.compose import Outgoing
 from mailer.delivery.dkim import SIGNED_HEADERS

@@ -1,4 +1,4 @@
-"""Commands for send runs: make the due ones, re-run a digest, list, pause, resume, cancel."""
+"""Sending: make and send runs, watch and steer them, and the queue's job twins."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from tqdm import tqdm
 
 from mailer import clock
 from mailer import jobs
+from mailer.cli.common import app_object
 from mailer.database import transaction
 from mailer.delivery import queue
 from mailer.delivery.worker import Worker
@@ -103,10 +104,7 @@ def _state_command(action: str) -> click.Command:
             run = digests.run_by_id(run_id, lock=True)
             if run is None:
                 raise click.ClickException(f"no run with id {run_id}")
-            try:
-                digests.change_state(run, action, actor="cli", now=clock.now())
-            except digests.RunStateError as error:
-                raise click.ClickException(str(error)) from None
+            digests.change_state(run, action, actor="cli", now=clock.now())
         click.echo(f"Run {run.id} is {run.state.value}.")
 
     return command
@@ -153,3 +151,28 @@ def _send(made: Sequence[SendRun], sender: Worker) -> None:
     click.echo(f"Worker finished: {sender.stats}.")
     if left:
         click.echo(f"{left} messages wait for a retry; a running worker will send them.")
+
+
+@click.command("release-leases")
+@with_appcontext
+def release_leases() -> None:
+    """Put deliveries held by crashed workers back in the queue (a job's twin)."""
+    count = jobs.release_stale_leases(app_object())
+    click.echo(f"Released {count} stale leases.")
+
+
+@click.command("publish-due")
+@with_appcontext
+def publish_due() -> None:
+    """Publish the scheduled news items whose time has come (a job's twin)."""
+    count = jobs.publish_due(app_object())
+    click.echo(f"Published {count} scheduled items.")
+
+
+COMMANDS = (
+    send_due,
+    send_digest,
+    runs,
+    publish_due,
+    release_leases,
+)

@@ -1,19 +1,82 @@
-"""The `mailer dkim-keygen` command: make a DKIM private key and print its DNS record."""
+"""Setting up: staff accounts, API keys, demo content and DKIM keys."""
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.asymmetric import rsa
+from flask.cli import with_appcontext
 
+from mailer import clock
+from mailer.database import transaction
 from mailer.delivery.dkim import MIN_RSA_BITS
 from mailer.delivery.dkim import DkimKey
 from mailer.delivery.dkim import PrivateKey
 from mailer.delivery.dkim import is_dns_name
+from mailer.domain import staff
+from mailer.domain.topics import seed_topics
+from mailer.errors import FieldErrors
+from mailer.models import StaffRole
+
+
+@click.command("seed-topics")
+@with_appcontext
+def seed_topics_command() -> None:
+    """Create the demo topics (funding, events, ...) that do not exist yet."""
+    with transaction():
+        added = seed_topics()
+    click.echo(f"Added {added} topics.")
+
+
+@click.command("create-staff")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in StaffRole]), required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+def create_staff(email: str, role: str, password_stdin: bool) -> None:
+    """Add a staff account (asks for the password twice unless --password-stdin)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with transaction():
+        user = staff.create_staff(
+            email, password, role=StaffRole(role), actor="cli", now=clock.now()
+        )
+    click.echo(f"Added {user.email} as {user.role.value}.")
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo_command() -> None:
+    """Publish the nine news items of the CSP page, at their dates, unless already there."""
+    from mailer.domain.demo import seed_demo
+
+    try:
+        with transaction():
+            added = seed_demo(actor="cli", now=clock.now())
+    except FieldErrors as error:
+        raise click.ClickException(
+            f"a demo item is not valid, nothing was added: {error}"
+        ) from None
+    click.echo(f"Added {added} news items.")
+
+
+@click.command("create-api-key")
+@click.argument("name")
+@with_appcontext
+def create_api_key(name: str) -> None:
+    """Make a key for the JSON API and print it; the key is shown this once and never again."""
+    with transaction():
+        made = staff.create_api_key(name, created_by=None, actor="cli", now=clock.now())
+    click.echo(f"Made API key {made.key.id} ({made.key.name}); store it now, it is not kept:")
+    click.echo(made.plaintext)
+
 
 # One string of a TXT record holds at most 255 bytes (RFC 1035 3.3); longer records are
 # published as several strings, which receivers join.
@@ -97,3 +160,12 @@ def _write_private(path: Path, data: bytes, *, force: bool) -> None:
         # A replaced file keeps its old mode unless it is set again.
         os.fchmod(file.fileno(), 0o600)
         file.write(data)
+
+
+COMMANDS = (
+    seed_topics_command,
+    seed_demo_command,
+    create_staff,
+    create_api_key,
+    dkim_keygen,
+)
