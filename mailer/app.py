@@ -45,21 +45,15 @@ def create_app(
     from mailer.web import converters
     from mailer.web import data_copy  # noqa: F401  (adds the data-copy pages to public.bp)
     from mailer.web import news
-    from mailer.web import outbox
+    from mailer.web import outbox_viewer
     from mailer.web import public
     from mailer.web import security
     from mailer.web import staff
-    from mailer.web import staff_admin  # noqa: F401  (adds the admins' pages to staff.bp)
-    from mailer.web import staff_deliverability  # noqa: F401  (the deliverability pages)
-    from mailer.web import staff_imports  # noqa: F401  (the subscriber import pages)
-    from mailer.web import staff_privacy  # noqa: F401  (subject access and erasure)
-    from mailer.web import staff_runs  # noqa: F401  (adds the send-run pages to staff.bp)
-    from mailer.web import staff_subscribers  # noqa: F401  (the subscriber list and export)
 
     database.init_app(app)
     converters.init_app(app)
     # Before CSRF protection, which reads (and so size-checks) the form first.
-    app.before_request(staff.allow_long_forms)
+    app.before_request(staff.news_pages.allow_long_forms)
     csrf.init_app(app)
     limiter.init_app(app)
     app.register_blueprint(public.bp)
@@ -69,7 +63,7 @@ def create_app(
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)
     if app.config["OUTBOX_ENABLED"]:
-        app.register_blueprint(outbox.bp)
+        app.register_blueprint(outbox_viewer.bp)
     errors.register_error_handlers(app)
     formatting.init_app(app)
     app.jinja_env.trim_blocks = True

@@ -26,6 +26,7 @@ from mailer.models import NewsItem
 from mailer.models import NewsState
 from mailer.models import Topic
 from mailer.paths import FRONTEND
+from mailer.web.paging import requested_page
 
 bp = Blueprint("news", __name__)
 
@@ -34,7 +35,6 @@ HOME_ITEMS = 5
 PAGE_SIZE = 10
 FEED_ITEMS = 20
 # Deeper pages than this are refused before they reach the database as huge offsets.
-MAX_PAGE = 10_000
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,119}")
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 # Characters outside XML 1.0's Char production, which no feed can carry. Input is cleaned of
@@ -138,10 +138,10 @@ def frontend_version() -> str:
 
 def _page_number() -> int:
     """The `page` query value; anything but a sensible page number is a 404."""
-    value = request.args.get("page", "1")
-    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= MAX_PAGE:
+    number = requested_page()
+    if number is None:
         abort(404)
-    return int(value)
+    return number
 
 
 def _existing_page(page: news.Page) -> news.Page:

@@ -22,7 +22,7 @@ from mailer.models import ApiKey
 from mailer.models import AuditEvent
 from mailer.models import NewsItem
 from mailer.models import NewsState
-from mailer.web import api_schema
+from mailer.web.api import schema as api_schema
 
 NEWS = "/api/v1/news"
 ITEM = {

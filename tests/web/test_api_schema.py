@@ -16,7 +16,7 @@ from mailer.domain import news
 from mailer.domain import staff
 from mailer.domain.subscriptions import parse_topics
 from mailer.domain.topics import DEMO_TOPICS
-from mailer.web.openapi import build_document
+from mailer.web.api.openapi import build_document
 
 
 class Target:

@@ -25,7 +25,7 @@ INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 EVENT_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.IGNORECASE)
 STYLE_ATTRIBUTE = re.compile(r"<[^>]+\sstyle\s*=", re.IGNORECASE)
 # Pages that show an email, whose own HTML is styled inline, in a sandboxed frame.
-EMAIL_PREVIEWS = {"staff.preview_email", "outbox.show"}
+EMAIL_PREVIEWS = {"staff.news.preview_email", "outbox.show"}
 
 
 def _policy(response) -> dict[str, list[str]]:

@@ -21,7 +21,7 @@ from mailer.models import Frequency
 from mailer.models import RunState
 from mailer.models import SendRun
 from mailer.models import StaffRole
-from mailer.web.staff_runs import about
+from mailer.web.staff.runs import about
 from tests.conftest import EDITOR
 from tests.conftest import csrf_token
 from tests.conftest import logged_in

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import Blueprint
 from flask import abort
 from flask import current_app
 from flask import flash
@@ -26,10 +27,11 @@ from mailer.errors import InvalidInput
 from mailer.models import InboundMessage
 from mailer.models import Suppression
 from mailer.models import SuppressionReason
-from mailer.web.staff import _page_number
-from mailer.web.staff import bp
-from mailer.web.staff_auth import admin_only
-from mailer.web.staff_auth import current_actor
+from mailer.web.paging import requested_page
+from mailer.web.staff.auth import admin_only
+from mailer.web.staff.auth import current_actor
+
+bp = Blueprint("deliverability", __name__)
 
 PER_PAGE = 50
 REASONS = {
@@ -82,7 +84,7 @@ def add_suppression() -> Any:
         message = f"{email} is already on the suppression list; nothing was changed"
         return _suppressions_page(request.form, {"email": message}, status=409, query=email)
     flash(f"Added {email} to the suppression list")
-    return redirect(url_for("staff.suppression_list"))
+    return redirect(url_for("staff.deliverability.suppression_list"))
 
 
 @bp.route("/suppressions/<int:suppression_id>/remove", methods=["GET", "POST"])
@@ -102,14 +104,14 @@ def remove_suppression(suppression_id: int) -> Any:
     except InvalidInput as error:
         return _remove_page(entry, request.form, {error.field: error.message}, status=400)
     flash(f"Took {email} off the suppression list")
-    return redirect(url_for("staff.suppression_list"))
+    return redirect(url_for("staff.deliverability.suppression_list"))
 
 
 @bp.get("/inbound")
 @admin_only
 def inbound_list() -> str:
     """Mail the bounce inbox could not read, newest first."""
-    listing = deliverability.inbound_page(page=_page_number(), per_page=PER_PAGE)
+    listing = deliverability.inbound_page(page=requested_page() or 1, per_page=PER_PAGE)
     return render_template("staff/inbound.html", listing=listing)
 
 
@@ -140,7 +142,7 @@ def handle_inbound(message_id: int) -> Response:
         message = _inbound_or_404(message_id, lock=True)
         changed = deliverability.mark_handled(message, actor=current_actor(), now=clock.now())
     flash(f"Message {message_id} {'marked as handled' if changed else 'was already handled'}")
-    return redirect(url_for("staff.inbound_list"))
+    return redirect(url_for("staff.deliverability.inbound_list"))
 
 
 @bp.get("/deliverability")
@@ -174,7 +176,7 @@ def _suppressions_page(
         except InvalidInput as error:
             errors, status = {"q": error.message, **errors}, 400
     if found is None:
-        listing = deliverability.suppression_page(page=_page_number(), per_page=PER_PAGE)
+        listing = deliverability.suppression_page(page=requested_page() or 1, per_page=PER_PAGE)
     page = render_template(
         "staff/suppressions.html",
         listing=listing,

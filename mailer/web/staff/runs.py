@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import Blueprint
 from flask import abort
 from flask import current_app
 from flask import flash
@@ -26,8 +27,9 @@ from mailer.formatting import govuk_datetime
 from mailer.models import Frequency
 from mailer.models import RunState
 from mailer.models import SendRun
-from mailer.web.staff import bp
-from mailer.web.staff_auth import current_actor
+from mailer.web.staff.auth import current_actor
+
+bp = Blueprint("runs", __name__)
 
 # GOV.UK tag colours by run state; a sending run has the default (blue) tag.
 STATE_TAGS = {
@@ -81,7 +83,7 @@ def change_run(run_id: int, action: str) -> Response:
         reason = str(error)
         abort(409, f"{reason[:1].upper()}{reason[1:]}. Go back to the run to see where it is now.")
     flash(f"Run {run_id} {digests.DONE[action]}")
-    return redirect(url_for("staff.run", run_id=run_id))
+    return redirect(url_for("staff.runs.run", run_id=run_id))
 
 
 def _run_or_404(run_id: int, *, lock: bool = False) -> SendRun:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Blueprint
 from flask import abort
 from flask import current_app
 from flask import flash
@@ -24,9 +25,10 @@ from mailer.domain.imports import check_import
 from mailer.domain.topics import list_topics
 from mailer.extensions import csrf
 from mailer.models import SubscriberImport
-from mailer.web.staff import bp
-from mailer.web.staff_auth import admin_only
-from mailer.web.staff_auth import current_actor
+from mailer.web.staff.auth import admin_only
+from mailer.web.staff.auth import current_actor
+
+bp = Blueprint("imports", __name__)
 
 # Rejected rows listed on the report page; the count of the rest is given.
 SHOWN_REJECTIONS = 500
@@ -71,7 +73,7 @@ def upload_import() -> Any:
         stored = import_uploads.store_upload(
             content, upload.filename, report, actor=current_actor(), now=now
         )
-    return redirect(url_for("staff.import_report", import_id=stored.id))
+    return redirect(url_for("staff.imports.import_report", import_id=stored.id))
 
 
 csrf.exempt(upload_import)
@@ -118,7 +120,7 @@ def apply_import(import_id: int) -> Response:
         f"Imported {report.accepted:,} subscribers: {report.active:,} active, "
         f"{report.pending:,} sent a confirmation email; {report.rejected:,} rows rejected"
     )
-    return redirect(url_for("staff.import_report", import_id=import_id))
+    return redirect(url_for("staff.imports.import_report", import_id=import_id))
 
 
 @bp.post("/subscribers/imports/<int:import_id>/discard")
@@ -139,7 +141,7 @@ def discard_import(import_id: int) -> Response:
         )
     else:
         flash("Discarded the list: nothing was imported and the file is not kept")
-    return redirect(url_for("staff.import_form"))
+    return redirect(url_for("staff.imports.import_form"))
 
 
 def _upload_page(error: str, status: int) -> tuple[str, int]:

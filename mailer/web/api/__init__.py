@@ -22,9 +22,9 @@ from mailer.errors import FieldErrors
 from mailer.errors import http_error_json
 from mailer.errors import json_error
 from mailer.models import NewsItem
-from mailer.web import api_schema
-from mailer.web import openapi
-from mailer.web.api_schema import RequestError
+from mailer.web.api import openapi
+from mailer.web.api import schema as api_schema
+from mailer.web.api.schema import RequestError
 
 logger = logging.getLogger(__name__)
 

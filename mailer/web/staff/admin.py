@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Blueprint
 from flask import abort
 from flask import flash
 from flask import redirect
@@ -19,10 +20,11 @@ from mailer.domain import news
 from mailer.domain import staff as accounts
 from mailer.errors import InvalidInput
 from mailer.models import StaffRole
-from mailer.web.staff import bp
-from mailer.web.staff_auth import admin_only
-from mailer.web.staff_auth import current_actor
-from mailer.web.staff_auth import current_staff
+from mailer.web.staff.auth import admin_only
+from mailer.web.staff.auth import current_actor
+from mailer.web.staff.auth import current_staff
+
+bp = Blueprint("admin", __name__)
 
 
 @bp.route("/api-keys", methods=["GET", "POST"])
@@ -60,7 +62,7 @@ def revoke_api_key(key_id: int) -> Response:
     with transaction():
         accounts.revoke_api_key(key, actor=current_actor(), now=clock.now())
     flash(f"Revoked the key {key.name}")
-    return redirect(url_for("staff.api_keys"))
+    return redirect(url_for("staff.admin.api_keys"))
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -80,7 +82,7 @@ def users() -> Any:
                     now=clock.now(),
                 )
             flash(f"Added {user.email} as {role.value}")
-            return redirect(url_for("staff.users"))
+            return redirect(url_for("staff.admin.users"))
         except ValueError:
             errors = {"role": "Choose editor or admin"}
         except InvalidInput as error:
@@ -112,7 +114,7 @@ def user_access(user_id: int) -> Response:
     with transaction():
         accounts.set_access(user, role=role, active=active, actor=current_actor(), now=clock.now())
     flash(f"{user.email} is now {'an active' if active else 'a deactivated'} {role.value}")
-    return redirect(url_for("staff.users"))
+    return redirect(url_for("staff.admin.users"))
 
 
 def _current_id() -> int | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import Blueprint
 from flask import abort
 from flask import current_app
 from flask import render_template
@@ -24,10 +25,11 @@ from mailer.errors import InvalidInput
 from mailer.models import Frequency
 from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
-from mailer.web.staff import _page_number
-from mailer.web.staff import bp
-from mailer.web.staff_auth import admin_only
-from mailer.web.staff_auth import current_actor
+from mailer.web.paging import requested_page
+from mailer.web.staff.auth import admin_only
+from mailer.web.staff.auth import current_actor
+
+bp = Blueprint("subscribers", __name__)
 
 PER_PAGE = 50
 # GOV.UK tag colours by subscriber status; a pending subscriber has the default (blue) tag.
@@ -47,7 +49,7 @@ def subscribers() -> tuple[str, int]:
         filters = subscriber_admin.parse_filters(request.args)
     except InvalidInput as error:
         return _list_page(None, Filters(), {error.field: error.message}, status=400)
-    listing = subscriber_admin.page(filters, page=_page_number(), per_page=PER_PAGE)
+    listing = subscriber_admin.page(filters, page=requested_page() or 1, per_page=PER_PAGE)
     return _list_page(listing, filters, {})
 
 

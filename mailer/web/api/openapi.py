@@ -7,7 +7,7 @@ from typing import Any
 
 from mailer.domain import news
 from mailer.models import NewsState
-from mailer.web import api_schema
+from mailer.web.api import schema as api_schema
 
 JSON = "application/json"
 PREFIX = "/api/v1"

@@ -1,4 +1,4 @@
-"""The staff area: login, news editing, previews and publishing (admin pages: staff_admin)."""
+"""Staff pages for news: write, preview, schedule, publish and withdraw items."""
 
 from __future__ import annotations
 
@@ -26,88 +26,15 @@ from mailer.delivery.messages import MailSettings
 from mailer.delivery.messages import compose_alert
 from mailer.domain import audit
 from mailer.domain import news
-from mailer.domain import staff as accounts
-from mailer.domain.stats import dashboard_counts
 from mailer.domain.topics import list_topics
 from mailer.errors import FieldErrors
 from mailer.errors import InvalidInput
-from mailer.extensions import limiter
 from mailer.models import NewsItem
 from mailer.models import NewsState
 from mailer.web.security import shows_email
-from mailer.web.staff_auth import current_actor
-from mailer.web.staff_auth import current_staff
-from mailer.web.staff_auth import log_in
-from mailer.web.staff_auth import log_out
-from mailer.web.staff_auth import require_login
-from mailer.web.staff_auth import safe_next
+from mailer.web.staff.auth import current_actor
 
-bp = Blueprint("staff", __name__, url_prefix="/staff")
-bp.before_request(require_login)
-
-
-@bp.after_request
-def _never_cache(response: Response) -> Response:
-    """Staff pages show unpublished news and personal data."""
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
-@bp.context_processor
-def _staff_context() -> dict[str, Any]:
-    return {"staff_user": current_staff(), "staff_area": True}
-
-
-@bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("20 per minute", methods=["POST"])
-def login() -> Any:
-    """Log in with address and password; five failures lock the account for 15 minutes."""
-    if request.method != "POST":
-        return render_template("staff/login.html", errors={}, form=MultiDict())
-    with transaction():
-        outcome = accounts.authenticate(
-            request.form.get("email", ""), request.form.get("password", ""), now=clock.now()
-        )
-    if outcome.user is None:
-        # The same words whether the address, the password or a lock-out was the reason.
-        return _login_error(
-            "Enter a correct email address and password. After 5 wrong attempts in a row "
-            "an account is locked for 15 minutes."
-        )
-    user = outcome.user
-    log_in(user)
-    return redirect(safe_next(request.args.get("next")))
-
-
-def _login_error(message: str) -> tuple[str, int]:
-    form = MultiDict({"email": request.form.get("email", "")})
-    page = render_template("staff/login.html", errors={"email": message}, form=form)
-    return page, 401
-
-
-@bp.post("/logout")
-def logout() -> Response:
-    """End this session and every other one of the same staff member."""
-    user = current_staff()
-    if user is not None:
-        with transaction():
-            accounts.end_sessions(user)
-    log_out()
-    flash("You have logged out")
-    return redirect(url_for("staff.login"))
-
-
-@bp.get("/")
-def dashboard() -> str:
-    """Counts of subscribers, news and emails, and the news most recently changed."""
-    page = news.items_page(page=_page_number(), per_page=25, state=_state_filter())
-    return render_template(
-        "staff/dashboard.html",
-        counts=dashboard_counts(),
-        page=page,
-        states=list(NewsState),
-        state=request.args.get("state", ""),
-    )
+bp = Blueprint("news", __name__)
 
 
 @bp.route("/news/new", methods=["GET", "POST"])
@@ -121,7 +48,7 @@ def new_item() -> Any:
     except FieldErrors as error:
         return _item_form(request.form, error.errors, status=400)
     flash("Draft saved")
-    return redirect(url_for("staff.item", item_id=item.id))
+    return redirect(url_for("staff.news.item", item_id=item.id))
 
 
 @bp.route("/news/<int:item_id>/edit", methods=["GET", "POST"])
@@ -142,7 +69,7 @@ def edit_item(item_id: int) -> Any:
     except news.StateError as error:
         abort(409, str(error))
     flash("Changes saved")
-    return redirect(url_for("staff.item", item_id=item.id))
+    return redirect(url_for("staff.news.item", item_id=item.id))
 
 
 @bp.get("/news/<int:item_id>")
@@ -201,7 +128,7 @@ def publish(item_id: int) -> Any:
     except news.StateError as error:
         abort(409, str(error))
     flash("Scheduled" if found.state is NewsState.SCHEDULED else "Published")
-    return redirect(url_for("staff.item", item_id=found.id))
+    return redirect(url_for("staff.news.item", item_id=found.id))
 
 
 @bp.post("/news/<int:item_id>/withdraw")
@@ -214,7 +141,7 @@ def withdraw(item_id: int) -> Response:
     except news.StateError as error:
         abort(409, str(error))
     flash("Withdrawn")
-    return redirect(url_for("staff.item", item_id=found.id))
+    return redirect(url_for("staff.news.item", item_id=found.id))
 
 
 def _item_or_404(item_id: int, *, lock: bool = False) -> NewsItem:
@@ -273,7 +200,7 @@ def _schedule_time(form: MultiDict[str, str]) -> datetime | None:
     return local
 
 
-LONG_FORMS = frozenset({"staff.new_item", "staff.edit_item"})
+LONG_FORMS = frozenset({"staff.news.new_item", "staff.news.edit_item"})
 
 
 def allow_long_forms() -> None:
@@ -284,17 +211,3 @@ def allow_long_forms() -> None:
     if request.endpoint in LONG_FORMS:
         request.max_content_length = 1024 * 1024
         request.max_form_memory_size = 1024 * 1024
-
-
-def _page_number() -> int:
-    value = request.args.get("page", "1")
-    if not (value.isascii() and value.isdigit() and len(value) < 6):
-        return 1
-    return max(1, int(value))
-
-
-def _state_filter() -> NewsState | None:
-    try:
-        return NewsState(request.args.get("state", ""))
-    except ValueError:
-        return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Blueprint
 from flask import abort
 from flask import flash
 from flask import redirect
@@ -22,9 +23,10 @@ from mailer.domain.subscriptions import normalise_address
 from mailer.errors import InvalidInput
 from mailer.models import SubscriberStatus
 from mailer.web.downloads import json_attachment
-from mailer.web.staff import bp
-from mailer.web.staff_auth import admin_only
-from mailer.web.staff_auth import current_actor
+from mailer.web.staff.auth import admin_only
+from mailer.web.staff.auth import current_actor
+
+bp = Blueprint("privacy", __name__)
 
 
 @bp.route("/subject-access", methods=["GET", "POST"])
@@ -77,7 +79,7 @@ def erase_subscriber(subscriber_id: int) -> Any:
     except InvalidInput as error:
         return _erase_page(subscriber, request.form, {error.field: error.message}, status=400)
     flash(f"Erased subscriber #{subscriber_id}: only a hash of the address is kept")
-    return redirect(url_for("staff.subscriber", subscriber_id=subscriber_id))
+    return redirect(url_for("staff.subscribers.subscriber", subscriber_id=subscriber_id))
 
 
 def _download(email: str) -> Response:
