@@ -16,11 +16,11 @@ from tqdm import tqdm
 from mailer import clock
 from mailer.database import read_only
 from mailer.domain.csv_cells import neutralise_formula
-from mailer.domain.import_files import ImportFileError
 from mailer.domain.imports import Progress
 from mailer.domain.imports import Report
 from mailer.domain.imports import apply_import
 from mailer.domain.imports import check_import
+from mailer.domain.imports.files import ImportFileError
 
 SHOWN_REJECTIONS = 20
 
