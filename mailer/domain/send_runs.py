@@ -275,18 +275,6 @@ def change_state(run: SendRun, action: str, *, actor: str, now: datetime) -> Non
     audit.record(actor, f"run.{action}", run, now=now, detail={"cancelled": cancelled})
 
 
-def finish_runs(*, now: datetime) -> int:
-    """Mark sending runs with nothing left to send as done; return how many."""
-    outstanding = exists().where(Delivery.run_id == SendRun.id, Delivery.status.in_(OUTSTANDING))
-    result = db.session.execute(
-        update(SendRun)
-        .where(SendRun.state == RunState.SENDING, ~outstanding)
-        .values(state=RunState.DONE, completed_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
 def run_by_id(run_id: int, *, lock: bool = False) -> SendRun | None:
     """Load a run, optionally locking its row for an update."""
     if not 0 < run_id < 2**31:
