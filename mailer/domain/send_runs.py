@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 from typing import cast
 
+from sqlalchemy import Select
 from sqlalchemy import Table
 from sqlalchemy import exists
 from sqlalchemy import func
@@ -119,14 +120,50 @@ def enqueue(run: SendRun, *, now: datetime) -> int:
     """Write one queued delivery per active subscriber with something to read, in one
     INSERT … SELECT; return how many the run has. Safe to repeat: (run, subscriber) is
     unique and those already there are skipped."""
+    topic_ids = _topic_ids(run)
+    if not topic_ids:
+        return 0
+    # ON CONFLICT rather than NOT EXISTS: a planner that last saw `deliveries` nearly empty
+    # would otherwise rescan it for every subscriber.
+    table = cast(Table, Delivery.__table__)
+    dialect = db.session.get_bind().dialect.name
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    queued = _queued(run, topic_ids, now=now)
+    db.session.execute(
+        statement.from_select(QUEUED_COLUMNS, queued).on_conflict_do_nothing(
+            index_elements=["run_id", "subscriber_id"]
+        )
+    )
+    # Counted rather than taken from rowcount, which not every driver reports for this.
+    return int(db.session.scalar(select(func.count()).where(Delivery.run_id == run.id)) or 0)
+
+
+def _topic_ids(run: SendRun) -> Sequence[int]:
+    """The topics of the run's news items."""
     item_ids = run.items_statement().with_only_columns(NewsItem.id)
-    topic_ids = db.session.scalars(
+    return db.session.scalars(
         select(news_item_topics.c.topic_id)
         .where(news_item_topics.c.news_item_id.in_(item_ids))
         .distinct()
     ).all()
-    if not topic_ids:
-        return 0
+
+
+# The columns of a delivery that `_queued` gives values for, in its order.
+QUEUED_COLUMNS = (
+    "run_id",
+    "kind",
+    "subscriber_id",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+    "updated_at",
+)
+
+
+def _queued(run: SendRun, topic_ids: Sequence[int], *, now: datetime) -> Select[Any]:
+    """A queued delivery of `run`, as the values of QUEUED_COLUMNS, for every active
+    subscriber who takes the run's frequency for one of `topic_ids`."""
     kind = MessageKind.ALERT if run.frequency is Frequency.IMMEDIATE else MessageKind.DIGEST
     wants = exists().where(
         Subscription.subscriber_id == Subscriber.id,
@@ -134,7 +171,7 @@ def enqueue(run: SendRun, *, now: datetime) -> int:
         Subscription.topic_id.in_(topic_ids),
     )
     stamp = literal(now, UTCDateTime())
-    rows = select(
+    return select(
         literal(run.id),
         literal(kind, Delivery.__table__.c.kind.type),
         Subscriber.id,
@@ -144,28 +181,6 @@ def enqueue(run: SendRun, *, now: datetime) -> int:
         stamp,
         stamp,
     ).where(Subscriber.status == SubscriberStatus.ACTIVE, wants)
-    columns = [
-        "run_id",
-        "kind",
-        "subscriber_id",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "created_at",
-        "updated_at",
-    ]
-    # ON CONFLICT rather than NOT EXISTS: a planner that last saw `deliveries` nearly empty
-    # would otherwise rescan it for every subscriber.
-    table = cast(Table, Delivery.__table__)
-    dialect = db.session.get_bind().dialect.name
-    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
-    db.session.execute(
-        statement.from_select(columns, rows).on_conflict_do_nothing(
-            index_elements=["run_id", "subscriber_id"]
-        )
-    )
-    # Counted rather than taken from rowcount, which not every driver reports for this.
-    return int(db.session.scalar(select(func.count()).where(Delivery.run_id == run.id)) or 0)
 
 
 def make_due_runs(
@@ -186,29 +201,54 @@ def make_due_runs(
     """
     made = []
     if Frequency.IMMEDIATE in frequencies:
-        for item in _items_without_alert(since=now - alert_within):
-            run, created = make_alert_run(item, actor=actor, now=now)
-            db.session.commit()
-            if created:
-                made.append(run)
+        made += _make_due_alerts(since=now - alert_within, actor=actor, now=now)
     for frequency in DIGESTS:
-        if frequency not in frequencies:
-            continue
-        for end in missing_ends(frequency, schedule=schedule, now=now, recovery=recovery):
-            period = schedule.period_ending(frequency, end)
-            previous = db.session.scalar(
-                select(func.max(SendRun.period_end)).where(
-                    SendRun.frequency == frequency, SendRun.period_end < end
-                )
+        if frequency in frequencies:
+            made += _make_due_digests(
+                frequency, schedule=schedule, now=now, actor=actor, recovery=recovery
             )
-            if previous is not None and previous > period.start:
-                # The first period after the schedule moved starts where the last one ended.
-                period = Period(previous, end)
-            run, created = make_digest_run(frequency, period, actor=actor, now=now)
-            db.session.commit()
-            if created:
-                made.append(run)
     return made
+
+
+def _make_due_alerts(*, since: datetime, actor: str, now: datetime) -> list[SendRun]:
+    """Make the alerts of items published since `since` that have none, each committed on its
+    own; return those made now."""
+    made = []
+    for item in _items_without_alert(since=since):
+        run, created = make_alert_run(item, actor=actor, now=now)
+        db.session.commit()
+        if created:
+            made.append(run)
+    return made
+
+
+def _make_due_digests(
+    frequency: Frequency, *, schedule: Schedule, now: datetime, actor: str, recovery: timedelta
+) -> list[SendRun]:
+    """Make the digests of `frequency` whose periods are due and have none, oldest first, each
+    committed on its own; return those made now."""
+    made = []
+    for end in missing_ends(frequency, schedule=schedule, now=now, recovery=recovery):
+        period = _from_previous(frequency, schedule.period_ending(frequency, end))
+        run, created = make_digest_run(frequency, period, actor=actor, now=now)
+        db.session.commit()
+        if created:
+            made.append(run)
+    return made
+
+
+def _from_previous(frequency: Frequency, period: Period) -> Period:
+    """`period`, or, when it began before the latest earlier digest of `frequency` ended, the
+    period from that end to its own."""
+    previous = db.session.scalar(
+        select(func.max(SendRun.period_end)).where(
+            SendRun.frequency == frequency, SendRun.period_end < period.end
+        )
+    )
+    if previous is not None and previous > period.start:
+        # The first period after the schedule moved starts where the last one ended.
+        return Period(previous, period.end)
+    return period
 
 
 def missing_ends(
