@@ -55,8 +55,8 @@ from mailer.clock import Period
 from mailer.delivery.worker import Worker
 from mailer.delivery.worker import WorkerStats
 from mailer.delivery.worker import worker_from_config
-from mailer.domain.digests import Schedule
-from mailer.domain.digests import make_digest_run
+from mailer.domain.periods import Schedule
+from mailer.domain.send_runs import make_digest_run
 from mailer.extensions import db
 from mailer.models import Delivery
 from mailer.models import DeliveryStatus

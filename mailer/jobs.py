@@ -17,10 +17,11 @@ from flask import Flask
 from mailer import clock
 from mailer.database import transaction
 from mailer.delivery import queue
-from mailer.domain import digests
 from mailer.domain import erasure
 from mailer.domain import news
+from mailer.domain import periods
 from mailer.domain import retention
+from mailer.domain import send_runs
 from mailer.domain import subscriptions
 from mailer.extensions import db
 from mailer.models import Frequency
@@ -46,8 +47,8 @@ def make_due_runs(
     config = app.config
     with app.app_context():
         try:
-            made = digests.make_due_runs(
-                schedule=digests.Schedule.from_config(config),
+            made = send_runs.make_due_runs(
+                schedule=periods.Schedule.from_config(config),
                 now=clock.now(),
                 actor=actor,
                 alert_within=timedelta(hours=float(config["ALERT_WITHIN_HOURS"])),
@@ -128,8 +129,8 @@ def _settled(at: time, weekday: int = 0) -> tuple[time, str]:
     """When a digest job fires (time and weekday): when its periods end, plus the settling
     time, which may carry it over midnight."""
     # 3 January 2000 was a Monday.
-    fires = datetime.combine(date(2000, 1, 3) + timedelta(days=weekday), at) + digests.SETTLE
-    return fires.time(), digests.WEEKDAYS[fires.weekday()]
+    fires = datetime.combine(date(2000, 1, 3) + timedelta(days=weekday), at) + periods.SETTLE
+    return fires.time(), periods.WEEKDAYS[fires.weekday()]
 
 
 def add_jobs(scheduler: BaseScheduler, app: Flask) -> None:
@@ -160,7 +161,7 @@ def add_jobs(scheduler: BaseScheduler, app: Flask) -> None:
     )
     scheduler.add_job(send_alerts, "interval", minutes=1, id="send-alerts", **common)
     # Each digest job also runs once at start, to make a digest missed while it was down.
-    schedule = digests.Schedule.from_config(app.config)
+    schedule = periods.Schedule.from_config(app.config)
     start = {**common, "next_run_time": datetime.now(schedule.zone)}
     daily, _ = _settled(schedule.daily_at)
     weekly, weekday = _settled(schedule.weekly_at, schedule.weekly_day)

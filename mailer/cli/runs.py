@@ -17,7 +17,8 @@ from mailer.database import transaction
 from mailer.delivery import queue
 from mailer.delivery.worker import Worker
 from mailer.delivery.worker import worker_from_config
-from mailer.domain import digests
+from mailer.domain import periods
+from mailer.domain import send_runs
 from mailer.errors import InvalidInput
 from mailer.extensions import db
 from mailer.models import Frequency
@@ -55,7 +56,7 @@ def send_due(wait: bool) -> None:
 def send_digest(frequency: str, period_end: str | None, wait: bool) -> None:
     """Make the digest run of the period that ends at --period-end, unless it exists (re-run
     a missed digest); with --wait, send it too."""
-    schedule = digests.Schedule.from_config(current_app.config)
+    schedule = periods.Schedule.from_config(current_app.config)
     sender = worker_from_config(current_app.config) if wait else None
     chosen = Frequency(frequency)
     now = clock.now()
@@ -67,7 +68,7 @@ def send_digest(frequency: str, period_end: str | None, wait: bool) -> None:
     except InvalidInput as error:
         raise click.BadParameter(error.message, param_hint="--period-end") from None
     with transaction():
-        run, created = digests.make_digest_run(chosen, period, actor="cli", now=now)
+        run, created = send_runs.make_digest_run(chosen, period, actor="cli", now=now)
     click.echo(_describe(run) if created else f"Already made: {_describe(run)}")
     if sender:
         _send([run], sender)
@@ -80,11 +81,11 @@ def runs(context: click.Context) -> None:
     """List recent send runs, or pause, resume or cancel one."""
     if context.invoked_subcommand is not None:
         return
-    recent = digests.recent_runs(limit=30)
+    recent = send_runs.recent_runs(limit=30)
     if not recent:
         click.echo("No send runs yet.")
         return
-    counts = digests.status_counts([run.id for run in recent])
+    counts = send_runs.status_counts([run.id for run in recent])
     click.echo(f"{'ID':>6}  {'STATE':9}  {'SENT':>8}  {'QUEUED':>8}  {'FAILED':>6}  RUN")
     for run in recent:
         count = counts[run.id]
@@ -101,16 +102,16 @@ def _state_command(action: str) -> click.Command:
     @with_appcontext
     def command(run_id: int) -> None:
         with transaction():
-            run = digests.run_by_id(run_id, lock=True)
+            run = send_runs.run_by_id(run_id, lock=True)
             if run is None:
                 raise click.ClickException(f"no run with id {run_id}")
-            digests.change_state(run, action, actor="cli", now=clock.now())
+            send_runs.change_state(run, action, actor="cli", now=clock.now())
         click.echo(f"Run {run.id} is {run.state.value}.")
 
     return command
 
 
-for _action in digests.MOVES:
+for _action in send_runs.MOVES:
     runs.add_command(_state_command(_action))
 
 
@@ -136,17 +137,17 @@ def _send(made: Sequence[SendRun], sender: Worker) -> None:
     """Send until the runs have nothing left that is due, with a progress bar."""
     ids = [run.id for run in made]
     total = sum(run.recipients for run in made)
-    left = digests.outstanding(ids)
+    left = send_runs.outstanding(ids)
     with tqdm(total=total, initial=total - left, unit="msg", desc="Sending") as bar:
         try:
             while sender.process_batch():
-                bar.update(total - digests.outstanding(ids) - bar.n)
+                bar.update(total - send_runs.outstanding(ids) - bar.n)
         finally:
             sender.pool.shutdown()
         with transaction():
             queue.finish_runs(now=clock.now())
-        bar.update(total - digests.outstanding(ids) - bar.n)
-    left = digests.outstanding(ids)
+        bar.update(total - send_runs.outstanding(ids) - bar.n)
+    left = send_runs.outstanding(ids)
     db.session.commit()
     click.echo(f"Worker finished: {sender.stats}.")
     if left:

@@ -25,11 +25,11 @@ from mailer.domain import subscriber_admin
 from mailer.domain import subscriber_export
 from mailer.domain import subscriptions
 from mailer.domain.csv_cells import neutralise_formula
-from mailer.domain.import_files import ImportFileError
 from mailer.domain.imports import Progress
 from mailer.domain.imports import Report
 from mailer.domain.imports import apply_import
 from mailer.domain.imports import check_import
+from mailer.domain.imports.files import ImportFileError
 from mailer.domain.subscriber_admin import Filters
 from mailer.errors import InvalidInput
 from mailer.models import Frequency

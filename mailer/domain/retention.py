@@ -21,8 +21,8 @@ from sqlalchemy import type_coerce
 
 from mailer.database import transaction
 from mailer.domain import audit
-from mailer.domain import import_uploads
 from mailer.domain.erasure import left_before
+from mailer.domain.imports import uploads
 from mailer.extensions import db
 from mailer.models import Delivery
 from mailer.models import DeliveryStatus
@@ -235,7 +235,7 @@ def discard_stale_uploads(*, now: datetime, older_than: timedelta) -> int:
     (they hold addresses of people who have not joined); return how many. Flushes."""
     stale = db.session.scalars(
         select(SubscriberImport).where(
-            import_uploads.open_at(now),
+            uploads.open_at(now),
             SubscriberImport.created_at < now - older_than,
         )
     ).all()

@@ -17,7 +17,7 @@ from sqlalchemy import extract
 from sqlalchemy import func
 from sqlalchemy import select
 
-from mailer.domain.digests import status_counts
+from mailer.domain.send_runs import status_counts
 from mailer.extensions import db
 from mailer.models import Delivery
 from mailer.models import DeliveryStatus

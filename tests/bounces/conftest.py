@@ -15,7 +15,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from mailer.domain import digests
+from mailer.domain import periods
+from mailer.domain import send_runs
 from mailer.extensions import db
 from mailer.models import BounceEvent
 from mailer.models import Delivery
@@ -66,12 +67,12 @@ def send_digests(app: Flask, smtpd: SinkHandler, *, readers: int, days: int) -> 
     """Send `days` daily digests, each with a news item of its own, to `readers` readers."""
     with app.app_context():
         add_readers(readers, follows={"funding": Frequency.DAILY}, now=END - timedelta(days=30))
-        schedule = digests.Schedule.from_config(app.config)
+        schedule = periods.Schedule.from_config(app.config)
         for day in range(days):
             end = END + timedelta(days=day)
             publish_news(f"Safer Streets Fund update {day}", at=end - timedelta(hours=3))
             period = schedule.period_ending(Frequency.DAILY, end)
-            digests.make_digest_run(Frequency.DAILY, period, actor="test", now=end)
+            send_runs.make_digest_run(Frequency.DAILY, period, actor="test", now=end)
             db.session.commit()
     assert send_queued(app, now=END + timedelta(days=days)).sent == readers * days
     by_id = {message.message["Message-ID"]: message for message in smtpd.drain()}

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import delete
 from sqlalchemy import select
 
-from mailer.domain import digests
+from mailer.domain import periods
+from mailer.domain import send_runs
 from mailer.domain import subscriptions
 from mailer.domain.imports import apply_import
 from mailer.extensions import db
@@ -203,8 +204,8 @@ def test_every_email_has_a_return_path_of_its_own_however_it_was_queued(app, smt
         # factories' executemany, and a sign-up (the ORM).
         add_readers(3, follows={"funding": Frequency.DAILY}, now=END - timedelta(days=30))
         publish_news("Safer Streets Fund", at=END - timedelta(hours=3))
-        period = digests.Schedule.from_config(app.config).period_ending(Frequency.DAILY, END)
-        digests.make_digest_run(Frequency.DAILY, period, actor="test", now=END)
+        period = periods.Schedule.from_config(app.config).period_ending(Frequency.DAILY, END)
+        send_runs.make_digest_run(Frequency.DAILY, period, actor="test", now=END)
         db.session.commit()
         apply_import(
             csv_file("ann@example.org,funding,,,", "raj@example.org,events,,,"),

@@ -12,7 +12,8 @@ import pytest
 from mailer.delivery import worker as worker_module
 from mailer.delivery.smtp import Connection
 from mailer.delivery.worker import worker_from_config
-from mailer.domain import digests
+from mailer.domain import periods
+from mailer.domain import send_runs
 from mailer.extensions import db
 from mailer.models import Frequency
 from tests.factories import add_readers
@@ -30,8 +31,8 @@ def test_a_crash_mid_chunk_repeats_only_the_last_moment(app, smtpd, monkeypatch,
     with app.app_context():
         add_readers(150, follows={"funding": Frequency.DAILY}, now=END)
         publish_news("Fund", at=END - timedelta(hours=2))
-        period = digests.Schedule.from_config(app.config).period_ending(Frequency.DAILY, END)
-        digests.make_digest_run(Frequency.DAILY, period, actor="t", now=END)
+        period = periods.Schedule.from_config(app.config).period_ending(Frequency.DAILY, END)
+        send_runs.make_digest_run(Frequency.DAILY, period, actor="t", now=END)
         db.session.commit()
     real_send = Connection.send
 

@@ -32,7 +32,8 @@ from mailer.delivery.dkim import DkimKeyError
 from mailer.delivery.dkim import Signer
 from mailer.delivery.dkim import signed_headers
 from mailer.delivery.worker import worker_from_config
-from mailer.domain import digests
+from mailer.domain import periods
+from mailer.domain import send_runs
 from mailer.extensions import db
 from mailer.models import Frequency
 from mailer.models import MessageKind
@@ -192,8 +193,8 @@ def _digest_copies(app) -> list[Outgoing]:
             summary="Bids close on 15 January. " * 20,
         )
         publish_news("Partnership conference", topics=("events",), at=END - timedelta(hours=1))
-        period = digests.Schedule.from_config(app.config).period_ending(Frequency.DAILY, END)
-        digests.make_digest_run(Frequency.DAILY, period, actor="test", now=NOW)
+        period = periods.Schedule.from_config(app.config).period_ending(Frequency.DAILY, END)
+        send_runs.make_digest_run(Frequency.DAILY, period, actor="test", now=NOW)
         db.session.commit()
     copies = _prepared(app, NOW)
     assert len(copies) == 2

@@ -43,7 +43,8 @@ from mailer.delivery.smtp import ConnectionFailure
 from mailer.delivery.smtp import SmtpSettings
 from mailer.delivery.worker import Prepared
 from mailer.delivery.worker import worker_from_config
-from mailer.domain import digests
+from mailer.domain import periods
+from mailer.domain import send_runs
 from mailer.domain.subscriptions import normalise_address
 from mailer.errors import InvalidInput
 from mailer.extensions import db
@@ -151,13 +152,13 @@ def _make_run(app, kind: str, *, summary: str = "Bids close on 15 January.") -> 
         settings = MailSettings.from_config(app.config)
         if kind == "digest":
             _publish(Frequency.DAILY, summary=summary)
-            schedule = digests.Schedule.from_config(app.config)
+            schedule = periods.Schedule.from_config(app.config)
             period = schedule.period_ending(Frequency.DAILY, END)
-            run, _ = digests.make_digest_run(Frequency.DAILY, period, actor="test", now=NOW)
+            run, _ = send_runs.make_digest_run(Frequency.DAILY, period, actor="test", now=NOW)
             db.session.commit()
             return _render_digest(run.id, ("funding", "events"))
         item = _publish(Frequency.IMMEDIATE, summary=summary)
-        digests.make_alert_run(item, actor="test", now=NOW)
+        send_runs.make_alert_run(item, actor="test", now=NOW)
         db.session.commit()
         links = MARKS.links(settings.base_url)
         return render_alert(item, links=links, settings=settings, now=NOW)
@@ -514,9 +515,9 @@ def _readers_of_a_daily_digest(app, count: int, **options) -> int:
     with app.app_context():
         add_readers(count, follows={"funding": Frequency.DAILY}, **options, now=END)
         publish_news(TITLE, topics=("funding",), at=END - timedelta(hours=2))
-        schedule = digests.Schedule.from_config(app.config)
+        schedule = periods.Schedule.from_config(app.config)
         period = schedule.period_ending(Frequency.DAILY, END)
-        run, _ = digests.make_digest_run(Frequency.DAILY, period, actor="test", now=NOW)
+        run, _ = send_runs.make_digest_run(Frequency.DAILY, period, actor="test", now=NOW)
         db.session.commit()
         return run.id
 
@@ -615,9 +616,9 @@ def test_a_digest_is_rendered_once_per_distinct_content_not_per_reader(app, smtp
         add_readers(100, follows=both, domain="both.example", now=END)
         publish_news(TITLE, topics=("funding",), at=END - timedelta(hours=2))
         publish_news("Partnership conference", topics=("events",), at=END - timedelta(hours=1))
-        schedule = digests.Schedule.from_config(app.config)
+        schedule = periods.Schedule.from_config(app.config)
         period = schedule.period_ending(Frequency.DAILY, END)
-        digests.make_digest_run(Frequency.DAILY, period, actor="test", now=NOW)
+        send_runs.make_digest_run(Frequency.DAILY, period, actor="test", now=NOW)
         db.session.commit()
     calls: Counter[str] = Counter()
     render_email = messages.render_email

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from mailer import clock
 from mailer import jobs
 from mailer.delivery.worker import worker_from_config
-from mailer.domain import digests
+from mailer.domain import send_runs
 from mailer.extensions import db
 from mailer.models import Delivery
 from mailer.models import Frequency
@@ -36,7 +36,7 @@ def test_the_rest_of_a_rate_capped_batch_keeps_its_lease_and_is_sent_once(app, s
     with app.app_context():
         add_readers(200, follows={"funding": Frequency.IMMEDIATE}, now=now)
         item = publish_news("Fund", at=now - timedelta(minutes=1))
-        digests.make_alert_run(item, actor="t", now=now)
+        send_runs.make_alert_run(item, actor="t", now=now)
         db.session.commit()
     stop = threading.Event()
 

@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from mailer import clock
 from mailer.delivery import queue
-from mailer.domain import digests
+from mailer.domain import periods
+from mailer.domain import send_runs
 from mailer.extensions import db
 from mailer.models import Delivery
 from mailer.models import DeliveryStatus
@@ -42,11 +43,11 @@ def _daily_run(app, readers: int) -> int:
     now = clock.now()
     with app.app_context():
         add_readers(readers, follows={"funding": Frequency.DAILY}, now=now)
-        schedule = digests.Schedule.from_config(app.config)
+        schedule = periods.Schedule.from_config(app.config)
         end = schedule.latest_end(Frequency.DAILY, now)
         publish_news("Safer Streets Fund round 6", topics=("funding",), at=end - timedelta(hours=1))
         period = schedule.period_ending(Frequency.DAILY, end)
-        run, created = digests.make_digest_run(Frequency.DAILY, period, actor="test", now=now)
+        run, created = send_runs.make_digest_run(Frequency.DAILY, period, actor="test", now=now)
         db.session.commit()
         assert created
         assert run.recipients == readers

@@ -11,8 +11,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from mailer.domain import digests
 from mailer.domain import news
+from mailer.domain import periods
+from mailer.domain import send_runs
 from mailer.extensions import db
 from mailer.models import Delivery
 from mailer.models import DeliveryStatus
@@ -42,9 +43,9 @@ def make_digest(
 ) -> tuple[int, bool, int]:
     """Make the digest run of the period ending at `end`; return (id, made now, recipients)."""
     with app.app_context():
-        schedule = digests.Schedule.from_config(app.config)
+        schedule = periods.Schedule.from_config(app.config)
         period = schedule.period_ending(frequency, end)
-        run, created = digests.make_digest_run(frequency, period, actor="test", now=now)
+        run, created = send_runs.make_digest_run(frequency, period, actor="test", now=now)
         db.session.commit()
         return run.id, created, run.recipients
 
@@ -53,14 +54,14 @@ def make_due(app: Flask, now: datetime, **options: Any) -> list[str]:
     """Call make_due_runs at `now` with the app's settings, which `options` override; return
     the keys of the runs made."""
     settings = {
-        "schedule": digests.Schedule.from_config(app.config),
+        "schedule": periods.Schedule.from_config(app.config),
         "actor": "test",
         "alert_within": timedelta(hours=app.config["ALERT_WITHIN_HOURS"]),
         "recovery": timedelta(days=app.config["DIGEST_RECOVERY_DAYS"]),
         **options,
     }
     with app.app_context():
-        return [run.key for run in digests.make_due_runs(now=now, **settings)]
+        return [run.key for run in send_runs.make_due_runs(now=now, **settings)]
 
 
 def run_keys(app: Flask) -> list[str]:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from mailer import clock
 from mailer import jobs
-from mailer.domain import digests
+from mailer.domain import send_runs
 from mailer.extensions import db
 from mailer.models import DeliveryStatus
 from mailer.models import Frequency
@@ -102,7 +102,7 @@ def test_an_alert_of_an_item_nobody_follows_at_once_is_done_with_no_recipients(a
     with app.app_context():
         run = db.session.scalars(select(SendRun)).one()
         assert (run.key, run.recipients, run.state) == (
-            digests.alert_key(item_id),
+            send_runs.alert_key(item_id),
             0,
             RunState.DONE,
         )

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from mailer import clock
-from mailer.domain import digests
+from mailer.domain import periods
 from mailer.extensions import db
 from mailer.models import DeliveryStatus
 from mailer.models import Frequency
@@ -29,7 +29,7 @@ WEEK_END = END + timedelta(days=5)
 
 
 def _latest_daily_end(app):
-    return digests.Schedule.from_config(app.config).latest_end(Frequency.DAILY, clock.now())
+    return periods.Schedule.from_config(app.config).latest_end(Frequency.DAILY, clock.now())
 
 
 def _readers_and_news(app, at, readers=2):
@@ -49,9 +49,9 @@ def _fails(result, message):
 
 def test_send_due_makes_the_latest_digests_then_says_none_is_due(app, runner):
     now = clock.now()
-    schedule = digests.Schedule.from_config(app.config)
-    daily = digests.digest_key(Frequency.DAILY, schedule.latest_end(Frequency.DAILY, now))
-    weekly = digests.digest_key(Frequency.WEEKLY, schedule.latest_end(Frequency.WEEKLY, now))
+    schedule = periods.Schedule.from_config(app.config)
+    daily = periods.digest_key(Frequency.DAILY, schedule.latest_end(Frequency.DAILY, now))
+    weekly = periods.digest_key(Frequency.WEEKLY, schedule.latest_end(Frequency.WEEKLY, now))
     first = runner.invoke(args=["send-due"])
     assert first.exit_code == 0, first.output
     assert first.output.splitlines() == [
@@ -67,7 +67,7 @@ def test_send_due_wait_sends_what_it_made(app, runner, smtpd):
     _readers_and_news(app, latest - timedelta(hours=1))
     result = runner.invoke(args=["send-due", "--wait"])
     assert result.exit_code == 0, result.output
-    assert f"({digests.digest_key(Frequency.DAILY, latest)}): 2 recipients, sending." in (
+    assert f"({periods.digest_key(Frequency.DAILY, latest)}): 2 recipients, sending." in (
         result.output
     )
     assert "Worker finished: sent 2," in result.output
@@ -100,10 +100,10 @@ def test_send_digest_takes_an_end_in_summer_time(app, runner):
 
 
 def test_send_digest_without_an_end_makes_the_latest_period(app, runner):
-    latest = digests.Schedule.from_config(app.config).latest_end(Frequency.WEEKLY, clock.now())
+    latest = periods.Schedule.from_config(app.config).latest_end(Frequency.WEEKLY, clock.now())
     result = runner.invoke(args=["send-digest", "--frequency", "weekly"])
     assert result.exit_code == 0, result.output
-    assert run_keys(app) == [digests.digest_key(Frequency.WEEKLY, latest)]
+    assert run_keys(app) == [periods.digest_key(Frequency.WEEKLY, latest)]
 
 
 def test_send_digest_wait_sends_it(app, runner, smtpd):

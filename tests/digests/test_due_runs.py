@@ -14,7 +14,8 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from mailer import clock
-from mailer.domain import digests
+from mailer.domain import periods
+from mailer.domain import send_runs
 from mailer.extensions import db
 from mailer.models import Delivery
 from mailer.models import Frequency
@@ -36,7 +37,7 @@ DAILY = (Frequency.DAILY,)
 
 
 def _daily_key(end):
-    return digests.digest_key(Frequency.DAILY, end)
+    return periods.digest_key(Frequency.DAILY, end)
 
 
 def _readers_and_news(app, readers=3, at=END - timedelta(hours=1)):
@@ -67,20 +68,20 @@ def test_enqueueing_a_run_again_adds_no_delivery(app):
     _readers_and_news(app)
     run_id = make_digest(app)[0]
     with app.app_context():
-        digests.enqueue(db.session.get_one(SendRun, run_id), now=AFTER)
+        send_runs.enqueue(db.session.get_one(SendRun, run_id), now=AFTER)
         db.session.commit()
     assert len(deliveries(app, run_id)) == 3
 
 
 def test_threads_making_the_same_digest_at_once_make_one_run(app):
     _readers_and_news(app, readers=5)
-    schedule = digests.Schedule.from_config(app.config)
+    schedule = periods.Schedule.from_config(app.config)
     period = schedule.period_ending(Frequency.DAILY, END)
 
     def make(start):
         with app.app_context():
             start()
-            run, created = digests.make_digest_run(Frequency.DAILY, period, actor="t", now=AFTER)
+            run, created = send_runs.make_digest_run(Frequency.DAILY, period, actor="t", now=AFTER)
             db.session.commit()
             return run.id, created
 
@@ -111,7 +112,7 @@ def _env(app):
 @pytest.mark.usefixtures("postgres")
 def test_two_schedulers_at_once_make_each_run_once(app):
     now = clock.now()
-    latest = digests.Schedule.from_config(app.config).latest_end(Frequency.DAILY, now)
+    latest = periods.Schedule.from_config(app.config).latest_end(Frequency.DAILY, now)
     _readers_and_news(app, readers=20, at=latest - timedelta(hours=1))
     env = _env(app)
     processes = [
@@ -123,10 +124,10 @@ def test_two_schedulers_at_once_make_each_run_once(app):
     outputs = [process.communicate(timeout=120) for process in processes]
     assert [process.returncode for process in processes] == [0, 0], outputs
     keys = run_keys(app)
-    weekly = digests.Schedule.from_config(app.config).latest_end(Frequency.WEEKLY, now)
+    weekly = periods.Schedule.from_config(app.config).latest_end(Frequency.WEEKLY, now)
     assert sorted(key for key in keys if not key.startswith("immediate:")) == [
         _daily_key(latest),
-        digests.digest_key(Frequency.WEEKLY, weekly),
+        periods.digest_key(Frequency.WEEKLY, weekly),
     ]
     # Between them, the two processes report each run once.
     reported = [line for out, _ in outputs for line in out.decode().splitlines() if "(" in line]
@@ -139,10 +140,10 @@ def test_two_schedulers_at_once_make_each_run_once(app):
 
 
 def test_a_new_installation_makes_only_the_latest_periods(app):
-    made = make_due(app, END + timedelta(hours=2), frequencies=digests.DIGESTS)
+    made = make_due(app, END + timedelta(hours=2), frequencies=periods.DIGESTS)
     assert sorted(made) == [
         _daily_key(END),
-        digests.digest_key(Frequency.WEEKLY, END - 2 * DAY),
+        periods.digest_key(Frequency.WEEKLY, END - 2 * DAY),
     ]
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from mailer import clock
-from mailer.domain import digests
+from mailer.domain import periods
+from mailer.domain import send_runs
 from mailer.domain import staff
 from mailer.extensions import db
 from mailer.models import Frequency
@@ -50,9 +51,9 @@ def test_a_reader_signs_up_news_is_published_and_the_alert_and_the_digest_arrive
     assert response.status_code == 201
 
     with app.app_context():
-        schedule = digests.Schedule.from_config(app.config)
+        schedule = periods.Schedule.from_config(app.config)
         now = clock.now()
-        alerts = digests.make_due_runs(
+        alerts = send_runs.make_due_runs(
             schedule=schedule,
             now=now,
             actor="scheduler",
@@ -62,18 +63,18 @@ def test_a_reader_signs_up_news_is_published_and_the_alert_and_the_digest_arrive
         )
         # The digest of the period the item was published in, once that period has ended.
         after = schedule.ends_between(Frequency.DAILY, now, now + timedelta(days=2))[0]
-        daily = digests.make_due_runs(
+        daily = send_runs.make_due_runs(
             schedule=schedule,
-            now=after + digests.SETTLE,
+            now=after + periods.SETTLE,
             actor="scheduler",
             alert_within=timedelta(hours=24),
             recovery=timedelta(days=7),
             frequencies=(Frequency.DAILY,),
         )
         # The scheduler firing again, or a second one, makes nothing more.
-        again = digests.make_due_runs(
+        again = send_runs.make_due_runs(
             schedule=schedule,
-            now=after + digests.SETTLE,
+            now=after + periods.SETTLE,
             actor="scheduler",
             alert_within=timedelta(hours=24),
             recovery=timedelta(days=7),

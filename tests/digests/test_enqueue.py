@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from mailer.domain import digests
+from mailer.domain import send_runs
 from mailer.extensions import db
 from mailer.models import DeliveryStatus
 from mailer.models import Frequency
@@ -107,7 +107,7 @@ def test_a_reader_of_one_topic_at_once_and_another_daily_gets_the_alert_and_the_
         item = publish_news(
             "CSP conference", topics=("events", "funding"), at=END - timedelta(hours=1)
         )
-        alert, created = digests.make_alert_run(item, actor="test", now=END - timedelta(hours=1))
+        alert, created = send_runs.make_alert_run(item, actor="test", now=END - timedelta(hours=1))
         db.session.commit()
         assert (created, alert.recipients) == (True, 1)
     assert make_digest(app)[2] == 1

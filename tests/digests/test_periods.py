@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from config import TestingConfig
-from mailer.domain.digests import Schedule
+from mailer.domain.periods import Schedule
 from mailer.errors import InvalidInput
 from mailer.extensions import db
 from mailer.models import Frequency

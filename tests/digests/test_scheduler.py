@@ -13,7 +13,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from mailer import clock
 from mailer import jobs
-from mailer.domain.digests import SETTLE
+from mailer.domain.periods import SETTLE
 
 LONDON = ZoneInfo("Europe/London")
 

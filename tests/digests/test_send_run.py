@@ -9,7 +9,8 @@ from datetime import timedelta
 from sqlalchemy import func
 from sqlalchemy import select
 
-from mailer.domain import digests
+from mailer.domain import periods
+from mailer.domain import send_runs
 from mailer.extensions import db
 from mailer.models import Delivery
 from mailer.models import Frequency
@@ -25,9 +26,9 @@ END = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
 
 def _make_daily(app, now=END + timedelta(minutes=1)):
     with app.app_context():
-        schedule = digests.Schedule.from_config(app.config)
+        schedule = periods.Schedule.from_config(app.config)
         period = schedule.period_ending(Frequency.DAILY, END)
-        run, created = digests.make_digest_run(Frequency.DAILY, period, actor="test", now=now)
+        run, created = send_runs.make_digest_run(Frequency.DAILY, period, actor="test", now=now)
         db.session.commit()
         return run.id, created, run.recipients
 

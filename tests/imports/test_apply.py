@@ -17,10 +17,10 @@ from sqlalchemy import select
 from mailer import clock
 from mailer import jobs
 from mailer.database import transaction
-from mailer.domain.import_files import ImportFileError
-from mailer.domain.import_rows import Reason
 from mailer.domain.imports import apply_import
 from mailer.domain.imports import check_import
+from mailer.domain.imports.files import ImportFileError
+from mailer.domain.imports.rows import Reason
 from mailer.extensions import db
 from mailer.models import AuditEvent
 from mailer.models import ConsentAction

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from mailer.domain import suppressions
-from mailer.domain.import_files import ImportFileError
-from mailer.domain.import_rows import Reason
 from mailer.domain.imports import check_import
+from mailer.domain.imports.files import ImportFileError
+from mailer.domain.imports.rows import Reason
 from mailer.extensions import db
 from mailer.models import SubscriberStatus
 from mailer.models import SuppressionReason

@@ -18,9 +18,9 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from mailer import clock
-from mailer.domain import import_rows
-from mailer.domain import import_uploads
 from mailer.domain import imports
+from mailer.domain.imports import rows
+from mailer.domain.imports import uploads
 from mailer.extensions import db
 from mailer.models import AuditEvent
 from mailer.models import Subscriber
@@ -285,14 +285,14 @@ def test_an_unknown_upload_is_not_found(admin):
 def _during_the_check(monkeypatch, action):
     """Run `action` once, while the import checks its first row (before it writes any)."""
     done = []
-    check = import_rows.RowChecker.check
+    check = rows.RowChecker.check
 
     def check_and_act(self, record):
         if not done:
             done.append(action())
         return check(self, record)
 
-    monkeypatch.setattr(import_rows.RowChecker, "check", check_and_act)
+    monkeypatch.setattr(rows.RowChecker, "check", check_and_act)
     return done
 
 
@@ -392,7 +392,7 @@ def test_an_upload_left_claimed_by_a_killed_import_opens_again_after_a_while(
     assert refused.status_code == 409
     assert "This list is being imported now" in _text(refused)
 
-    _claimed_ago(app, upload_id, import_uploads.CLAIM_LEASE + timedelta(seconds=1))
+    _claimed_ago(app, upload_id, uploads.CLAIM_LEASE + timedelta(seconds=1))
 
     page = _text(admin.get(path))
     assert re.search(r"An import of this list started .* did not finish", page)
@@ -410,7 +410,7 @@ def test_an_upload_discarded_while_it_is_imported_stops_the_import(app, admin, m
 
     def write_and_discard(*args, **kwargs):
         raced = write_chunk(*args, **kwargs)
-        discard = update(import_uploads.SubscriberImport).values(discarded_at=clock.now())
+        discard = update(uploads.SubscriberImport).values(discarded_at=clock.now())
         db.session.execute(discard.values(content=b""))
         return raced
 

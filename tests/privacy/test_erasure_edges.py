@@ -16,10 +16,10 @@ from mailer.delivery.bounces import Outcome
 from mailer.delivery.bounces import Verdict
 from mailer.domain import bounces
 from mailer.domain import erasure
-from mailer.domain import import_uploads
 from mailer.domain import subscriptions
 from mailer.domain import suppressions
 from mailer.domain.imports import Report
+from mailer.domain.imports import uploads
 from mailer.domain.subscriptions import find_subscriber
 from mailer.extensions import db
 from mailer.models import Delivery
@@ -139,7 +139,7 @@ def test_retention_spares_someone_who_came_back_between_its_two_reads(app, monke
 def test_erasure_takes_the_address_out_of_an_upload_file_name(app, client, smtpd):
     _sign_up_and_confirm(client, smtpd, app)
     with app.app_context(), transaction():
-        import_uploads.store_upload(
+        uploads.store_upload(
             f"email,topics\r\n{EMAIL},funding\r\n".encode(),
             f"request-from-{EMAIL}.csv",
             Report(),
@@ -204,7 +204,7 @@ def test_retention_erases_someone_taken_off_the_suppression_list_long_ago(app):
 def test_erasing_one_address_leaves_alone_a_list_naming_a_longer_one(app):
     with app.app_context(), transaction():
         make_subscriber(email="ann@example.org", now=TODAY)
-        import_uploads.store_upload(
+        uploads.store_upload(
             b"email,topics\r\njoann@example.org,funding\r\n",
             "list.csv",
             Report(),

@@ -19,8 +19,9 @@ from mailer.delivery.bounces import Inbound
 from mailer.delivery.bounces import Outcome
 from mailer.delivery.bounces import Verdict
 from mailer.domain import bounces
-from mailer.domain import digests
+from mailer.domain import periods
 from mailer.domain import retention
+from mailer.domain import send_runs
 from mailer.extensions import db
 from mailer.models import AuditEvent
 from mailer.models import BounceEvent
@@ -58,8 +59,8 @@ def _sent_run(app, readers):
         add_readers(readers, follows={"funding": Frequency.DAILY}, now=END - timedelta(days=9))
         publish_news("Safer Streets Fund round 6", at=END - timedelta(hours=3))
         db.session.commit()
-        period = digests.Schedule.from_config(app.config).period_ending(Frequency.DAILY, END)
-        run, _ = digests.make_digest_run(Frequency.DAILY, period, actor="test", now=MADE)
+        period = periods.Schedule.from_config(app.config).period_ending(Frequency.DAILY, END)
+        run, _ = send_runs.make_digest_run(Frequency.DAILY, period, actor="test", now=MADE)
         db.session.commit()
         run_id = run.id
     assert send_queued(app, now=SENT).sent == readers
@@ -248,12 +249,12 @@ def test_an_interrupted_summary_loses_no_count_and_doubles_none(app, smtpd, monk
     assert _left(app) == {(MessageKind.DIGEST, DeliveryStatus.SENT): 3}
     expected = {"sent": 4, "bounced": 1}
     with app.app_context():
-        assert digests.status_counts([run_id])[run_id] == expected
+        assert send_runs.status_counts([run_id])[run_id] == expected
 
     monkeypatch.setattr(retention, "_add_to_summary", real)
     with app.app_context():
         assert retention.summarise_deliveries(now=now, older_than=timedelta(days=1), batch=2) == 3
-        assert digests.status_counts([run_id])[run_id] == expected
+        assert send_runs.status_counts([run_id])[run_id] == expected
         # Counts of one day, run, kind and status add up in one row, whatever the batches.
         assert db.session.scalar(select(func.count()).select_from(DeliverySummary)) == 2
     assert _left(app) == {}

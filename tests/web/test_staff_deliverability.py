@@ -13,7 +13,8 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from mailer import clock
-from mailer.domain import digests
+from mailer.domain import periods
+from mailer.domain import send_runs
 from mailer.domain import suppressions
 from mailer.domain.deliverability import SHOWN_BYTES
 from mailer.domain.subscriptions import Origin
@@ -591,8 +592,8 @@ def test_the_run_page_shows_bounces_complaints_and_unsubscribes(app, admin, smtp
         readers = add_readers(6, follows={"funding": Frequency.DAILY}, now=MADE - timedelta(days=9))
         publish_news("Safer Streets Fund round 6", topics=("funding",), at=END - timedelta(hours=3))
         db.session.commit()
-        period = digests.Schedule.from_config(app.config).period_ending(Frequency.DAILY, END)
-        run, _ = digests.make_digest_run(Frequency.DAILY, period, actor="test", now=MADE)
+        period = periods.Schedule.from_config(app.config).period_ending(Frequency.DAILY, END)
+        run, _ = send_runs.make_digest_run(Frequency.DAILY, period, actor="test", now=MADE)
         db.session.commit()
         run_id = run.id
     assert send_queued(app, now=MADE + timedelta(minutes=1)).sent == 6

@@ -12,8 +12,9 @@ from sqlalchemy import select
 
 from mailer import clock
 from mailer.delivery.worker import worker_from_config
-from mailer.domain import digests
+from mailer.domain import periods
 from mailer.domain import run_stats
+from mailer.domain import send_runs
 from mailer.extensions import db
 from mailer.models import AuditEvent
 from mailer.models import DeliveryStatus
@@ -63,9 +64,9 @@ def _daily_run(app, readers):
         add_readers(2, follows={"events": Frequency.DAILY}, domain="other.example", now=END)
         publish_news("Safer Streets Fund round 6", topics=("funding",), at=END - timedelta(hours=3))
         db.session.commit()
-        schedule = digests.Schedule.from_config(app.config)
+        schedule = periods.Schedule.from_config(app.config)
         period = schedule.period_ending(Frequency.DAILY, END)
-        run, _ = digests.make_digest_run(Frequency.DAILY, period, actor="test", now=MADE)
+        run, _ = send_runs.make_digest_run(Frequency.DAILY, period, actor="test", now=MADE)
         db.session.commit()
         return run.id
 
@@ -300,7 +301,7 @@ def test_strangers_are_sent_to_the_login_page(app, client):
 def test_an_alert_is_listed_by_its_title_and_the_nav_links_to_runs(app, staff):
     with app.app_context():
         item = publish_news("Funding round opens", at=MADE)
-        digests.make_alert_run(item, actor="test", now=MADE)
+        send_runs.make_alert_run(item, actor="test", now=MADE)
         db.session.commit()
     page = staff.get("/staff/runs").get_data(as_text=True)
     assert "Alert: Funding round opens" in page

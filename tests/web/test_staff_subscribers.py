@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from mailer import clock
-from mailer.domain import digests
+from mailer.domain import periods
+from mailer.domain import send_runs
 from mailer.extensions import db
 from mailer.models import AuditEvent
 from mailer.models import BounceEvent
@@ -297,10 +298,10 @@ def test_the_subscriber_page_shows_consent_history_and_the_emails_sent(app, admi
         subscriber_id = subscriber.id
         publish_news("Safer Streets Fund round 6", topics=("funding",), at=now)
         db.session.commit()
-        schedule = digests.Schedule.from_config(app.config)
+        schedule = periods.Schedule.from_config(app.config)
         end = schedule.latest_end(Frequency.DAILY, now + timedelta(days=1))
         period = schedule.period_ending(Frequency.DAILY, end)
-        run, _ = digests.make_digest_run(Frequency.DAILY, period, actor="test", now=now)
+        run, _ = send_runs.make_digest_run(Frequency.DAILY, period, actor="test", now=now)
         run_id = run.id
         db.session.add(
             BounceEvent(

@@ -19,9 +19,9 @@ from werkzeug.wrappers import Response
 from mailer import clock
 from mailer.database import read_only
 from mailer.database import transaction
-from mailer.domain import import_uploads
-from mailer.domain.import_files import ImportFileError
 from mailer.domain.imports import check_import
+from mailer.domain.imports import uploads
+from mailer.domain.imports.files import ImportFileError
 from mailer.domain.topics import list_topics
 from mailer.extensions import csrf
 from mailer.models import SubscriberImport
@@ -70,7 +70,7 @@ def upload_import() -> Any:
     except ImportFileError as error:
         return _upload_page(error.message, 400)
     with transaction():
-        stored = import_uploads.store_upload(
+        stored = uploads.store_upload(
             content, upload.filename, report, actor=current_actor(), now=now
         )
     return redirect(url_for("staff.imports.import_report", import_id=stored.id))
@@ -85,7 +85,7 @@ def import_report(import_id: int) -> tuple[str, int]:
     """The dry-run report of an upload, checked again now, or what became of it."""
     upload, now = _upload_or_404(import_id), clock.now()
     report, error = None, None
-    if import_uploads.is_open(upload, now=now):
+    if uploads.is_open(upload, now=now):
         try:
             with read_only():
                 report = check_import(upload.content, now=now)
@@ -94,8 +94,8 @@ def import_report(import_id: int) -> tuple[str, int]:
     page = render_template(
         "staff/import_report.html",
         upload=upload,
-        state=import_uploads.state(upload, now=now),
-        stopped=import_uploads.stopped_imports(upload),
+        state=uploads.state(upload, now=now),
+        stopped=uploads.stopped_imports(upload),
         report=report,
         error=error,
         shown=SHOWN_REJECTIONS,
@@ -111,8 +111,8 @@ def apply_import(import_id: int) -> Response:
     upload stays open, so that importing it again adds the rest."""
     upload = _upload_or_404(import_id)
     try:
-        report = import_uploads.apply_upload(upload, actor=current_actor(), now=clock.now())
-    except import_uploads.UploadClosed as error:
+        report = uploads.apply_upload(upload, actor=current_actor(), now=clock.now())
+    except uploads.UploadClosed as error:
         abort(409, error.message)
     except ImportFileError as error:
         abort(409, error.message)
@@ -130,9 +130,9 @@ def discard_import(import_id: int) -> Response:
     try:
         with transaction():
             upload = _upload_or_404(import_id, lock=True)
-            began = import_uploads.began(upload)
-            import_uploads.discard_upload(upload, actor=current_actor(), now=clock.now())
-    except import_uploads.UploadClosed as error:
+            began = uploads.began(upload)
+            uploads.discard_upload(upload, actor=current_actor(), now=clock.now())
+    except uploads.UploadClosed as error:
         abort(409, error.message)
     if began:
         flash(
@@ -154,7 +154,7 @@ def _megabytes() -> str:
 
 
 def _upload_or_404(import_id: int, *, lock: bool = False) -> SubscriberImport:
-    upload = import_uploads.upload_by_id(import_id, lock=lock)
+    upload = uploads.upload_by_id(import_id, lock=lock)
     if upload is None:
         abort(404)
     return upload

@@ -21,8 +21,8 @@ from mailer import clock
 from mailer.database import transaction
 from mailer.domain import audit
 from mailer.domain import deliverability
-from mailer.domain import digests
 from mailer.domain import run_stats
+from mailer.domain import send_runs
 from mailer.formatting import govuk_datetime
 from mailer.models import Frequency
 from mailer.models import RunState
@@ -42,8 +42,8 @@ STATE_TAGS = {
 @bp.get("/runs")
 def runs() -> str:
     """Recent send runs with their counts."""
-    recent = digests.recent_runs(limit=50)
-    counts = digests.status_counts([run.id for run in recent])
+    recent = send_runs.recent_runs(limit=50)
+    counts = send_runs.status_counts([run.id for run in recent])
     return render_template("staff/runs.html", runs=recent, counts=counts)
 
 
@@ -62,7 +62,7 @@ def run(run_id: int) -> str:
         series=series,
         labels=[_clock_time(at, series.width) for at, _ in series.points],
         unit=_unit(series.width),
-        actions=[name for name, (before, _) in digests.MOVES.items() if found.state in before],
+        actions=[name for name, (before, _) in send_runs.MOVES.items() if found.state in before],
         history=audit.recent(target=found, limit=20),
         live=live,
         # Only on request: a page that reloads by itself unasked fails WCAG 2.2.1.
@@ -78,16 +78,16 @@ def change_run(run_id: int, action: str) -> Response:
     try:
         with transaction():
             found = _run_or_404(run_id, lock=True)
-            digests.change_state(found, action, actor=current_actor(), now=clock.now())
-    except digests.RunStateError as error:
+            send_runs.change_state(found, action, actor=current_actor(), now=clock.now())
+    except send_runs.RunStateError as error:
         reason = str(error)
         abort(409, f"{reason[:1].upper()}{reason[1:]}. Go back to the run to see where it is now.")
-    flash(f"Run {run_id} {digests.DONE[action]}")
+    flash(f"Run {run_id} {send_runs.DONE[action]}")
     return redirect(url_for("staff.runs.run", run_id=run_id))
 
 
 def _run_or_404(run_id: int, *, lock: bool = False) -> SendRun:
-    found = digests.run_by_id(run_id, lock=lock)
+    found = send_runs.run_by_id(run_id, lock=lock)
     if found is None:
         abort(404)
     return found

@@ -25,9 +25,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from mailer.clock import as_utc
-from mailer.domain.import_rows import Candidate
-from mailer.domain.import_rows import Reason
-from mailer.domain.import_rows import Rejection
+from mailer.domain.imports.rows import Candidate
+from mailer.domain.imports.rows import Reason
+from mailer.domain.imports.rows import Rejection
 from mailer.extensions import Base
 from mailer.extensions import db
 from mailer.models import ConsentAction

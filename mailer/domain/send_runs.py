@@ -2,24 +2,19 @@
 
 A run is the alert of one news item (immediate) or the digest of one period (daily, weekly).
 Its key is unique in the database, so a retried job or a second scheduler cannot make it twice.
-Periods are half-open, [start, end), and computed in the configured zone from local dates, so a
-clock change neither skips nor doubles a digest.
+When digest periods end is for `mailer.domain.periods` to say.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC
-from datetime import date
 from datetime import datetime
-from datetime import time
 from datetime import timedelta
 from typing import Any
 from typing import cast
-from zoneinfo import ZoneInfo
 
+from sqlalchemy import Select
 from sqlalchemy import Table
 from sqlalchemy import exists
 from sqlalchemy import func
@@ -31,7 +26,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from mailer.clock import Period
 from mailer.domain import audit
-from mailer.errors import InvalidInput
+from mailer.domain.periods import DIGESTS
+from mailer.domain.periods import SETTLE
+from mailer.domain.periods import Schedule
+from mailer.domain.periods import digest_key
 from mailer.errors import MailerError
 from mailer.extensions import db
 from mailer.models import Delivery
@@ -49,102 +47,13 @@ from mailer.models import Subscription
 from mailer.models import UTCDateTime
 from mailer.models import news_item_topics
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DIGESTS = (Frequency.DAILY, Frequency.WEEKLY)
 OUTSTANDING = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING)
-# A period's digest is made this long after it ends, so that an item published just before
-# the end, whose transaction commits just after, is in it.
-SETTLE = timedelta(minutes=1)
 
 
 class RunStateError(MailerError):
     """The run cannot make that move from the state it is in."""
 
     status_code = 409
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """When digest periods end, in local time; built from the app config by the caller."""
-
-    zone: ZoneInfo
-    daily_at: time
-    weekly_day: int
-    weekly_at: time
-
-    @classmethod
-    def from_config(cls, config: Any) -> Schedule:
-        """Read MAILER_TIMEZONE and the MAILER_DIGEST_* times."""
-        day = str(config["DIGEST_WEEKLY_DAY"]).lower()[:3]
-        if day not in WEEKDAYS:
-            raise ValueError(f"MAILER_DIGEST_WEEKLY_DAY must be one of {', '.join(WEEKDAYS)}")
-        return cls(
-            zone=ZoneInfo(config["TIMEZONE"]),
-            daily_at=time.fromisoformat(config["DIGEST_DAILY_AT"]),
-            weekly_day=WEEKDAYS.index(day),
-            weekly_at=time.fromisoformat(config["DIGEST_WEEKLY_AT"]),
-        )
-
-    def describe(self, frequency: Frequency) -> str:
-        """Say in words when periods of `frequency` end."""
-        if frequency is Frequency.WEEKLY:
-            return f"{WEEKDAYS[self.weekly_day]} {self.weekly_at:%H:%M} {self.zone.key}"
-        return f"{self.daily_at:%H:%M} {self.zone.key}"
-
-    def end_on(self, frequency: Frequency, day: date) -> datetime | None:
-        """The end of the period of `frequency` that ends on local `day`, in UTC, if any."""
-        if frequency is Frequency.WEEKLY:
-            if day.weekday() != self.weekly_day:
-                return None
-            at = self.weekly_at
-        else:
-            at = self.daily_at
-        return datetime.combine(day, at, tzinfo=self.zone).astimezone(UTC)
-
-    def ends_between(self, frequency: Frequency, after: datetime, upto: datetime) -> list[datetime]:
-        """Scheduled period ends in (after, upto], oldest first."""
-        day = after.astimezone(self.zone).date() - timedelta(days=1)
-        last = upto.astimezone(self.zone).date() + timedelta(days=1)
-        ends = []
-        while day <= last:
-            end = self.end_on(frequency, day)
-            if end is not None and after < end <= upto:
-                ends.append(end)
-            day += timedelta(days=1)
-        return ends
-
-    def latest_end(self, frequency: Frequency, now: datetime) -> datetime:
-        """The most recent scheduled period end at or before `now`."""
-        return self.ends_between(frequency, now - timedelta(days=8), now)[-1]
-
-    def period_ending(self, frequency: Frequency, end: datetime) -> Period:
-        """The period of `frequency` that ends at `end`.
-
-        :raises InvalidInput: `end` is not a scheduled end of such a period.
-        """
-        try:
-            day = end.astimezone(self.zone).date()
-        except OverflowError:
-            raise InvalidInput("period_end", f"{end.isoformat()} is out of range") from None
-        if frequency not in DIGESTS or self.end_on(frequency, day) != end:
-            raise InvalidInput(
-                "period_end",
-                f"{end.isoformat()} is not when a {frequency.value} digest period ends "
-                f"(they end at {self.describe(frequency)})",
-            )
-        step = timedelta(days=7 if frequency is Frequency.WEEKLY else 1)
-        try:
-            start = self.end_on(frequency, day - step)
-        except OverflowError:
-            start = None
-        if start is None:
-            raise InvalidInput("period_end", f"{end.isoformat()} has no period before it")
-        return Period(start, end)
-
-
-def digest_key(frequency: Frequency, end: datetime) -> str:
-    """The unique name of the digest run of the period ending at `end`."""
-    return f"{frequency.value}:{end.astimezone(UTC).isoformat()}"
 
 
 def alert_key(item_id: int) -> str:
@@ -211,14 +120,50 @@ def enqueue(run: SendRun, *, now: datetime) -> int:
     """Write one queued delivery per active subscriber with something to read, in one
     INSERT … SELECT; return how many the run has. Safe to repeat: (run, subscriber) is
     unique and those already there are skipped."""
+    topic_ids = _topic_ids(run)
+    if not topic_ids:
+        return 0
+    # ON CONFLICT rather than NOT EXISTS: a planner that last saw `deliveries` nearly empty
+    # would otherwise rescan it for every subscriber.
+    table = cast(Table, Delivery.__table__)
+    dialect = db.session.get_bind().dialect.name
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    queued = _queued(run, topic_ids, now=now)
+    db.session.execute(
+        statement.from_select(QUEUED_COLUMNS, queued).on_conflict_do_nothing(
+            index_elements=["run_id", "subscriber_id"]
+        )
+    )
+    # Counted rather than taken from rowcount, which not every driver reports for this.
+    return int(db.session.scalar(select(func.count()).where(Delivery.run_id == run.id)) or 0)
+
+
+def _topic_ids(run: SendRun) -> Sequence[int]:
+    """The topics of the run's news items."""
     item_ids = run.items_statement().with_only_columns(NewsItem.id)
-    topic_ids = db.session.scalars(
+    return db.session.scalars(
         select(news_item_topics.c.topic_id)
         .where(news_item_topics.c.news_item_id.in_(item_ids))
         .distinct()
     ).all()
-    if not topic_ids:
-        return 0
+
+
+# The columns of a delivery that `_queued` gives values for, in its order.
+QUEUED_COLUMNS = (
+    "run_id",
+    "kind",
+    "subscriber_id",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+    "updated_at",
+)
+
+
+def _queued(run: SendRun, topic_ids: Sequence[int], *, now: datetime) -> Select[Any]:
+    """A queued delivery of `run`, as the values of QUEUED_COLUMNS, for every active
+    subscriber who takes the run's frequency for one of `topic_ids`."""
     kind = MessageKind.ALERT if run.frequency is Frequency.IMMEDIATE else MessageKind.DIGEST
     wants = exists().where(
         Subscription.subscriber_id == Subscriber.id,
@@ -226,7 +171,7 @@ def enqueue(run: SendRun, *, now: datetime) -> int:
         Subscription.topic_id.in_(topic_ids),
     )
     stamp = literal(now, UTCDateTime())
-    rows = select(
+    return select(
         literal(run.id),
         literal(kind, Delivery.__table__.c.kind.type),
         Subscriber.id,
@@ -236,28 +181,6 @@ def enqueue(run: SendRun, *, now: datetime) -> int:
         stamp,
         stamp,
     ).where(Subscriber.status == SubscriberStatus.ACTIVE, wants)
-    columns = [
-        "run_id",
-        "kind",
-        "subscriber_id",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "created_at",
-        "updated_at",
-    ]
-    # ON CONFLICT rather than NOT EXISTS: a planner that last saw `deliveries` nearly empty
-    # would otherwise rescan it for every subscriber.
-    table = cast(Table, Delivery.__table__)
-    dialect = db.session.get_bind().dialect.name
-    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
-    db.session.execute(
-        statement.from_select(columns, rows).on_conflict_do_nothing(
-            index_elements=["run_id", "subscriber_id"]
-        )
-    )
-    # Counted rather than taken from rowcount, which not every driver reports for this.
-    return int(db.session.scalar(select(func.count()).where(Delivery.run_id == run.id)) or 0)
 
 
 def make_due_runs(
@@ -278,29 +201,54 @@ def make_due_runs(
     """
     made = []
     if Frequency.IMMEDIATE in frequencies:
-        for item in _items_without_alert(since=now - alert_within):
-            run, created = make_alert_run(item, actor=actor, now=now)
-            db.session.commit()
-            if created:
-                made.append(run)
+        made += _make_due_alerts(since=now - alert_within, actor=actor, now=now)
     for frequency in DIGESTS:
-        if frequency not in frequencies:
-            continue
-        for end in missing_ends(frequency, schedule=schedule, now=now, recovery=recovery):
-            period = schedule.period_ending(frequency, end)
-            previous = db.session.scalar(
-                select(func.max(SendRun.period_end)).where(
-                    SendRun.frequency == frequency, SendRun.period_end < end
-                )
+        if frequency in frequencies:
+            made += _make_due_digests(
+                frequency, schedule=schedule, now=now, actor=actor, recovery=recovery
             )
-            if previous is not None and previous > period.start:
-                # The first period after the schedule moved starts where the last one ended.
-                period = Period(previous, end)
-            run, created = make_digest_run(frequency, period, actor=actor, now=now)
-            db.session.commit()
-            if created:
-                made.append(run)
     return made
+
+
+def _make_due_alerts(*, since: datetime, actor: str, now: datetime) -> list[SendRun]:
+    """Make the alerts of items published since `since` that have none, each committed on its
+    own; return those made now."""
+    made = []
+    for item in _items_without_alert(since=since):
+        run, created = make_alert_run(item, actor=actor, now=now)
+        db.session.commit()
+        if created:
+            made.append(run)
+    return made
+
+
+def _make_due_digests(
+    frequency: Frequency, *, schedule: Schedule, now: datetime, actor: str, recovery: timedelta
+) -> list[SendRun]:
+    """Make the digests of `frequency` whose periods are due and have none, oldest first, each
+    committed on its own; return those made now."""
+    made = []
+    for end in missing_ends(frequency, schedule=schedule, now=now, recovery=recovery):
+        period = _from_previous(frequency, schedule.period_ending(frequency, end))
+        run, created = make_digest_run(frequency, period, actor=actor, now=now)
+        db.session.commit()
+        if created:
+            made.append(run)
+    return made
+
+
+def _from_previous(frequency: Frequency, period: Period) -> Period:
+    """`period`, or, when it began before the latest earlier digest of `frequency` ended, the
+    period from that end to its own."""
+    previous = db.session.scalar(
+        select(func.max(SendRun.period_end)).where(
+            SendRun.frequency == frequency, SendRun.period_end < period.end
+        )
+    )
+    if previous is not None and previous > period.start:
+        # The first period after the schedule moved starts where the last one ended.
+        return Period(previous, period.end)
+    return period
 
 
 def missing_ends(
@@ -365,18 +313,6 @@ def change_state(run: SendRun, action: str, *, actor: str, now: datetime) -> Non
         cancelled = int(getattr(result, "rowcount", 0) or 0)
         run.completed_at = now
     audit.record(actor, f"run.{action}", run, now=now, detail={"cancelled": cancelled})
-
-
-def finish_runs(*, now: datetime) -> int:
-    """Mark sending runs with nothing left to send as done; return how many."""
-    outstanding = exists().where(Delivery.run_id == SendRun.id, Delivery.status.in_(OUTSTANDING))
-    result = db.session.execute(
-        update(SendRun)
-        .where(SendRun.state == RunState.SENDING, ~outstanding)
-        .values(state=RunState.DONE, completed_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def run_by_id(run_id: int, *, lock: bool = False) -> SendRun | None:

@@ -9,9 +9,9 @@ from datetime import date
 from datetime import datetime
 
 from mailer.clock import as_utc
-from mailer.domain.import_files import Layout
-from mailer.domain.import_files import Record
-from mailer.domain.import_files import shown
+from mailer.domain.imports.files import Layout
+from mailer.domain.imports.files import Record
+from mailer.domain.imports.files import shown
 from mailer.domain.subscriptions import CONTROL_CHARACTERS
 from mailer.domain.subscriptions import normalise_address
 from mailer.errors import InvalidInput
