@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
 import re
 from collections import Counter
-from dataclasses import dataclass
-from datetime import date
-from pathlib import Path
 from typing import Any
 from typing import ClassVar
 
-# The form of a privacy notice version: year, month and a number ("2026-11-v1").
-NOTICE_VERSION = r"\d{4}-\d{2}-v\d{1,3}"
+from mailer import privacy_notices
+
 # What EHLO may name (RFC 5321 4.1.1.1): a domain of letter-digit-hyphen labels, or an address
 # literal in brackets.
 EHLO_NAME = (
@@ -209,7 +205,7 @@ class Config:
         """Refuse settings that are unsafe in this mode."""
         # Tests and development change retention settings freely, so here a contradiction
         # of the privacy notice is only a warning; production refuses it.
-        for difference in _notice_differences(settings):
+        for difference in privacy_notices.differences(settings):
             logger.warning("%s", difference)
         problems = _common_problems(settings)
         if problems:
@@ -248,7 +244,9 @@ class ProductionConfig(Config):
     def validate(cls, settings: dict[str, Any]) -> None:
         """Raise ConfigError naming every missing or unsafe setting."""
         problems = (
-            _common_problems(settings) + _key_problems(settings) + _notice_differences(settings)
+            _common_problems(settings)
+            + _key_problems(settings)
+            + privacy_notices.differences(settings)
         )
         if not str(settings.get("BASE_URL", "")).startswith("https://"):
             problems.append("MAILER_BASE_URL must be the public https:// origin of the service")
@@ -277,7 +275,6 @@ RETENTION_MINIMUMS = {
     "DELIVERY_RETENTION_DAYS": (31, ": the deliverability page charts the last 30 days"),
     "INBOUND_RETENTION_DAYS": (1, ""),
 }
-PRIVACY_NOTICES = Path(__file__).resolve().parent / "templates" / "privacy"
 
 
 # A production key holds at least this many bits by a character-frequency estimate: 32 random
@@ -343,16 +340,7 @@ def _common_problems(settings: dict[str, Any]) -> list[str]:
             "a link to someone's data works for an hour at most"
         )
     problems += _ehlo_name_problems(settings)
-    version = str(settings.get("PRIVACY_NOTICE_VERSION", ""))
-    if (
-        not re.fullmatch(NOTICE_VERSION, version)
-        or not (PRIVACY_NOTICES / f"{version}.html").is_file()
-    ):
-        problems.append(
-            f"MAILER_PRIVACY_NOTICE_VERSION={version!r} names no notice in templates/privacy/"
-        )
-    else:
-        problems += _declaration_problems(version)
+    problems += privacy_notices.problems(settings)
     return problems
 
 
@@ -364,116 +352,6 @@ def _ehlo_name_problems(settings: dict[str, Any]) -> list[str]:
     return [
         "MAILER_SMTP_EHLO_NAME must be a host name (mail.example.gov.uk) or an address "
         "literal ([192.0.2.1])"
-    ]
-
-
-@dataclass(frozen=True)
-class NoticeFacts:
-    """What a privacy notice version tells people, as templates/privacy/<version>.json says."""
-
-    published: date
-    controller: str
-    contact: str
-    unconfirmed_retention_days: int
-    unsubscribed_retention_days: int
-    delivery_retention_days: int
-
-
-# The setting that each fact a privacy notice states must agree with.
-NOTICE_FACTS = {
-    "controller": "PRIVACY_CONTROLLER",
-    "contact": "PRIVACY_CONTACT",
-    "unconfirmed_retention_days": "UNCONFIRMED_RETENTION_DAYS",
-    "unsubscribed_retention_days": "UNSUBSCRIBED_RETENTION_DAYS",
-    "delivery_retention_days": "DELIVERY_RETENTION_DAYS",
-}
-
-
-def notice_order(version: str) -> tuple[int, ...]:
-    """'2026-11-v2' as (2026, 11, 2), so that v10 comes after v9."""
-    return tuple(int(number) for number in re.findall(r"\d+", version))
-
-
-def read_notice(version: str) -> NoticeFacts:
-    """The facts privacy notice `version` states, from the declaration beside its template.
-
-    :raises ConfigError: the declaration is missing or malformed.
-    """
-    where = f"templates/privacy/{version}.json"
-    if not re.fullmatch(NOTICE_VERSION, version):
-        raise ConfigError(f"{version!r} is not a privacy notice version")
-    try:
-        declared = json.loads((PRIVACY_NOTICES / f"{version}.json").read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(
-            f"privacy notice {version} declares no facts: add {where} giving the "
-            f"{', '.join(['published', *NOTICE_FACTS])} it states"
-        ) from None
-    except (OSError, ValueError) as error:
-        raise ConfigError(f"{where} is not readable JSON: {error}") from None
-    return _notice_facts(where, declared)
-
-
-def _notice_facts(where: str, declared: Any) -> NoticeFacts:
-    """Check a declaration's keys and the type of each value, naming every fault."""
-    keys = ["published", *NOTICE_FACTS]
-    if not isinstance(declared, dict) or sorted(declared) != sorted(keys):
-        raise ConfigError(f"{where} must be a JSON object with exactly the keys {', '.join(keys)}")
-    faults = [
-        f"{name} must be a non-empty string"
-        for name in ("controller", "contact")
-        if not isinstance(declared[name], str) or not declared[name].strip()
-    ]
-    faults += [
-        f"{name} must be a whole number of days, at least 1"
-        for name in keys
-        # type() rather than isinstance(), which would take true and false for 1 and 0.
-        if name.endswith("_days") and (type(declared[name]) is not int or declared[name] < 1)
-    ]
-    try:
-        published = date.fromisoformat(declared["published"])
-    except (TypeError, ValueError):
-        faults.append("published must be a date, YYYY-MM-DD")
-    if faults:
-        raise ConfigError(f"{where}: {'; '.join(faults)}")
-    return NoticeFacts(**{**declared, "published": published})
-
-
-def _declaration_problems(current: str) -> list[str]:
-    """Every notice in force now or before whose declaration is missing or malformed."""
-    problems = []
-    for version in _notices_in_force(current):
-        try:
-            read_notice(version)
-        except ConfigError as error:
-            problems.append(str(error))
-    return problems
-
-
-def _notices_in_force(current: str) -> list[str]:
-    """The versions of `current` and every notice before it (a later one is a draft)."""
-    versions = (template.stem for template in sorted(PRIVACY_NOTICES.glob("*.html")))
-    return [
-        version
-        for version in versions
-        if re.fullmatch(NOTICE_VERSION, version) and notice_order(version) <= notice_order(current)
-    ]
-
-
-def _notice_differences(settings: dict[str, Any]) -> list[str]:
-    """Each setting that contradicts what the current privacy notice tells people."""
-    version = str(settings.get("PRIVACY_NOTICE_VERSION", ""))
-    try:
-        declared = read_notice(version)
-    except ConfigError:
-        # _common_problems names a missing or malformed notice.
-        return []
-    return [
-        f"MAILER_{setting} is {settings.get(setting)!r} but privacy notice {version} tells "
-        f"people {getattr(declared, fact)!r}: publish a new notice version (templates/privacy/) "
-        "and set MAILER_PRIVACY_NOTICE_VERSION"
-        for fact, setting in NOTICE_FACTS.items()
-        if settings.get(setting) != getattr(declared, fact)
     ]
 
 

@@ -1,5 +1,5 @@
 """The WSGI entry point: `gunicorn wsgi:app`."""
 
-from mailer import create_app
+from mailer.app import create_app
 
 app = create_app()

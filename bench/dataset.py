@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy import text
 
 from config import DevelopmentConfig
-from mailer import create_app
+from mailer.app import create_app
 from mailer.clock import Period
 from mailer.domain.topics import seed_topics
 from mailer.extensions import db

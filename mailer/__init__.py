@@ -1,5 +1,2 @@
-"""The CSP news mailer: news, subscriptions and the mail that carries them."""
-
-from mailer.app import create_app
-
-__all__ = ["create_app"]
+"""The CSP news mailer: news, subscriptions and the mail that carries them (the app factory
+is mailer.app.create_app)."""

@@ -24,7 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from config import TestingConfig
-from mailer import create_app
+from mailer.app import create_app
 from mailer.delivery.worker import WorkerStats
 from mailer.delivery.worker import worker_from_config
 from mailer.domain import staff as accounts

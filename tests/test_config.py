@@ -12,7 +12,7 @@ import pytest
 from config import ConfigError
 from config import DevelopmentConfig
 from config import ProductionConfig
-from mailer import create_app
+from mailer.app import create_app
 
 MAILER = str(Path(sys.executable).parent / "mailer")
 GOOD_PRODUCTION = {

@@ -9,7 +9,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from config import TestingConfig
-from mailer import create_app
+from mailer.app import create_app
 from mailer.extensions import db
 
 

@@ -18,9 +18,6 @@ from flask import url_for
 from jinja2 import TemplateNotFound
 from werkzeug.datastructures import MultiDict
 
-from config import NOTICE_VERSION
-from config import notice_order
-from config import read_notice
 from mailer import clock
 from mailer.database import transaction
 from mailer.domain import subscriptions
@@ -33,6 +30,9 @@ from mailer.extensions import limiter
 from mailer.models import Frequency
 from mailer.models import SubscriberStatus
 from mailer.models import Topic
+from mailer.privacy_notices import NOTICE_VERSION
+from mailer.privacy_notices import notice_order
+from mailer.privacy_notices import read_notice
 from mailer.tokens import Purpose
 from mailer.tokens import subscriber_token
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from config import ConfigError
 from config import TestingConfig
 from mailer import clock
-from mailer import create_app
+from mailer.app import create_app
 from mailer.database import transaction
 from mailer.domain import data_copy
 from mailer.domain import suppressions

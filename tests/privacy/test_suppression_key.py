@@ -10,7 +10,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from config import TestingConfig
-from mailer import create_app
+from mailer.app import create_app
 from mailer.database import transaction
 from mailer.domain import suppressions
 from mailer.extensions import db

@@ -7,7 +7,7 @@ import pytest
 from config import ConfigError
 from config import ProductionConfig
 from config import TestingConfig
-from mailer import create_app
+from mailer.app import create_app
 from tests.test_config import GOOD_PRODUCTION
 from tests.test_config import _run
 

@@ -145,7 +145,7 @@ def test_raising_the_token_version_revokes_every_old_link(app, client, active):
 def test_links_signed_with_an_older_key_still_work_after_rotation(app, app_settings, active):
     token = _token(app, Purpose.UNSUBSCRIBE)
     from config import TestingConfig
-    from mailer import create_app
+    from mailer.app import create_app
 
     rotated = create_app(
         TestingConfig,

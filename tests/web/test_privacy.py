@@ -12,12 +12,12 @@ from jinja2 import ChoiceLoader
 from jinja2 import FileSystemLoader
 from sqlalchemy import select
 
-import config
 from config import ConfigError
 from config import DevelopmentConfig
 from config import ProductionConfig
 from config import TestingConfig
-from mailer import create_app
+from mailer import privacy_notices
+from mailer.app import create_app
 from mailer.extensions import db
 from mailer.models import ConsentAction
 from mailer.models import ConsentEvent
@@ -66,8 +66,8 @@ def notices(tmp_path, monkeypatch):
     (folder / "privacy" / f"{NEXT}.html").write_text(NEXT_NOTICE)
     (folder / "privacy" / f"{NEXT}.json").write_text(json.dumps(NEXT_FACTS))
     for name in (f"{CURRENT}.html", f"{CURRENT}.json"):
-        (folder / "privacy" / name).write_text((config.PRIVACY_NOTICES / name).read_text())
-    monkeypatch.setattr(config, "PRIVACY_NOTICES", folder / "privacy")
+        (folder / "privacy" / name).write_text((privacy_notices.NOTICES / name).read_text())
+    monkeypatch.setattr(privacy_notices, "NOTICES", folder / "privacy")
     return folder
 
 
@@ -390,7 +390,7 @@ def test_a_draft_notice_needs_no_declaration_until_it_is_in_force(app_settings, 
 
 def _declare(version, declaration):
     """Write (None: delete) the declaration of `version` in the notices folder."""
-    path = config.PRIVACY_NOTICES / f"{version}.json"
+    path = privacy_notices.NOTICES / f"{version}.json"
     if declaration is None:
         path.unlink()
     elif isinstance(declaration, bytes):

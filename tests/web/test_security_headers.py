@@ -123,7 +123,7 @@ def test_the_scripts_that_start_govuk_frontend_are_files_of_the_site(client):
 )
 def test_hsts_is_sent_when_the_service_is_served_over_https(app_settings, base_url, hsts):
     from config import TestingConfig
-    from mailer import create_app
+    from mailer.app import create_app
 
     app = create_app(TestingConfig, {**app_settings, "BASE_URL": base_url})
     try:

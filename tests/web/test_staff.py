@@ -144,7 +144,7 @@ def https_app_settings(app_settings):
 
 def test_the_session_cookie_is_secure_behind_https(https_app_settings, editor):
     from config import TestingConfig
-    from mailer import create_app
+    from mailer.app import create_app
 
     secure = create_app(TestingConfig, https_app_settings)
     response = login(secure.test_client(), editor)
