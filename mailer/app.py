@@ -12,8 +12,22 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config
 from config import config_for_environment
+from mailer import cli
+from mailer import database
+from mailer import errors
+from mailer import formatting
+from mailer.extensions import csrf
+from mailer.extensions import limiter
 from mailer.paths import STATIC
 from mailer.paths import TEMPLATES
+from mailer.web import api
+from mailer.web import converters
+from mailer.web import data_copy  # noqa: F401  (adds the data-copy pages to public.bp)
+from mailer.web import news
+from mailer.web import outbox_viewer
+from mailer.web import public
+from mailer.web import security
+from mailer.web import staff
 
 
 def create_app(
@@ -23,47 +37,20 @@ def create_app(
 
     :raises config.ConfigError: the settings are unsafe for the chosen mode.
     """
-    app = Flask(
-        "mailer",
-        template_folder=str(TEMPLATES),
-        static_folder=str(STATIC),
-    )
+    app = Flask("mailer", template_folder=str(TEMPLATES), static_folder=str(STATIC))
     settings_class = config or config_for_environment()
     app.config.from_object(settings_class)
     app.config.from_prefixed_env("MAILER")
     app.config.update(overrides or {})
     _derive_settings(app)
     settings_class.validate(dict(app.config))
-
-    from mailer import cli
-    from mailer import database
-    from mailer import errors
-    from mailer import formatting
-    from mailer.extensions import csrf
-    from mailer.extensions import limiter
-    from mailer.web import api
-    from mailer.web import converters
-    from mailer.web import data_copy  # noqa: F401  (adds the data-copy pages to public.bp)
-    from mailer.web import news
-    from mailer.web import outbox_viewer
-    from mailer.web import public
-    from mailer.web import security
-    from mailer.web import staff
-
     database.init_app(app)
     converters.init_app(app)
     # Before CSRF protection, which reads (and so size-checks) the form first.
     app.before_request(staff.news_pages.allow_long_forms)
     csrf.init_app(app)
     limiter.init_app(app)
-    app.register_blueprint(public.bp)
-    app.register_blueprint(news.bp)
-    app.register_blueprint(staff.bp)
-    # The API authenticates with bearer keys, not cookies, so CSRF tokens do not apply.
-    csrf.exempt(api.bp)
-    app.register_blueprint(api.bp)
-    if app.config["OUTBOX_ENABLED"]:
-        app.register_blueprint(outbox_viewer.bp)
+    _register_pages(app)
     errors.register_error_handlers(app)
     formatting.init_app(app)
     app.jinja_env.trim_blocks = True
@@ -75,10 +62,21 @@ def create_app(
     return app
 
 
+def _register_pages(app: Flask) -> None:
+    """The blueprints: public pages, news, the staff area, the API and (in development) the
+    outbox viewer."""
+    app.register_blueprint(public.bp)
+    app.register_blueprint(news.bp)
+    app.register_blueprint(staff.bp)
+    # The API authenticates with bearer keys, not cookies, so CSRF tokens do not apply.
+    csrf.exempt(api.bp)
+    app.register_blueprint(api.bp)
+    if app.config["OUTBOX_ENABLED"]:
+        app.register_blueprint(outbox_viewer.bp)
+
+
 def main(args: Sequence[str] | None = None) -> None:
     """The `mailer` console script (and `python scheduler.py`): the CLI on this app factory."""
-    from mailer import cli
-
     cli.run(create_app, args)
 
 

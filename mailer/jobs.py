@@ -9,6 +9,7 @@ from datetime import date
 from datetime import datetime
 from datetime import time
 from datetime import timedelta
+from typing import Any
 
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -160,6 +161,11 @@ def add_jobs(scheduler: BaseScheduler, app: Flask) -> None:
         delete_old_inbound, "cron", hour=3, minute=47, id="delete-old-inbound", **common
     )
     scheduler.add_job(send_alerts, "interval", minutes=1, id="send-alerts", **common)
+    _add_digest_jobs(scheduler, app, common)
+
+
+def _add_digest_jobs(scheduler: BaseScheduler, app: Flask, common: dict[str, Any]) -> None:
+    """The daily and weekly digests, at the schedule's times in its time zone."""
     # Each digest job also runs once at start, to make a digest missed while it was down.
     schedule = periods.Schedule.from_config(app.config)
     start = {**common, "next_run_time": datetime.now(schedule.zone)}

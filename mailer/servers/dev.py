@@ -8,8 +8,10 @@ import threading
 from types import FrameType
 
 import click
+from aiosmtpd.controller import Controller
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
+from werkzeug.serving import BaseWSGIServer
 from werkzeug.serving import make_server
 
 from mailer.delivery.dkim import DkimKeyError
@@ -30,16 +32,7 @@ def run_dev(app: Flask, *, host: str, port: int, outbox: bool) -> None:
             sender = worker_from_config(app.config)
     except DkimKeyError as error:
         raise click.ClickException(str(error)) from None
-    controller = None
-    if outbox:
-        smtp_host, smtp_port = app.config["SMTP_HOST"], int(app.config["SMTP_PORT"])
-        try:
-            controller = start_outbox(app.config["OUTBOX_DIR"], host=smtp_host, port=smtp_port)
-        except OSError as error:
-            raise click.ClickException(
-                f"cannot start the outbox on {smtp_host}:{smtp_port} ({error}); "
-                "is another one running? Use --no-outbox to use it."
-            ) from None
+    controller = _start_outbox(app) if outbox else None
     try:
         server = make_server(host, port, app, threaded=True)
     except OSError as error:
@@ -54,6 +47,21 @@ def run_dev(app: Flask, *, host: str, port: int, outbox: bool) -> None:
     worker = threading.Thread(target=_work, args=(app, sender, stop), name="worker")
     worker.start()
     _announce(app, host, port, outbox)
+    try:
+        _serve(server)
+    finally:
+        server.server_close()
+        stop.set()
+        worker.join()
+        scheduler.shutdown(wait=False)
+        for part in (controller, inbox):
+            if part:
+                part.stop()
+        click.echo("Stopped.")
+
+
+def _serve(server: BaseWSGIServer) -> None:
+    """Serve until Ctrl-C or SIGTERM."""
     # Explicit handlers: a shell that starts us in the background makes SIGINT ignored.
     previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -63,15 +71,18 @@ def run_dev(app: Flask, *, host: str, port: int, outbox: bool) -> None:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        server.server_close()
-        stop.set()
-        worker.join()
-        scheduler.shutdown(wait=False)
-        if controller:
-            controller.stop()
-        if inbox:
-            inbox.stop()
-        click.echo("Stopped.")
+
+
+def _start_outbox(app: Flask) -> Controller:
+    """The development outbox on the SMTP host and port the worker sends to."""
+    smtp_host, smtp_port = app.config["SMTP_HOST"], int(app.config["SMTP_PORT"])
+    try:
+        return start_outbox(app.config["OUTBOX_DIR"], host=smtp_host, port=smtp_port)
+    except OSError as error:
+        raise click.ClickException(
+            f"cannot start the outbox on {smtp_host}:{smtp_port} ({error}); "
+            "is another one running? Use --no-outbox to use it."
+        ) from None
 
 
 def _start_inbox(app: Flask) -> InboxController | None:
