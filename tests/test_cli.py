@@ -16,9 +16,9 @@ from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
 from mailer.models import Topic
 from tests import TODAY
-from tests.conftest import subscribe
 from tests.factories import make_subscriber
 from tests.factories import queue_emails
+from tests.helpers import subscribe
 
 
 def test_seed_topics_adds_the_demo_topics_once(app, runner):

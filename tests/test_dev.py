@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ALLOWED_SMTP_PORTS
+from tests.helpers import ALLOWED_SMTP_PORTS
 
 MAILER = str(Path(sys.executable).parent / "mailer")
 

@@ -27,10 +27,10 @@ from mailer.models import Suppression
 from mailer.servers.inbox import InboxController
 from mailer.servers.inbox import start_inbox
 from tests.bounces.samples import Original
-from tests.conftest import ALLOWED_SMTP_PORTS
-from tests.conftest import send_queued
 from tests.factories import add_readers
 from tests.factories import publish_news
+from tests.helpers import ALLOWED_SMTP_PORTS
+from tests.helpers import send_queued
 from tests.smtp_sink import SinkHandler
 
 # Wednesday 25 November 2026, 07:00 in London (GMT): a daily period ends.

@@ -29,11 +29,11 @@ from mailer.models import Suppression
 from tests.bounces import samples
 from tests.bounces.conftest import END
 from tests.bounces.conftest import deliver
-from tests.conftest import send_queued
 from tests.factories import add_readers
 from tests.factories import make_subscriber
 from tests.factories import publish_news
 from tests.factories import queue_emails
+from tests.helpers import send_queued
 from tests.imports.conftest import csv_file
 
 # Monday 2 November 2026, 9am UTC.

@@ -24,7 +24,7 @@ from tests.bounces.conftest import Sent
 from tests.bounces.conftest import deliver
 from tests.bounces.conftest import seen
 from tests.bounces.conftest import send_digests
-from tests.conftest import ALLOWED_SMTP_PORTS
+from tests.helpers import ALLOWED_SMTP_PORTS
 
 UNSUBSCRIBE = "unsubscribe@csp-news.localhost"
 

@@ -22,8 +22,8 @@ from mailer.models import Subscriber
 from mailer.models import Suppression
 from tests.bounces import samples
 from tests.bounces.conftest import deliver
-from tests.conftest import send_queued
 from tests.factories import make_subscriber
+from tests.helpers import send_queued
 
 # Monday 2 November 2026, 9am UTC.
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

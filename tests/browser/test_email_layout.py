@@ -8,12 +8,12 @@ import pytest
 
 from mailer.extensions import db
 from mailer.models import Frequency
-from tests.conftest import send_queued
 from tests.digests.conftest import AFTER
 from tests.digests.conftest import END
 from tests.digests.conftest import make_digest
 from tests.factories import add_readers
 from tests.factories import publish_news
+from tests.helpers import send_queued
 
 
 def _digest_html(app, smtpd) -> str:

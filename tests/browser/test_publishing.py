@@ -15,10 +15,10 @@ from mailer.models import StaffRole
 from mailer.tokens import Purpose
 from mailer.tokens import subscriber_token
 from tests import TODAY
-from tests.conftest import ADMIN
-from tests.conftest import PASSWORD
-from tests.conftest import make_staff
-from tests.conftest import send_queued
+from tests.helpers import ADMIN
+from tests.helpers import PASSWORD
+from tests.helpers import make_staff
+from tests.helpers import send_queued
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 BODY = """## What the fund covers

@@ -28,16 +28,16 @@ from mailer.models import Frequency
 from mailer.models import MessageKind
 from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
-from tests.conftest import csrf_token
-from tests.conftest import link
-from tests.conftest import send_queued
-from tests.conftest import subscribe
 from tests.digests.conftest import make_digest
 from tests.digests.conftest import make_due
 from tests.email_html import parse
 from tests.factories import add_readers
 from tests.factories import publish_news
 from tests.factories import queue_emails
+from tests.helpers import csrf_token
+from tests.helpers import link
+from tests.helpers import send_queued
+from tests.helpers import subscribe
 
 GOLDEN = Path(__file__).parent.parent / "golden"
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)

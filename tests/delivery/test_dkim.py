@@ -37,10 +37,10 @@ from mailer.domain import send_runs
 from mailer.extensions import db
 from mailer.models import Frequency
 from mailer.models import MessageKind
-from tests.conftest import send_queued
 from tests.factories import add_readers
 from tests.factories import publish_news
 from tests.factories import queue_emails
+from tests.helpers import send_queued
 
 # Wednesday 25 November 2026, 07:00 in London (GMT): a daily period ends.
 END = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)

@@ -58,12 +58,12 @@ from mailer.models import Topic
 from mailer.tokens import Purpose
 from mailer.tokens import read_subscriber_token
 from mailer.tokens import subscriber_token_maker
-from tests.conftest import ALLOWED_SMTP_PORTS
-from tests.conftest import link
-from tests.conftest import send_queued
 from tests.factories import add_readers
 from tests.factories import make_subscriber
 from tests.factories import publish_news
+from tests.helpers import ALLOWED_SMTP_PORTS
+from tests.helpers import link
+from tests.helpers import send_queued
 
 # Wednesday 25 November 2026, 07:00 in London (GMT): a daily period ends.
 END = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)

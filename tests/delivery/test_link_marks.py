@@ -17,17 +17,17 @@ from mailer.extensions import db
 from mailer.models import Frequency
 from mailer.models import NewsItem
 from mailer.models import StaffRole
-from tests.conftest import EDITOR
-from tests.conftest import csrf_token
-from tests.conftest import link
-from tests.conftest import logged_in
-from tests.conftest import send_queued
 from tests.digests.conftest import AFTER
 from tests.digests.conftest import END
 from tests.digests.conftest import make_digest
 from tests.digests.conftest import make_due
 from tests.factories import add_readers
 from tests.factories import publish_news
+from tests.helpers import EDITOR
+from tests.helpers import csrf_token
+from tests.helpers import link
+from tests.helpers import logged_in
+from tests.helpers import send_queued
 
 # The marks the fan-out put where each reader's tokens go, as anyone reading the code knew them.
 PLACEHOLDERS = {"m": "Zq9manageTokenZq9", "u": "Zq9unsubscribeTokenZq9"}

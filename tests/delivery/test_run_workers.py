@@ -25,13 +25,13 @@ from mailer.models import Frequency
 from mailer.models import RunState
 from mailer.models import SendRun
 from mailer.models import Subscriber
-from tests.conftest import ALLOWED_SMTP_PORTS
-from tests.conftest import send_queued
 from tests.delivery.test_worker import MAILER
 from tests.delivery.test_worker import _worker_env
 from tests.delivery.test_worker import kill_when_stalled
 from tests.factories import add_readers
 from tests.factories import publish_news
+from tests.helpers import ALLOWED_SMTP_PORTS
+from tests.helpers import send_queued
 from tests.smtp_sink import SinkHandler
 from tests.smtp_sink import SmtpServer
 

@@ -13,9 +13,9 @@ from mailer.delivery.smtp import Connection
 from mailer.delivery.smtp import PermanentDeliveryError
 from mailer.delivery.smtp import SmtpSettings
 from mailer.delivery.smtp import TemporaryDeliveryError
-from tests.conftest import ALLOWED_SMTP_PORTS
-from tests.conftest import send_queued
 from tests.factories import queue_emails
+from tests.helpers import ALLOWED_SMTP_PORTS
+from tests.helpers import send_queued
 from tests.smtp_sink import SinkHandler
 from tests.smtp_sink import SmtpServer
 

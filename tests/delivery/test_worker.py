@@ -19,10 +19,10 @@ from mailer.extensions import db
 from mailer.models import Delivery
 from mailer.models import DeliveryStatus
 from tests import TODAY
-from tests.conftest import ALLOWED_SMTP_PORTS
-from tests.conftest import send_queued
 from tests.factories import make_subscriber
 from tests.factories import queue_emails
+from tests.helpers import ALLOWED_SMTP_PORTS
+from tests.helpers import send_queued
 
 # The queue is filled at a fixed time; the workers below run at it, unless they are processes
 # of their own, which read the clock and find the mail long due.

@@ -14,8 +14,6 @@ from mailer.models import DeliveryStatus
 from mailer.models import Frequency
 from mailer.models import RunState
 from mailer.models import SendRun
-from tests.conftest import link
-from tests.conftest import send_queued
 from tests.digests.conftest import END
 from tests.digests.conftest import deliveries
 from tests.digests.conftest import make_due
@@ -23,6 +21,8 @@ from tests.digests.conftest import run_keys
 from tests.digests.conftest import withdraw
 from tests.factories import add_readers
 from tests.factories import publish_news
+from tests.helpers import link
+from tests.helpers import send_queued
 
 ALERTS = (Frequency.IMMEDIATE,)
 TITLE = "Safer Streets Fund round 6 opens"

@@ -12,7 +12,6 @@ from mailer.domain import periods
 from mailer.extensions import db
 from mailer.models import DeliveryStatus
 from mailer.models import Frequency
-from tests.conftest import send_queued
 from tests.digests.conftest import AFTER
 from tests.digests.conftest import END
 from tests.digests.conftest import deliveries
@@ -21,6 +20,7 @@ from tests.digests.conftest import run_keys
 from tests.digests.conftest import run_state
 from tests.factories import add_readers
 from tests.factories import publish_news
+from tests.helpers import send_queued
 
 PERIOD_END = "2026-11-25T07:00:00+00:00"
 DAILY_KEY = f"daily:{PERIOD_END}"

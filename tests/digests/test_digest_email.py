@@ -16,8 +16,6 @@ from mailer.models import DeliveryStatus
 from mailer.models import Frequency
 from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
-from tests.conftest import link
-from tests.conftest import send_queued
 from tests.digests.conftest import AFTER
 from tests.digests.conftest import END
 from tests.digests.conftest import deliveries
@@ -26,6 +24,8 @@ from tests.digests.conftest import run_state
 from tests.digests.conftest import withdraw
 from tests.factories import add_readers
 from tests.factories import publish_news
+from tests.helpers import link
+from tests.helpers import send_queued
 
 GOLDEN = Path(__file__).parent / "golden"
 # Monday 30 November 2026, 07:00 in London: a weekly period ends.

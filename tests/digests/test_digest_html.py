@@ -11,7 +11,6 @@ import pytest
 
 from mailer.extensions import db
 from mailer.models import Frequency
-from tests.conftest import send_queued
 from tests.digests.conftest import AFTER
 from tests.digests.conftest import END
 from tests.digests.conftest import make_digest
@@ -23,6 +22,7 @@ from tests.email_html import parse
 from tests.email_html import rules
 from tests.factories import add_readers
 from tests.factories import publish_news
+from tests.helpers import send_queued
 
 SUMMARY = "Bids for round 6 close on 15 January."
 

@@ -20,8 +20,6 @@ from mailer.extensions import db
 from mailer.models import Delivery
 from mailer.models import Frequency
 from mailer.models import SendRun
-from tests.conftest import at_once
-from tests.conftest import send_queued
 from tests.digests.conftest import AFTER
 from tests.digests.conftest import END
 from tests.digests.conftest import deliveries
@@ -30,6 +28,8 @@ from tests.digests.conftest import make_due
 from tests.digests.conftest import run_keys
 from tests.factories import add_readers
 from tests.factories import publish_news
+from tests.helpers import at_once
+from tests.helpers import send_queued
 
 MAILER = str(Path(sys.executable).parent / "mailer")
 DAY = timedelta(days=1)

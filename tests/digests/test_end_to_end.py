@@ -11,9 +11,9 @@ from mailer.domain import send_runs
 from mailer.domain import staff
 from mailer.extensions import db
 from mailer.models import Frequency
-from tests.conftest import link
-from tests.conftest import send_queued
-from tests.conftest import subscribe
+from tests.helpers import link
+from tests.helpers import send_queued
+from tests.helpers import subscribe
 
 
 def _confirm(client, smtpd, app, email, topics, frequency):

@@ -12,7 +12,6 @@ from mailer.models import DeliveryStatus
 from mailer.models import Frequency
 from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
-from tests.conftest import send_queued
 from tests.digests.conftest import AFTER
 from tests.digests.conftest import END
 from tests.digests.conftest import deliveries
@@ -20,6 +19,7 @@ from tests.digests.conftest import make_digest
 from tests.digests.conftest import run_state
 from tests.factories import add_readers
 from tests.factories import publish_news
+from tests.helpers import send_queued
 
 DAILY_FUNDING = {"funding": Frequency.DAILY}
 

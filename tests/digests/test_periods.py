@@ -17,10 +17,10 @@ from mailer.domain.periods import Schedule
 from mailer.errors import InvalidInput
 from mailer.extensions import db
 from mailer.models import Frequency
-from tests.conftest import send_queued
 from tests.digests.conftest import make_digest
 from tests.factories import add_readers
 from tests.factories import publish_news
+from tests.helpers import send_queued
 
 LONDON = ZoneInfo("Europe/London")
 HOUR = timedelta(hours=1)

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 from mailer.extensions import db
 from mailer.models import Frequency
-from tests.conftest import send_queued
 from tests.digests.conftest import END
 from tests.digests.conftest import make_due
 from tests.factories import add_readers
 from tests.factories import publish_news
+from tests.helpers import send_queued
 
 DAY = timedelta(days=1)
 

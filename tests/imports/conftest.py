@@ -15,8 +15,8 @@ from mailer.extensions import db
 from mailer.models import AuditEvent
 from mailer.models import StaffRole
 from tests import TODAY
-from tests.conftest import EDITOR
-from tests.conftest import logged_in
+from tests.helpers import EDITOR
+from tests.helpers import logged_in
 
 HEADER = "email,topics,frequency,consent_source,consent_date"
 NOW = datetime(2026, 7, 15, 12, 0, tzinfo=UTC)

@@ -32,11 +32,11 @@ from mailer.models import MessageKind
 from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
 from mailer.models import Subscription
-from tests.conftest import link
-from tests.conftest import send_queued
 from tests.factories import add_readers
 from tests.factories import make_subscriber
 from tests.factories import publish_news
+from tests.helpers import link
+from tests.helpers import send_queued
 from tests.imports.conftest import NOW
 from tests.imports.conftest import ROWS
 from tests.imports.conftest import audit_details

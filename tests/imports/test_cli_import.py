@@ -10,7 +10,7 @@ from mailer.extensions import db
 from mailer.models import AuditEvent
 from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
-from tests.conftest import send_queued
+from tests.helpers import send_queued
 from tests.imports.conftest import ROWS
 from tests.imports.conftest import audit_details
 from tests.imports.conftest import csv_file

@@ -27,9 +27,9 @@ from mailer.models import Subscriber
 from mailer.models import SubscriberImport
 from mailer.models import SubscriberStatus
 from tests import TODAY
-from tests.conftest import csrf_token
-from tests.conftest import send_queued
 from tests.factories import make_subscriber
+from tests.helpers import csrf_token
+from tests.helpers import send_queued
 from tests.imports.conftest import ROWS
 from tests.imports.conftest import audit_details
 from tests.imports.conftest import csv_file

@@ -31,10 +31,10 @@ from mailer.models import SubscriberImport
 from mailer.models import SubscriberStatus
 from mailer.models import Subscription
 from mailer.models import SuppressionReason
-from tests.conftest import csrf_token
-from tests.conftest import link
-from tests.conftest import send_queued
-from tests.conftest import subscribe
+from tests.helpers import csrf_token
+from tests.helpers import link
+from tests.helpers import send_queued
+from tests.helpers import subscribe
 
 EMAIL = "Robin.Hood@example.org"
 RULE = bounces.SoftBounceRule(limit=3, within=timedelta(days=14))

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from mailer.extensions import db
 from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 from tests.privacy.test_erasure import _sign_up_and_confirm
 from tests.privacy.test_erasure import _tables_holding
 

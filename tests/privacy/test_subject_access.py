@@ -17,10 +17,10 @@ from mailer.models import AuditEvent
 from mailer.models import StaffRole
 from mailer.models import SuppressionReason
 from tests import TODAY
-from tests.conftest import ADMIN
-from tests.conftest import csrf_token
-from tests.conftest import login
-from tests.conftest import make_staff
+from tests.helpers import ADMIN
+from tests.helpers import csrf_token
+from tests.helpers import login
+from tests.helpers import make_staff
 from tests.privacy.test_erasure import _sign_up_and_confirm
 
 EMAIL = "jo.bloggs@example.org"

@@ -19,11 +19,11 @@ from mailer.models import Subscriber
 from mailer.models import SubscriberImport
 from mailer.models import SubscriberStatus
 from mailer.models import SuppressionReason
-from tests.conftest import csrf_token
-from tests.conftest import link
-from tests.conftest import send_queued
-from tests.conftest import subscribe
 from tests.factories import make_subscriber
+from tests.helpers import csrf_token
+from tests.helpers import link
+from tests.helpers import send_queued
+from tests.helpers import subscribe
 
 # Monday 2 November 2026, 9am UTC.
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

@@ -31,10 +31,10 @@ from mailer.models import DeliverySummary
 from mailer.models import Frequency
 from mailer.models import MessageKind
 from mailer.models import Subscriber
-from tests.conftest import send_queued
 from tests.factories import add_readers
 from tests.factories import make_subscriber
 from tests.factories import publish_news
+from tests.helpers import send_queued
 
 # Wednesday 25 November 2026, 07:00 in London (GMT): a daily period ends.
 END = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)

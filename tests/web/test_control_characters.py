@@ -15,10 +15,10 @@ from mailer.domain import staff
 from mailer.extensions import db
 from mailer.models import NewsItem
 from mailer.models import StaffRole
-from tests.conftest import EDITOR
-from tests.conftest import csrf_token
-from tests.conftest import logged_in
 from tests.factories import publish_news
+from tests.helpers import EDITOR
+from tests.helpers import csrf_token
+from tests.helpers import logged_in
 from tests.web.test_news_pages import PUBLISHED
 
 ATOM = "{http://www.w3.org/2005/Atom}"

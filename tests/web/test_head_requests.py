@@ -22,14 +22,14 @@ from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
 from mailer.tokens import Purpose
 from mailer.tokens import subscriber_token
-from tests.conftest import ADMIN
-from tests.conftest import PASSWORD
-from tests.conftest import logged_in
-from tests.conftest import login
-from tests.conftest import make_staff
 from tests.factories import add_readers
 from tests.factories import make_subscriber
 from tests.factories import publish_news
+from tests.helpers import ADMIN
+from tests.helpers import PASSWORD
+from tests.helpers import logged_in
+from tests.helpers import login
+from tests.helpers import make_staff
 
 READER = "reader@example.org"
 

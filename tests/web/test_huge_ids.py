@@ -9,9 +9,9 @@ from mailer import clock
 from mailer.database import transaction
 from mailer.domain import staff
 from mailer.models import StaffRole
-from tests.conftest import ADMIN
-from tests.conftest import csrf_token
-from tests.conftest import logged_in
+from tests.helpers import ADMIN
+from tests.helpers import csrf_token
+from tests.helpers import logged_in
 
 # Past the 32-bit ids of PostgreSQL, past SQLite's and PostgreSQL's 64-bit integers, and far past.
 HUGE = (2**31, 9_999_999_999, 2**63, 2**64, 10**30)

@@ -9,10 +9,10 @@ from mailer.models import ConsentAction
 from mailer.models import ConsentEvent
 from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
-from tests.conftest import csrf_token
-from tests.conftest import link
-from tests.conftest import send_queued
-from tests.conftest import subscribe
+from tests.helpers import csrf_token
+from tests.helpers import link
+from tests.helpers import send_queued
+from tests.helpers import subscribe
 
 
 def _subscriber(app, email="alex@example.com"):

@@ -20,11 +20,11 @@ from mailer.tokens import Purpose
 from mailer.tokens import make_token
 from mailer.tokens import read_token
 from mailer.tokens import subscriber_token
-from tests.conftest import at_once
-from tests.conftest import csrf_token
-from tests.conftest import link
-from tests.conftest import send_queued
-from tests.conftest import subscribe
+from tests.helpers import at_once
+from tests.helpers import csrf_token
+from tests.helpers import link
+from tests.helpers import send_queued
+from tests.helpers import subscribe
 
 
 def _status(app):

@@ -21,9 +21,9 @@ from mailer.app import create_app
 from mailer.extensions import db
 from mailer.models import ConsentAction
 from mailer.models import ConsentEvent
-from tests.conftest import csrf_token
-from tests.conftest import link
-from tests.conftest import send_queued
+from tests.helpers import csrf_token
+from tests.helpers import link
+from tests.helpers import send_queued
 from tests.test_config import GOOD_PRODUCTION
 from tests.test_config import _run
 

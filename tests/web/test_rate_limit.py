@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from mailer.extensions import db
 from mailer.models import Subscriber
-from tests.conftest import subscribe
+from tests.helpers import subscribe
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ from mailer.models import Subscriber
 from mailer.paths import open_outbox
 from mailer.tokens import Purpose
 from mailer.tokens import subscriber_token
-from tests.conftest import ADMIN
-from tests.conftest import logged_in
 from tests.factories import add_readers
 from tests.factories import publish_news
+from tests.helpers import ADMIN
+from tests.helpers import logged_in
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 EVENT_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.IGNORECASE)

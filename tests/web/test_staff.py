@@ -18,12 +18,12 @@ from mailer.models import NewsState
 from mailer.models import StaffRole
 from mailer.models import StaffUser
 from tests import TODAY
-from tests.conftest import ADMIN
-from tests.conftest import EDITOR
-from tests.conftest import PASSWORD
-from tests.conftest import csrf_token
-from tests.conftest import login
-from tests.conftest import make_staff
+from tests.helpers import ADMIN
+from tests.helpers import EDITOR
+from tests.helpers import PASSWORD
+from tests.helpers import csrf_token
+from tests.helpers import login
+from tests.helpers import make_staff
 
 HOSTILE_MARKDOWN = """## Funding round
 
@@ -459,7 +459,7 @@ def test_a_locked_account_looks_exactly_like_a_wrong_password(app, client, edito
 
 
 def test_parallel_guesses_all_count_towards_the_lock_out(app, editor):
-    from tests.conftest import at_once
+    from tests.helpers import at_once
 
     def guess(start):
         browser = app.test_client()
@@ -507,7 +507,7 @@ def test_odd_input_in_the_staff_area_is_never_a_500(app, client, editor):
 
 
 def test_two_publishes_at_once_publish_once(app, client, editor):
-    from tests.conftest import at_once
+    from tests.helpers import at_once
 
     login(client, editor)
     _write(client)

@@ -36,17 +36,17 @@ from mailer.models import SubscriberStatus
 from mailer.models import Suppression
 from mailer.models import SuppressionReason
 from tests import TODAY
-from tests.conftest import ADMIN
-from tests.conftest import EDITOR
-from tests.conftest import csrf_token
-from tests.conftest import login
-from tests.conftest import make_staff
-from tests.conftest import send_queued
-from tests.conftest import subscribe
 from tests.factories import add_readers
 from tests.factories import make_subscriber
 from tests.factories import publish_news
 from tests.factories import queue_emails
+from tests.helpers import ADMIN
+from tests.helpers import EDITOR
+from tests.helpers import csrf_token
+from tests.helpers import login
+from tests.helpers import make_staff
+from tests.helpers import send_queued
+from tests.helpers import subscribe
 
 # Wednesday 15 July 2026, 1pm in London (BST, an hour ahead of UTC).
 NOW = datetime(2026, 7, 15, 12, 0, tzinfo=UTC)

@@ -23,12 +23,12 @@ from mailer.models import RunState
 from mailer.models import SendRun
 from mailer.models import StaffRole
 from mailer.web.staff.runs import about
-from tests.conftest import EDITOR
-from tests.conftest import csrf_token
-from tests.conftest import logged_in
-from tests.conftest import send_queued
 from tests.factories import add_readers
 from tests.factories import publish_news
+from tests.helpers import EDITOR
+from tests.helpers import csrf_token
+from tests.helpers import logged_in
+from tests.helpers import send_queued
 
 # Wednesday 25 November 2026, 07:00 in London (GMT): a daily period ends.
 END = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)

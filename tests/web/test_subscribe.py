@@ -21,11 +21,11 @@ from mailer.models import Frequency
 from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
 from mailer.models import Topic
-from tests.conftest import at_once
-from tests.conftest import csrf_token
-from tests.conftest import link
-from tests.conftest import send_queued
-from tests.conftest import subscribe
+from tests.helpers import at_once
+from tests.helpers import csrf_token
+from tests.helpers import link
+from tests.helpers import send_queued
+from tests.helpers import subscribe
 
 
 def _count(app, model):
