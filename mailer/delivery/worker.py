@@ -23,7 +23,6 @@ from typing import Any
 
 from mailer import clock
 from mailer.delivery import queue
-from mailer.delivery.bounces import verp_address
 from mailer.delivery.compose import Outgoing
 from mailer.delivery.content import RunContent
 from mailer.delivery.content import digest_for
@@ -47,6 +46,7 @@ from mailer.delivery.queue import RetryPolicy
 from mailer.delivery.smtp import ConnectionFailure
 from mailer.delivery.smtp import PermanentDeliveryError
 from mailer.delivery.smtp import SmtpSettings
+from mailer.delivery.verp import verp_address
 from mailer.extensions import db
 from mailer.models import Delivery
 from mailer.models import Frequency
