@@ -219,7 +219,7 @@ def run_digest(app: Flask, period: Period, args: argparse.Namespace, sink: Sink)
     peak = _rss_mb()
     print(f"bench process RSS after send: {_current_rss_mb():.0f} MB now, {peak:.0f} MB at peak")
     # The worker keeps each distinct laid-out message; how many it made is worth seeing.
-    prototypes = len(getattr(worker, "_prototypes", ()))
+    prototypes = len(getattr(worker.preparer, "_prototypes", ()))
     print(
         f"send: {stats} in {send_s:.2f} s, {stats.batches} batches, {prototypes} distinct "
         f"messages rendered, mean message {sampler.mean_size:,.0f} bytes"

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import Connection
+from sqlalchemy import Result
 from sqlalchemy import event
 
 from mailer.extensions import db
@@ -76,6 +77,17 @@ def transaction() -> Iterator[None]:
     except BaseException:
         db.session.rollback()
         raise
+
+
+def on_postgresql() -> bool:
+    """Whether the session talks to PostgreSQL (else SQLite), for the statements the two
+    dialects write differently."""
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def row_count(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE touched; 0 when the driver does not say."""
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def escape_like(text: str) -> str:

@@ -24,6 +24,7 @@ from mailer import tokens
 UNFOLDED_HEADERS = frozenset(
     {"list-unsubscribe", "list-unsubscribe-post", "list-id", "list-help", "feedback-id"}
 )
+LIST_UNSUBSCRIBE = "List-Unsubscribe"
 # The Auto-Submitted value of mail that a program sends on its own (RFC 3834 section 5).
 AUTO_SUBMITTED = "auto-generated"
 # RFC 5322 section 2.1.1: no line may be longer than 998 characters.
@@ -138,16 +139,29 @@ def render_email(name: str, context: dict[str, Any]) -> Rendered:
 
 
 def list_headers(
-    *, list_id: str, unsubscribe_url: str, unsubscribe_mailto: str, feedback_id: str
+    *,
+    list_id: str,
+    feedback_id: str,
+    unsubscribe_url: str | None = None,
+    unsubscribe_mailto: str | None = None,
 ) -> dict[str, str]:
     """Return the bulk-mail headers every list message carries (RFC 2369, 2919, 8058, and
-    the Feedback-ID by which Gmail's feedback loop groups complaints)."""
-    return {
-        "List-Id": list_id,
-        "List-Unsubscribe": f"<{unsubscribe_url}>, <{unsubscribe_mailto}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        "Feedback-ID": feedback_id,
-    }
+    the Feedback-ID by which Gmail's feedback loop groups complaints), in the order they are
+    written. Without the unsubscribe URL and mailto: (a message laid out once for many
+    readers), List-Unsubscribe, which names one reader, is left for each copy to add."""
+    headers = {"List-Id": list_id}
+    if unsubscribe_url is not None or unsubscribe_mailto is not None:
+        if unsubscribe_url is None or unsubscribe_mailto is None:
+            raise ValueError("List-Unsubscribe needs both the URL and the mailto: URI")
+        headers[LIST_UNSUBSCRIBE] = list_unsubscribe(unsubscribe_url, unsubscribe_mailto)
+    headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    headers["Feedback-ID"] = feedback_id
+    return headers
+
+
+def list_unsubscribe(unsubscribe_url: str, unsubscribe_mailto: str) -> str:
+    """The List-Unsubscribe value: the one-click URL first, then the mailto: URI."""
+    return f"<{unsubscribe_url}>, <{unsubscribe_mailto}>"
 
 
 def feedback_id(campaign: str, kind: str, sender: str) -> str:

@@ -18,10 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 
+from mailer.delivery.compose import AUTO_SUBMITTED
+from mailer.delivery.compose import LIST_UNSUBSCRIBE
 from mailer.delivery.compose import MAIL_POLICY
 from mailer.delivery.compose import MAX_LINE
 from mailer.delivery.compose import Outgoing
 from mailer.delivery.compose import Rendered
+from mailer.delivery.compose import list_headers
+from mailer.delivery.compose import list_unsubscribe
 from mailer.delivery.compose import recipient_header
 from mailer.delivery.compose import unsubscribe_mailto
 from mailer.tokens import MANAGE_MARK_PREFIX
@@ -105,24 +109,8 @@ def prototype(
     feedback_id: str,
 ) -> Prototype:
     """Lay out a rendered message whose links carry `marks` (rendered from `marks.links`)."""
-    static = EmailMessage(policy=MAIL_POLICY)
-    static["From"] = sender
-    static["Subject"] = rendered.subject
-    if reply_to:
-        static["Reply-To"] = reply_to
-    static["List-Id"] = list_id
-    static["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    static["Feedback-ID"] = feedback_id
-    static["Auto-Submitted"] = "auto-generated"
-    static["MIME-Version"] = "1.0"
-    head = static.as_bytes(policy=MAIL_POLICY).rstrip(CRLF) + CRLF
-    # CPython before 3.11.10 (CVE-2024-6923) writes an encoded word that decodes to CR or LF
-    # ("=?utf-8?q?=0D=0A...?=" in a news title) as a raw line break: refuse any head whose
-    # fields are not the ones set above.
-    fields = [line.split(b":", 1)[0] for line in head.split(CRLF)[:-1] if line[:1] not in b" \t"]
-    if _BARE_EOL.search(head) or len(fields) != len(static) or set(fields) - _HEAD_FIELDS:
-        raise ValueError("a header of the message would hold a line break")
-    envelope_from = str(static["From"].addresses[0].addr_spec)
+    shared = list_headers(list_id=list_id, feedback_id=feedback_id)
+    head, envelope_from = _head(rendered, sender, reply_to, shared)
     boundary = f"=_{uuid.uuid4().hex}=".encode()
     manage_mark, unsubscribe_mark = marks.manage.encode(), marks.unsubscribe.encode()
     found = re.compile(b"(" + re.escape(manage_mark) + b"|" + re.escape(unsubscribe_mark) + b")")
@@ -138,6 +126,34 @@ def prototype(
         manage_mark=manage_mark,
         unsubscribe_mark=unsubscribe_mark,
     )
+
+
+def _head(
+    rendered: Rendered, sender: str, reply_to: str | None, shared: dict[str, str]
+) -> tuple[bytes, str]:
+    """The header fields every copy has alike, written by the email package (so encoded words
+    and folding follow policy), and the sender's address. `shared` holds the list headers but
+    List-Unsubscribe, which each copy adds with its reader's token.
+
+    :raises ValueError: a field would hold a line break.
+    """
+    static = EmailMessage(policy=MAIL_POLICY)
+    static["From"] = sender
+    static["Subject"] = rendered.subject
+    if reply_to:
+        static["Reply-To"] = reply_to
+    for name, value in shared.items():
+        static[name] = value
+    static["Auto-Submitted"] = AUTO_SUBMITTED
+    static["MIME-Version"] = "1.0"
+    head = static.as_bytes(policy=MAIL_POLICY).rstrip(CRLF) + CRLF
+    # CPython before 3.11.10 (CVE-2024-6923) writes an encoded word that decodes to CR or LF
+    # ("=?utf-8?q?=0D=0A...?=" in a news title) as a raw line break: refuse any head whose
+    # fields are not the ones set above.
+    fields = [line.split(b":", 1)[0] for line in head.split(CRLF)[:-1] if line[:1] not in b" \t"]
+    if _BARE_EOL.search(head) or len(fields) != len(static) or set(fields) - _HEAD_FIELDS:
+        raise ValueError("a header of the message would hold a line break")
+    return head, str(static["From"].addresses[0].addr_spec)
 
 
 # A part of a body, laid out: encoded lines as they are sent, or one line holding marks, split
@@ -224,10 +240,11 @@ class Filler:
         unsubscribe = self.unsubscribe_token(recipient.subscriber_id, recipient.token_version)
         values = {proto.manage_mark: manage.encode(), proto.unsubscribe_mark: unsubscribe.encode()}
         message_id = new_message_id(proto.domain)
-        unsubscribe_header = (
-            f"List-Unsubscribe: <{proto.unsubscribe_url}{unsubscribe}>, "
-            f"<{unsubscribe_mailto(proto.unsubscribe_address, unsubscribe)}>\r\n"
-        ).encode()
+        value = list_unsubscribe(
+            proto.unsubscribe_url + unsubscribe,
+            unsubscribe_mailto(proto.unsubscribe_address, unsubscribe),
+        )
+        unsubscribe_header = f"{LIST_UNSUBSCRIBE}: {value}\r\n".encode()
         if len(unsubscribe_header) - len(CRLF) > MAX_LINE:
             raise ValueError("List-Unsubscribe is longer than a header line may be")
         boundary = proto.boundary

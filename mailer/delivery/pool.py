@@ -68,6 +68,31 @@ class Result(Generic[T]):
     error: DeliveryError | None
 
 
+class _Reporter(Generic[T]):
+    """Hands `progress` the results that came in since its last call, at most every `every`
+    seconds; called on the thread that owns it."""
+
+    def __init__(
+        self,
+        results: list[Result[T]],
+        progress: Callable[[Sequence[Result[T]]], None] | None,
+        every: float,
+    ) -> None:
+        self.results = results
+        self.progress = progress
+        self.every = every
+        self.reported = 0
+        self.last = time.monotonic()
+
+    def __call__(self, force: bool = False) -> None:
+        if self.progress is None or not (force or time.monotonic() - self.last >= self.every):
+            return
+        upto = len(self.results)
+        if upto > self.reported:
+            self.progress(self.results[self.reported : upto])
+        self.reported, self.last = upto, time.monotonic()
+
+
 class SenderPool:
     """K threads, each with its own reused SMTP connection, draining a list of messages.
 
@@ -113,18 +138,7 @@ class SenderPool:
         results: list[Result[T]] = []
         stop = threading.Event()
         workers = min(self.size, len(items))
-        reported = 0
-        last = time.monotonic()
-
-        def report(force: bool = False) -> None:
-            nonlocal reported, last
-            if progress is None or not (force or time.monotonic() - last >= every):
-                return
-            upto = len(results)
-            if upto > reported:
-                progress(results[reported:upto])
-            reported, last = upto, time.monotonic()
-
+        report = _Reporter(results, progress, every)
         if workers <= 1:
             self._drain(pending, results, stop, outgoing, deadline, report)
         else:

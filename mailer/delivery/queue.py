@@ -23,6 +23,8 @@ from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy import values
 
+from mailer.database import on_postgresql
+from mailer.database import row_count
 from mailer.extensions import db
 from mailer.models import Delivery
 from mailer.models import DeliveryStatus
@@ -132,17 +134,10 @@ def renew_leases(
     )
     sending = exists().where(SendRun.id == Delivery.run_id, SendRun.state == RunState.SENDING)
     renewed = db.session.scalars(
-        update(Delivery)
-        .where(
-            Delivery.id.in_(delivery_ids),
-            Delivery.lease_owner == owner,
-            Delivery.status == DeliveryStatus.SENDING,
-            wanted,
-            or_(Delivery.run_id.is_(None), sending),
-        )
+        _ours(delivery_ids, owner)
+        .where(wanted, or_(Delivery.run_id.is_(None), sending))
         .values(lease_expires_at=now + lease, updated_at=now)
         .returning(Delivery.id)
-        .execution_options(synchronize_session=False)
     )
     return set(renewed)
 
@@ -153,16 +148,7 @@ def extend_leases(
     """Keep the leases `owner` still holds on deliveries it sends later in the same batch."""
     if not delivery_ids:
         return
-    db.session.execute(
-        update(Delivery)
-        .where(
-            Delivery.id.in_(delivery_ids),
-            Delivery.lease_owner == owner,
-            Delivery.status == DeliveryStatus.SENDING,
-        )
-        .values(lease_expires_at=now + lease)
-        .execution_options(synchronize_session=False)
-    )
+    db.session.execute(_ours(delivery_ids, owner).values(lease_expires_at=now + lease))
 
 
 def settle_unwanted(
@@ -182,11 +168,7 @@ def settle_unwanted(
         select(Delivery.id, Delivery.kind, SendRun.state, Subscriber.status)
         .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
         .outerjoin(SendRun, SendRun.id == Delivery.run_id)
-        .where(
-            Delivery.id.in_(delivery_ids),
-            Delivery.lease_owner == owner,
-            Delivery.status == DeliveryStatus.SENDING,
-        )
+        .where(Delivery.id.in_(delivery_ids), _held_by(owner))
     ).all()
     back = [
         delivery_id
@@ -222,7 +204,7 @@ def record_sent(sent: Sequence[tuple[int, str]], *, now: datetime) -> None:
     }
     # A bounce that came back before the send was recorded stays recorded.
     unsettled = (table.c.status != DeliveryStatus.SENT) & (table.c.status != DeliveryStatus.BOUNCED)
-    if db.session.get_bind().dialect.name == "postgresql":
+    if on_postgresql():
         # One UPDATE … FROM (VALUES …) for the chunk: one round trip to the server.
         rows = values(
             column("delivery_id", Integer), column("sent_message_id", String), name="sent"
@@ -286,13 +268,7 @@ def give_back(delivery_ids: Sequence[int], *, owner: str, at: datetime, now: dat
     if not delivery_ids:
         return
     db.session.execute(
-        update(Delivery)
-        .where(
-            Delivery.id.in_(delivery_ids),
-            Delivery.lease_owner == owner,
-            Delivery.status == DeliveryStatus.SENDING,
-        )
-        .values(
+        _ours(delivery_ids, owner).values(
             status=DeliveryStatus.QUEUED,
             attempts=Delivery.attempts - 1,
             next_attempt_at=at,
@@ -300,7 +276,6 @@ def give_back(delivery_ids: Sequence[int], *, owner: str, at: datetime, now: dat
             lease_expires_at=None,
             updated_at=now,
         )
-        .execution_options(synchronize_session=False)
     )
 
 
@@ -319,7 +294,7 @@ def release_stale_leases(*, now: datetime) -> int:
         )
         .execution_options(synchronize_session=False)
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return row_count(result)
 
 
 def load_claimed(ids: Sequence[int]) -> list[Delivery]:
@@ -384,18 +359,19 @@ def finish_runs(*, now: datetime) -> int:
         .values(state=RunState.DONE, completed_at=func.coalesce(last, now), updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return row_count(result)
 
 
-def _ours(delivery_id: int, owner: str) -> Update:
-    """An UPDATE of one delivery that touches it only while `owner` holds its lease."""
+def _held_by(owner: str) -> ColumnElement[bool]:
+    """The lease is still `owner`'s: no other worker has taken the delivery over since."""
+    return (Delivery.lease_owner == owner) & (Delivery.status == DeliveryStatus.SENDING)
+
+
+def _ours(delivery_ids: Sequence[int], owner: str) -> Update:
+    """An UPDATE of deliveries that touches only those whose lease `owner` still holds."""
     return (
         update(Delivery)
-        .where(
-            Delivery.id == delivery_id,
-            Delivery.lease_owner == owner,
-            Delivery.status == DeliveryStatus.SENDING,
-        )
+        .where(Delivery.id.in_(delivery_ids), _held_by(owner))
         .execution_options(synchronize_session=False)
     )
 
@@ -403,7 +379,7 @@ def _ours(delivery_id: int, owner: str) -> Update:
 def _settle(delivery_id: int, owner: str, *, now: datetime, **values: object) -> None:
     """Record an outcome and release the lease, unless another worker has taken it over."""
     db.session.execute(
-        _ours(delivery_id, owner).values(
+        _ours([delivery_id], owner).values(
             lease_owner=None, lease_expires_at=None, updated_at=now, **values
         )
     )

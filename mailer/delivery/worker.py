@@ -9,49 +9,30 @@ import ssl
 import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
-from dataclasses import replace
 from datetime import datetime
 from datetime import timedelta
-from email.errors import MessageError
-from email.utils import format_datetime
 from typing import Any
 
 from mailer import clock
 from mailer.delivery import queue
-from mailer.delivery.bounces import verp_address
 from mailer.delivery.compose import Outgoing
-from mailer.delivery.content import RunContent
-from mailer.delivery.content import digest_for
-from mailer.delivery.content import run_content
-from mailer.delivery.content import subscriber_topics
 from mailer.delivery.dkim import Signer
-from mailer.delivery.fanout import Filler
-from mailer.delivery.fanout import Marks
-from mailer.delivery.fanout import Prototype
-from mailer.delivery.fanout import Recipient
 from mailer.delivery.messages import SENDABLE_TO
 from mailer.delivery.messages import MailSettings
-from mailer.delivery.messages import compose_delivery
-from mailer.delivery.messages import render_alert
-from mailer.delivery.messages import render_digest
-from mailer.delivery.messages import run_prototype
-from mailer.delivery.messages import why_not_send
 from mailer.delivery.pool import Result
 from mailer.delivery.pool import SenderPool
+from mailer.delivery.preparing import Prepared
+from mailer.delivery.preparing import Preparer
+from mailer.delivery.preparing import Refused
 from mailer.delivery.queue import RetryPolicy
 from mailer.delivery.smtp import ConnectionFailure
 from mailer.delivery.smtp import PermanentDeliveryError
 from mailer.delivery.smtp import SmtpSettings
 from mailer.extensions import db
-from mailer.models import Delivery
-from mailer.models import Frequency
-from mailer.tokens import Purpose
-from mailer.tokens import subscriber_token_maker
 
 logger = logging.getLogger(__name__)
 
@@ -108,32 +89,14 @@ class WorkerSettings:
         return cls(**values)
 
 
-@dataclass(frozen=True)
-class Prepared:
-    """A claimed delivery, composed and ready to send."""
-
-    delivery_id: int
-    attempts: int
-    outgoing: Outgoing
-    run_id: int | None = None
-
-
 def worker_name() -> str:
     """A name that is unique across machines and processes, recorded on each lease."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-# Distinct messages a worker keeps laid out, across batches of the same runs.
-PROTOTYPES_KEPT = 4096
-# Gmail shows about 102 KB of a message before clipping the rest: a digest stays under this.
-MAX_DIGEST_BYTES = 100_000
-
-
 class Worker:
-    """Sends queued deliveries. Must run inside an app context; owns its commits.
-
-    The lifecycle emails are composed one by one. List mail of a send run is rendered once
-    per distinct content (the same items under the same topics) and filled in per recipient.
+    """Sends queued deliveries: claims a batch, has the preparer compose it, sends it over K
+    connections and records the outcomes. Must run inside an app context; owns its commits.
     """
 
     def __init__(
@@ -146,8 +109,6 @@ class Worker:
         tls_context: ssl.SSLContext | None = None,
         signer: Signer | None = None,
     ) -> None:
-        self.mail = mail
-        self.signer = signer
         self.settings = settings
         self.pool = SenderPool(
             smtp, size=settings.concurrency, rate=settings.send_rate, tls_context=tls_context
@@ -155,9 +116,9 @@ class Worker:
         self.now = now
         self.owner = worker_name()
         self.stats = WorkerStats()
-        self._prototypes: OrderedDict[tuple[Any, ...], Prototype | None] = OrderedDict()
-        self._manage_token = subscriber_token_maker(Purpose.MANAGE)
-        self._unsubscribe_token = subscriber_token_maker(Purpose.UNSUBSCRIBE)
+        self.preparer = Preparer(
+            mail=mail, max_attempts=settings.retry.max_attempts, now=now, signer=signer
+        )
 
     def run_once(self) -> WorkerStats:
         """Send everything that is due now, then return what was done."""
@@ -211,21 +172,14 @@ class Worker:
 
     def prepare(self, ids: Sequence[int]) -> list[Prepared]:
         """Compose the claimed deliveries; settle at once those that must not be sent."""
-        rows = queue.load_claimed_rows(ids)
-        lifecycle = [row.delivery_id for row in rows if row.run_id is None]
-        ready = [item for item in map(self._prepare, queue.load_claimed(lifecycle)) if item]
-        by_run: dict[int, list[queue.Claimed]] = {}
-        for row in rows:
-            if row.run_id is not None:
-                by_run.setdefault(row.run_id, []).append(row)
-        if by_run:
-            filler = Filler(
-                manage_token=self._manage_token,
-                unsubscribe_token=self._unsubscribe_token,
-                date=format_datetime(self.now()),
-            )
-            for run_id, members in by_run.items():
-                ready += self._prepare_run(run_id, members, filler)
+        ready = []
+        for done in self.preparer.prepare(ids):
+            if isinstance(done, Prepared):
+                ready.append(done)
+            elif isinstance(done, Refused):
+                self._cancel(done.delivery_id, done.reason, self.now())
+            else:
+                self._fail(done.delivery_id, done.error, self.now())
         return sorted(ready, key=lambda item: item.delivery_id)
 
     def send(self, ready: Sequence[Prepared]) -> bool:
@@ -247,131 +201,6 @@ class Worker:
                 return False
             pending = untried + pending
         return True
-
-    def _prepare(self, delivery: Delivery) -> Prepared | None:
-        """Compose one claimed lifecycle email, or settle it at once if it must not be sent."""
-        now = self.now()
-        reason = why_not_send(delivery)
-        if reason:
-            queue.record_cancelled(delivery.id, owner=self.owner, reason=reason, now=now)
-            self.stats.cancelled += 1
-            return None
-        if self._worn_out(delivery.id, delivery.attempts, now):
-            return None
-        try:
-            outgoing = compose_delivery(delivery, self.mail, now=now)
-            return_path = self._return_path(delivery.id, delivery.return_key)
-            outgoing = replace(outgoing, envelope_from=return_path)
-            outgoing = self._signed(outgoing)
-        except (ValueError, UnicodeError) as error:
-            self._fail(delivery.id, f"cannot build message: {error}", now)
-            return None
-        return Prepared(delivery.id, delivery.attempts, outgoing)
-
-    def _prepare_run(
-        self, run_id: int, members: list[queue.Claimed], filler: Filler
-    ) -> list[Prepared]:
-        """Fill in each recipient's copy of the messages of one run."""
-        now = self.now()
-        content = run_content(run_id)
-        ready = []
-        topics: dict[int, frozenset[int]] = {}
-        if content is not None and content.frequency is not Frequency.IMMEDIATE:
-            topics = subscriber_topics([row.subscriber_id for row in members], content.frequency)
-        for row in members:
-            if self._worn_out(row.delivery_id, row.attempts, now):
-                continue
-            followed = topics.get(row.subscriber_id, frozenset())
-            try:
-                proto = self._prototype(content, followed) if content else None
-            except (ValueError, UnicodeError, MessageError) as error:
-                self._fail(row.delivery_id, f"cannot build message: {error}", now)
-                continue
-            if proto is None:
-                reason = "nothing left to read: every item was withdrawn"
-                queue.record_cancelled(row.delivery_id, owner=self.owner, reason=reason, now=now)
-                self.stats.cancelled += 1
-                continue
-            recipient = Recipient(row.email, row.subscriber_id, row.token_version)
-            try:
-                outgoing = filler.fill(proto, recipient)
-                return_path = self._return_path(row.delivery_id, row.return_key)
-                outgoing = replace(outgoing, envelope_from=return_path)
-                outgoing = self._signed(outgoing)
-            except (ValueError, UnicodeError) as error:
-                self._fail(row.delivery_id, f"cannot build message: {error}", now)
-                continue
-            ready.append(Prepared(row.delivery_id, row.attempts, outgoing, run_id))
-        return ready
-
-    def _prototype(self, content: RunContent, followed: frozenset[int]) -> Prototype | None:
-        """The laid-out message for readers of `content` who follow `followed` (rendered on
-        first use); None when nothing is left for them to read."""
-        immediate = content.frequency is Frequency.IMMEDIATE
-        key = (content.run_id, content.signature, None if immediate else followed)
-        if key in self._prototypes:
-            self._prototypes.move_to_end(key)
-            return self._prototypes[key]
-        proto = None
-        if immediate and content.items:
-            marks = Marks.new()
-            rendered = render_alert(
-                content.items[0],
-                links=marks.links(self.mail.base_url),
-                settings=self.mail,
-                now=self.now(),
-            )
-            proto = run_prototype(rendered, self.mail, content.frequency, marks)
-        elif not immediate:
-            proto = self._digest_prototype(content, followed)
-        self._prototypes[key] = proto
-        if len(self._prototypes) > PROTOTYPES_KEPT:
-            self._prototypes.popitem(last=False)
-        return proto
-
-    def _digest_prototype(self, content: RunContent, followed: frozenset[int]) -> Prototype | None:
-        """Lay out a digest, with fewer items (and a link to the rest) if it would be heavier
-        than mail providers show in full."""
-        cap = self.mail.digest_max_items
-        while content.period is not None:
-            digest = digest_for(content, followed, cap=cap)
-            if digest is None:
-                return None
-            marks = Marks.new()
-            rendered = render_digest(
-                digest,
-                frequency=content.frequency,
-                period=content.period,
-                links=marks.links(self.mail.base_url),
-                settings=self.mail,
-            )
-            proto = run_prototype(rendered, self.mail, content.frequency, marks)
-            size = proto.body_size()
-            if size <= MAX_DIGEST_BYTES or cap <= 1:
-                return proto
-            cap = max(1, min(cap - 1, cap * MAX_DIGEST_BYTES // size))
-        return None
-
-    def _signed(self, outgoing: Outgoing) -> Outgoing:
-        """The message with its DKIM signatures in front, when a key is configured; the
-        signatures cover these exact bytes, so nothing may change them after this.
-
-        :raises ValueError: the message cannot be signed.
-        """
-        if self.signer is None:
-            return outgoing
-        return replace(outgoing, data=self.signer.sign(outgoing.data))
-
-    def _return_path(self, delivery_id: int, key: str | None) -> str:
-        """The VERP envelope sender of a delivery: bounces come back naming it."""
-        return verp_address(delivery_id, key, self.mail.bounce_domain)
-
-    def _worn_out(self, delivery_id: int, attempts: int, now: datetime) -> bool:
-        """A worker died on this delivery again and again: stop before it kills another."""
-        if attempts > self.settings.retry.max_attempts:
-            self._fail(delivery_id, f"gave up after {attempts - 1} attempts", now)
-            return True
-        return False
 
     def _still_wanted(
         self, chunk: Sequence[Prepared], later: Sequence[Prepared] = ()
@@ -450,6 +279,11 @@ class Worker:
             self.stats.retried += 1
         else:
             self.stats.failed += 1
+
+    def _cancel(self, delivery_id: int, reason: str, now: datetime) -> None:
+        """Record that a delivery is no longer wanted."""
+        queue.record_cancelled(delivery_id, owner=self.owner, reason=reason, now=now)
+        self.stats.cancelled += 1
 
     def _fail(self, delivery_id: int, error: str, now: datetime) -> None:
         """Record a permanent failure."""

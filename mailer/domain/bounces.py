@@ -56,7 +56,7 @@ HOUR = timedelta(hours=1)
 
 
 class Received(Protocol):
-    """The message as the inbox received it (mailer.delivery.bounces.Inbound)."""
+    """The message as the inbox received it (mailer.delivery.returns.Inbound)."""
 
     @property
     def mail_from(self) -> str: ...
@@ -73,7 +73,7 @@ class InboxBusy(MailerError):
 
 
 class Finding(Protocol):
-    """What the message means (mailer.delivery.bounces.Outcome)."""
+    """What the message means (mailer.delivery.returns.Outcome)."""
 
     @property
     def verdict(self) -> str: ...

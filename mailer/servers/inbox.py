@@ -18,10 +18,10 @@ from flask import Flask
 
 from mailer import clock
 from mailer.database import transaction
-from mailer.delivery.bounces import Inbound
-from mailer.delivery.bounces import InboxAddresses
-from mailer.delivery.bounces import Mailbox
-from mailer.delivery.bounces import classify
+from mailer.delivery.returns import Inbound
+from mailer.delivery.returns import classify
+from mailer.delivery.verp import InboxAddresses
+from mailer.delivery.verp import Mailbox
 from mailer.domain import bounces
 
 logger = logging.getLogger(__name__)

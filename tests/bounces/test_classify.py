@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from mailer.delivery.bounces import Inbound
-from mailer.delivery.bounces import InboxAddresses
-from mailer.delivery.bounces import Verdict
-from mailer.delivery.bounces import classify
-from mailer.delivery.bounces import classify_status
-from mailer.delivery.bounces import verp_address
+from mailer.delivery.returns import Inbound
+from mailer.delivery.returns import Verdict
+from mailer.delivery.returns import classify
+from mailer.delivery.returns import classify_status
+from mailer.delivery.verp import InboxAddresses
+from mailer.delivery.verp import verp_address
 from tests.bounces import samples
 from tests.bounces.samples import Original
 

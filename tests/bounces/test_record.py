@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from mailer.database import transaction
-from mailer.delivery.bounces import Inbound
-from mailer.delivery.bounces import Outcome
-from mailer.delivery.bounces import Verdict
+from mailer.delivery.returns import Inbound
+from mailer.delivery.returns import Outcome
+from mailer.delivery.returns import Verdict
 from mailer.domain import bounces
 from mailer.extensions import db
 from mailer.models import BounceEvent

@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from mailer.delivery.bounces import InboxAddresses
-from mailer.delivery.bounces import Mailbox
-from mailer.delivery.bounces import read_verp_address
-from mailer.delivery.bounces import verp_address
+from mailer.delivery.verp import InboxAddresses
+from mailer.delivery.verp import Mailbox
+from mailer.delivery.verp import read_verp_address
+from mailer.delivery.verp import verp_address
 from mailer.errors import InvalidToken
 from mailer.tokens import ReturnPath
 from mailer.tokens import read_verp_token

@@ -39,9 +39,9 @@ from mailer.delivery.messages import render_digest
 from mailer.delivery.messages import run_prototype
 from mailer.delivery.pool import SenderPool
 from mailer.delivery.pool import TokenBucket
+from mailer.delivery.preparing import Prepared
 from mailer.delivery.smtp import ConnectionFailure
 from mailer.delivery.smtp import SmtpSettings
-from mailer.delivery.worker import Prepared
 from mailer.delivery.worker import worker_from_config
 from mailer.domain import periods
 from mailer.domain import send_runs

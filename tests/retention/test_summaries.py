@@ -15,9 +15,9 @@ from sqlalchemy import select
 
 from mailer import jobs
 from mailer.database import transaction
-from mailer.delivery.bounces import Inbound
-from mailer.delivery.bounces import Outcome
-from mailer.delivery.bounces import Verdict
+from mailer.delivery.returns import Inbound
+from mailer.delivery.returns import Outcome
+from mailer.delivery.returns import Verdict
 from mailer.domain import bounces
 from mailer.domain import periods
 from mailer.domain import retention

@@ -1,4 +1,5 @@
-"""VERP return paths, and what mail coming back says: DSN, other bounces, ARF, unsubscribe.
+"""What mail coming back says: DSN, other bounces, ARF, unsubscribe (the return paths it
+comes back to are in `mailer.delivery.verp`).
 
 Pure functions over the bytes received; the database is left to `mailer.domain.bounces`.
 Everything received is treated as hostile: parsing never raises, and what cannot be read
@@ -20,18 +21,18 @@ from email.message import Message
 from email.parser import HeaderParser
 from email.policy import compat32
 from email.utils import getaddresses
-from typing import Any
 
 from flufl.bounce import all_failures
 
-from mailer.errors import InvalidToken
+from mailer.delivery.verp import InboxAddresses
+from mailer.delivery.verp import Mailbox
+from mailer.delivery.verp import bare_address
+from mailer.delivery.verp import read_verp_address
+from mailer.delivery.verp import return_path_in
 from mailer.tokens import ReturnPath
-from mailer.tokens import read_verp_token
-from mailer.tokens import verp_token
 
 logger = logging.getLogger(__name__)
 
-VERP_PREFIX = "bounces+"
 # RFC 3463 status codes, "5.1.1": not inside a dotted number such as an IP address or a version.
 STATUS = re.compile(r"(?<![\d.])([245])\.([0-7])\.(\d{1,3})(?![\d.])")
 # The basic reply code at the start of an SMTP reply ("550 ...", "552-...").
@@ -70,15 +71,6 @@ class Verdict(enum.StrEnum):
 SEVERITY = {Verdict.HARD: 3, Verdict.SOFT: 2, Verdict.POLICY: 1, Verdict.IGNORED: 0}
 
 
-class Mailbox(enum.StrEnum):
-    BOUNCES = "bounces"
-    UNSUBSCRIBE = "unsubscribe"
-    POSTMASTER = "postmaster"
-    # The VERP form at our domain, with a token that does not verify.
-    FORGED = "forged"
-    FOREIGN = "foreign"
-
-
 @dataclass(frozen=True)
 class Inbound:
     """One message as the inbox received it."""
@@ -107,54 +99,6 @@ class Outcome:
     problem: str = ""
     # The key that return path carries; None in the old form, which names the id alone.
     return_key: str | None = None
-
-
-@dataclass(frozen=True)
-class InboxAddresses:
-    """The addresses the bounce inbox takes mail for."""
-
-    bounce_domain: str
-    unsubscribe: str
-
-    @classmethod
-    def from_config(cls, config: Any) -> InboxAddresses:
-        """Read the bounce domain and the unsubscribe address from a Flask config mapping."""
-        return cls(config["BOUNCE_DOMAIN"].lower(), config["UNSUBSCRIBE_MAILTO"].lower())
-
-    def mailbox(self, address: str) -> Mailbox:
-        """Which of our mailboxes an address is (case-insensitive); checks VERP signatures."""
-        address = _bare(address).lower()
-        local, _, domain = address.rpartition("@")
-        if address == self.unsubscribe:
-            return Mailbox.UNSUBSCRIBE
-        if domain != self.bounce_domain:
-            return Mailbox.FOREIGN
-        if local == "postmaster":
-            return Mailbox.POSTMASTER
-        if not local.startswith(VERP_PREFIX):
-            return Mailbox.FOREIGN
-        try:
-            read_verp_token(local.removeprefix(VERP_PREFIX))
-        except InvalidToken:
-            return Mailbox.FORGED
-        return Mailbox.BOUNCES
-
-
-def verp_address(delivery_id: int, key: str | None, domain: str) -> str:
-    """Return the envelope sender that brings the bounces of one delivery back to us: it
-    names the delivery by its id and its key (see mailer.tokens.verp_token)."""
-    return f"{VERP_PREFIX}{verp_token(delivery_id, key)}@{domain.lower()}"
-
-
-def read_verp_address(address: str, *, domain: str) -> ReturnPath:
-    """Return the delivery id and key of a VERP return path at `domain`, whatever its case.
-
-    :raises InvalidToken: not a VERP address at that domain, or its token is forged.
-    """
-    local, _, host = _bare(address).lower().rpartition("@")
-    if host != domain.lower() or not local.startswith(VERP_PREFIX):
-        raise InvalidToken("not a bounce address")
-    return read_verp_token(local.removeprefix(VERP_PREFIX))
 
 
 def classify_status(status: str, diagnostic: str = "") -> Verdict:
@@ -193,7 +137,7 @@ def _classify(
     message: Message, rcpt_tos: tuple[str, ...], addresses: InboxAddresses
 ) -> list[Outcome]:
     """Classify a parsed message for each distinct recipient."""
-    boxes = {_bare(rcpt).lower(): addresses.mailbox(rcpt) for rcpt in rcpt_tos}
+    boxes = {bare_address(rcpt).lower(): addresses.mailbox(rcpt) for rcpt in rcpt_tos}
     if not boxes:
         return [Outcome(Verdict.UNREADABLE, problem="no recipient")]
     if _part(message, "message/feedback-report") is not None:
@@ -260,7 +204,7 @@ def _report(block: Message, delivery_id: int) -> Outcome:
     diagnostic = _clean(_typed(_header(block, "Diagnostic-Code")), 1000)
     status = _status(_header(block, "Status"), diagnostic)
     named = _header(block, "Original-Recipient") or _header(block, "Final-Recipient")
-    recipient = _clean(_bare(_typed(named)), 320)
+    recipient = _clean(bare_address(_typed(named)), 320)
     # RFC 3464 Appendix C: never act on "delayed"; delivered, relayed and expanded are news.
     verdict = Verdict.IGNORED
     if action.startswith(("fail", "error")):
@@ -307,7 +251,7 @@ def _complaint(message: Message, path: ReturnPath | None, bounce_domain: str) ->
         return Outcome(Verdict.IGNORED, path.delivery_id if path else None, problem=problem)
     original = _original_headers(message)
     if path is None:
-        path = _verp_in(
+        path = return_path_in(
             [_header(fields, "Original-Mail-From"), _header(original, "Return-Path")],
             bounce_domain,
         )
@@ -336,16 +280,6 @@ def _original_headers(message: Message) -> Message:
     if headers is None:
         return Message()
     return HeaderParser().parsestr(_decoded_text(headers))
-
-
-def _verp_in(values: list[str], bounce_domain: str) -> ReturnPath | None:
-    """What the first genuine VERP address among header values names."""
-    for _, address in getaddresses(values):
-        try:
-            return read_verp_address(address, domain=bounce_domain)
-        except InvalidToken:
-            continue
-    return None
 
 
 def _unsubscribe(message: Message) -> Outcome:
@@ -433,11 +367,6 @@ def _typed(value: str) -> str:
     """The value of an RFC 3464 typed field ("rfc822; someone@example.org"), type left off."""
     kind, semicolon, rest = value.partition(";")
     return rest if semicolon else kind
-
-
-def _bare(address: str) -> str:
-    """An address without spaces or angle brackets."""
-    return address.strip().strip("<>").strip()
 
 
 def _clean(text: str, limit: int) -> str:
