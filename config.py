@@ -69,7 +69,7 @@ class Config:
     # that name no email of ours): its headers, then as much of the body as fits; the rest is
     # dropped, and the kept message says how much there was.
     INBOUND_KEEP_BYTES = 128 * 1024
-    # Messages kept for staff from one connecting IP address per hour; past that the inbox
+    # Messages kept for staff from one IPv4 address or IPv6 /64 per hour; past that the inbox
     # answers 451, so the sending server tries again later and one client cannot fill the disk.
     INBOUND_KEPT_PER_HOUR = 20
     # The sender part of Feedback-ID (Gmail's feedback loop groups complaints by it).

@@ -10,6 +10,7 @@ Functions flush; the caller (the inbox) commits, and answers the sending server 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -53,6 +54,8 @@ RETURNABLE = (DeliveryStatus.SENT, DeliveryStatus.SENDING)
 MAX_HEAD = 64 * 1024
 # The window of the limit on messages kept from one client.
 HOUR = timedelta(hours=1)
+# The IPv6 network counted as one client by that limit.
+IPV6_CLIENT_PREFIX = 64
 
 
 class Received(Protocol):
@@ -191,11 +194,29 @@ def keep(received: Received, problem: str, *, now: datetime) -> InboundMessage:
 
 
 def _kept_from(peer: str, *, since: datetime) -> int:
-    """How many messages from one client were kept since a time."""
-    statement = select(func.count()).where(
-        InboundMessage.peer == peer, InboundMessage.received_at > since
+    """How many messages from one client (see `client_of`) were kept since a time."""
+    client = client_of(peer)
+    statement = (
+        select(InboundMessage.peer, func.count())
+        .where(InboundMessage.received_at > since)
+        .group_by(InboundMessage.peer)
     )
-    return int(db.session.scalar(statement) or 0)
+    return sum(count for kept, count in db.session.execute(statement) if client_of(kept) == client)
+
+
+def client_of(peer: str) -> str:
+    """Who a connecting address is, for the hourly limit: an IPv4 address (also as a dual-stack
+    socket writes it, ::ffff:a.b.c.d), or an IPv6 address's /64, since one host or home is
+    given a whole /64 and could use a new address for every message."""
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:
+        return peer
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/{IPV6_CLIENT_PREFIX}", strict=False))
+    return str(address)
 
 
 def _per_hour() -> int:
