@@ -253,11 +253,24 @@ def _apply(finding: Finding, *, rule: SoftBounceRule, now: datetime) -> str | No
         # Only the hash of the address is kept, and a report would bring the address back.
         logger.info("%s report about an erased subscriber dropped", verdict)
         return None
+    if _recorded(verdict, delivery.id):
+        # The same report again (anyone holding a return path can send it at will): it was
+        # acted on once, and adds nothing, not even a row.
+        logger.info("%s report for delivery %s seen before", verdict, delivery.id)
+        return None
     if verdict == "complaint":
         _complaint(finding, delivery, subscriber, now=now)
     else:
         _bounce(finding, delivery, subscriber, rule=rule, now=now)
     return None
+
+
+def _recorded(verdict: str, delivery_id: int) -> bool:
+    """Whether a report of this kind was recorded for the delivery already."""
+    statement = select(BounceEvent.id).where(
+        BounceEvent.delivery_id == delivery_id, BounceEvent.kind == BounceKind(verdict)
+    )
+    return db.session.scalar(statement.limit(1)) is not None
 
 
 def _bound_delivery(finding: Finding) -> Delivery | None:
@@ -325,11 +338,13 @@ def _unsubscribe(token: str, *, now: datetime) -> str | None:
         subscriber = subscriptions.subscriber_for_token(Purpose.UNSUBSCRIBE, token, lock=True)
     except InvalidToken as error:
         return f"unsubscribe token not valid: {error}"
-    db.session.add(
-        BounceEvent(kind=BounceKind.UNSUBSCRIBE, received_at=now, subscriber_id=subscriber.id)
-    )
-    subscriptions.unsubscribe(subscriber, origin=subscriptions.Origin(method="email"), now=now)
-    logger.info("subscriber %s unsubscribed by email", subscriber.id)
+    origin = subscriptions.Origin(method="email")
+    # Only an email that unsubscribes someone is recorded: the token may be sent at will.
+    if subscriptions.unsubscribe(subscriber, origin=origin, now=now):
+        db.session.add(
+            BounceEvent(kind=BounceKind.UNSUBSCRIBE, received_at=now, subscriber_id=subscriber.id)
+        )
+        logger.info("subscriber %s unsubscribed by email", subscriber.id)
     return None
 
 
