@@ -88,6 +88,23 @@ def test_production_refuses_keys_with_little_randomness_in_them(name, key):
         create_app(ProductionConfig, {**GOOD_PRODUCTION, name: key})
 
 
+# A short run repeated, with a character added or the last repeat cut short: the frequencies
+# of its characters look random enough, the repetition is all there is.
+NEAR_REPEATS = (
+    "password" * 4 + "1",
+    ("change-me-" * 4)[:-1],
+    "x" + "Vd3mQ9sLx2Rk" * 3,
+)
+
+
+@pytest.mark.parametrize("key", NEAR_REPEATS)
+@pytest.mark.parametrize("name", ["SECRET_KEY", "SUPPRESSION_KEY", "SECRET_KEY_FALLBACKS"])
+def test_production_refuses_a_short_run_repeated_with_a_character_more_or_less(name, key):
+    value = [key] if name == "SECRET_KEY_FALLBACKS" else key
+    with pytest.raises(ConfigError, match=f"MAILER_{name}"):
+        create_app(ProductionConfig, {**GOOD_PRODUCTION, name: value})
+
+
 @pytest.mark.parametrize(
     ("fallbacks", "complaint"),
     [

@@ -10,6 +10,7 @@ Functions flush; the caller (the inbox) commits, and answers the sending server 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -53,6 +54,8 @@ RETURNABLE = (DeliveryStatus.SENT, DeliveryStatus.SENDING)
 MAX_HEAD = 64 * 1024
 # The window of the limit on messages kept from one client.
 HOUR = timedelta(hours=1)
+# The IPv6 network counted as one client by that limit.
+IPV6_CLIENT_PREFIX = 64
 
 
 class Received(Protocol):
@@ -191,11 +194,29 @@ def keep(received: Received, problem: str, *, now: datetime) -> InboundMessage:
 
 
 def _kept_from(peer: str, *, since: datetime) -> int:
-    """How many messages from one client were kept since a time."""
-    statement = select(func.count()).where(
-        InboundMessage.peer == peer, InboundMessage.received_at > since
+    """How many messages from one client (see `client_of`) were kept since a time."""
+    client = client_of(peer)
+    statement = (
+        select(InboundMessage.peer, func.count())
+        .where(InboundMessage.received_at > since)
+        .group_by(InboundMessage.peer)
     )
-    return int(db.session.scalar(statement) or 0)
+    return sum(count for kept, count in db.session.execute(statement) if client_of(kept) == client)
+
+
+def client_of(peer: str) -> str:
+    """Who a connecting address is, for the hourly limit: an IPv4 address (also as a dual-stack
+    socket writes it, ::ffff:a.b.c.d), or an IPv6 address's /64, since one host or home is
+    given a whole /64 and could use a new address for every message."""
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:
+        return peer
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/{IPV6_CLIENT_PREFIX}", strict=False))
+    return str(address)
 
 
 def _per_hour() -> int:
@@ -232,11 +253,24 @@ def _apply(finding: Finding, *, rule: SoftBounceRule, now: datetime) -> str | No
         # Only the hash of the address is kept, and a report would bring the address back.
         logger.info("%s report about an erased subscriber dropped", verdict)
         return None
+    if _recorded(verdict, delivery.id):
+        # The same report again (anyone holding a return path can send it at will): it was
+        # acted on once, and adds nothing, not even a row.
+        logger.info("%s report for delivery %s seen before", verdict, delivery.id)
+        return None
     if verdict == "complaint":
         _complaint(finding, delivery, subscriber, now=now)
     else:
         _bounce(finding, delivery, subscriber, rule=rule, now=now)
     return None
+
+
+def _recorded(verdict: str, delivery_id: int) -> bool:
+    """Whether a report of this kind was recorded for the delivery already."""
+    statement = select(BounceEvent.id).where(
+        BounceEvent.delivery_id == delivery_id, BounceEvent.kind == BounceKind(verdict)
+    )
+    return db.session.scalar(statement.limit(1)) is not None
 
 
 def _bound_delivery(finding: Finding) -> Delivery | None:
@@ -304,11 +338,13 @@ def _unsubscribe(token: str, *, now: datetime) -> str | None:
         subscriber = subscriptions.subscriber_for_token(Purpose.UNSUBSCRIBE, token, lock=True)
     except InvalidToken as error:
         return f"unsubscribe token not valid: {error}"
-    db.session.add(
-        BounceEvent(kind=BounceKind.UNSUBSCRIBE, received_at=now, subscriber_id=subscriber.id)
-    )
-    subscriptions.unsubscribe(subscriber, origin=subscriptions.Origin(method="email"), now=now)
-    logger.info("subscriber %s unsubscribed by email", subscriber.id)
+    origin = subscriptions.Origin(method="email")
+    # Only an email that unsubscribes someone is recorded: the token may be sent at will.
+    if subscriptions.unsubscribe(subscriber, origin=origin, now=now):
+        db.session.add(
+            BounceEvent(kind=BounceKind.UNSUBSCRIBE, received_at=now, subscriber_id=subscriber.id)
+        )
+        logger.info("subscriber %s unsubscribed by email", subscriber.id)
     return None
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from mailer.database import escape_like
 from mailer.domain.deliverability import Listing
+from mailer.domain.subscriptions import SLUG
 from mailer.errors import InvalidInput
 from mailer.extensions import db
 from mailer.models import BounceEvent
@@ -216,7 +217,10 @@ def _topic(slug: str | None) -> str | None:
     """A topic slug that exists; None when none is given."""
     if slug is None:
         return None
-    found = db.session.scalar(select(Topic.slug).where(Topic.slug == slug))
+    found = None
+    # Only a slug's characters reach the database (PostgreSQL refuses a NUL with an error).
+    if SLUG.fullmatch(slug):
+        found = db.session.scalar(select(Topic.slug).where(Topic.slug == slug))
     if found is None:
         raise InvalidInput("topic", f"There is no topic {slug[:60]!r}; choose one from the list")
     return found

@@ -90,3 +90,19 @@ def test_the_hourly_limit_counts_each_address_over_the_last_hour(app):
         _keep("2001:db8::7", now=T0 + timedelta(minutes=59))
         _keep("192.0.2.7", now=T0 + timedelta(minutes=60, seconds=1))
         assert len(db.session.scalars(select(InboundMessage)).all()) == 5
+
+
+def test_the_hourly_limit_counts_the_addresses_of_one_ipv6_network_together(app):
+    # One host or home is given a /64: 2**64 addresses, each of which would have its own limit.
+    with app.app_context():
+        for host in (1, 2, 3):
+            _keep(f"2001:db8:7:9::{host}", now=T0)
+        with pytest.raises(bounces.InboxBusy):
+            _keep("2001:db8:7:9:ffff:1234:5678:9abc", now=T0)
+        with pytest.raises(bounces.InboxBusy):
+            _keep("2001:0db8:0007:0009:0000:0000:0000:0004", now=T0)
+        # Another network, and IPv4 clients as a dual-stack socket names them, are apart.
+        _keep("2001:db8:7:a::1", now=T0)
+        _keep("::ffff:192.0.2.7", now=T0)
+        _keep("::ffff:192.0.2.8", now=T0)
+        assert len(db.session.scalars(select(InboundMessage)).all()) == 6

@@ -23,6 +23,8 @@ from mailer.models import MessageKind
 from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
 from mailer.models import Suppression
+from mailer.tokens import Purpose
+from mailer.tokens import subscriber_token
 from tests.factories import make_subscriber
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -169,3 +171,21 @@ def test_problems_of_one_message_are_kept_once_together(app):
     assert kept.problem == (
         "mail to postmaster address; refused for our message, not the address: 5.7.1 spam"
     )
+
+
+def test_a_report_sent_again_and_again_for_one_email_adds_one_row(app):
+    # Whoever holds a return path (every reader holds their own) or an unsubscribe token can
+    # send its report as often as they like: the database must not grow with each copy.
+    with app.app_context():
+        subscriber = make_subscriber(email="loud@example.org", now=T0)
+        delivery_id = _delivery(subscriber)
+        token = subscriber_token(Purpose.UNSUBSCRIBE, subscriber)
+        db.session.commit()
+        for n in range(5):
+            at = T0 + timedelta(minutes=n)
+            _record(Outcome(Verdict.UNSUBSCRIBE, token=token), now=at)
+            _record(Outcome(Verdict.HARD, delivery_id, status="5.1.1", return_key=KEY), now=at)
+            _record(Outcome(Verdict.COMPLAINT, delivery_id, return_key=KEY), now=at)
+        events = db.session.scalars(select(BounceEvent.kind).order_by(BounceEvent.id)).all()
+        assert [kind.value for kind in events] == ["unsubscribe", "hard", "complaint"]
+        assert db.session.scalars(select(InboundMessage)).all() == []
