@@ -37,6 +37,15 @@ class FieldErrors(MailerError):
         self.errors = errors
 
 
+class Conflict(MailerError):
+    """The change cannot be made in the state things are in now: a 409, a page or JSON.
+
+    `hint` (a sentence) tells a person on the page what to do next.
+    """
+
+    hint = ""
+
+
 class InvalidToken(MailerError):
     """A link token is tampered with, meant for another purpose, or revoked."""
 
@@ -72,6 +81,11 @@ def json_error(
     return response
 
 
+def conflict_json(error: Conflict) -> Response:
+    """A conflict as the API's JSON error (the API's own handler, as it answers every error)."""
+    return json_error(409, "state_conflict", str(error).capitalize())
+
+
 def http_error_json(error: HTTPException) -> Response:
     """An HTTP error as the API's JSON error, keeping headers such as `Allow`."""
     code = (error.name or "error").lower().replace(" ", "_")
@@ -97,6 +111,12 @@ def register_error_handlers(app: Flask) -> None:
             "The form had expired or was not sent from this site. Go back, reload the "
             "page and try again.",
         )
+
+    @app.errorhandler(Conflict)
+    def conflict(error: Conflict) -> tuple[str, int]:
+        reason = str(error)
+        sentence = f"{reason[:1].upper()}{reason[1:]}"
+        return _error_page(409, f"{sentence}. {error.hint}" if error.hint else sentence)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[str, int] | Response:

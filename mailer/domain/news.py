@@ -24,9 +24,9 @@ from sqlalchemy.exc import IntegrityError
 from mailer.database import escape_like
 from mailer.domain import audit
 from mailer.domain.subscriptions import parse_topics
+from mailer.errors import Conflict
 from mailer.errors import FieldErrors
 from mailer.errors import InvalidInput
-from mailer.errors import MailerError
 from mailer.extensions import db
 from mailer.models import NewsItem
 from mailer.models import NewsState
@@ -82,7 +82,7 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "td": {"align"}
 ALLOWED_SCHEMES = frozenset({"http", "https", "mailto"})
 
 
-class StateError(MailerError):
+class StateError(Conflict):
     """The item is not in a state that allows this change."""
 
 

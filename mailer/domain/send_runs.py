@@ -30,7 +30,7 @@ from mailer.domain.periods import DIGESTS
 from mailer.domain.periods import SETTLE
 from mailer.domain.periods import Schedule
 from mailer.domain.periods import digest_key
-from mailer.errors import MailerError
+from mailer.errors import Conflict
 from mailer.extensions import db
 from mailer.models import Delivery
 from mailer.models import DeliveryStatus
@@ -50,10 +50,10 @@ from mailer.models import news_item_topics
 OUTSTANDING = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING)
 
 
-class RunStateError(MailerError):
+class RunStateError(Conflict):
     """The run cannot make that move from the state it is in."""
 
-    status_code = 409
+    hint = "Go back to the run to see where it is now."
 
 
 def alert_key(item_id: int) -> str:

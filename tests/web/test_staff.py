@@ -305,7 +305,7 @@ def test_impossible_state_changes_get_a_409_page(app, client, editor):
     item = _item(app)
     response = _post(client, f"/staff/news/{item.id}/withdraw", form_page=f"/staff/news/{item.id}")
     assert response.status_code == 409
-    assert "only a published or scheduled item can be withdrawn" in response.get_data(as_text=True)
+    assert "Only a published or scheduled item can be withdrawn" in response.get_data(as_text=True)
     assert client.get("/staff/news/999").status_code == 404
 
 

@@ -30,7 +30,7 @@ from mailer.database import transaction
 from mailer.domain import audit
 from mailer.domain.imports import Report
 from mailer.domain.imports import apply_import
-from mailer.errors import MailerError
+from mailer.errors import Conflict
 from mailer.extensions import db
 from mailer.models import AuditEvent
 from mailer.models import SubscriberImport
@@ -43,7 +43,7 @@ CLAIM_LEASE = timedelta(minutes=10)
 STOPPED = "subscribers.import_stopped"
 
 
-class UploadClosed(MailerError):
+class UploadClosed(Conflict):
     """The upload was applied or discarded already, or is being applied; `message` says which."""
 
     def __init__(self, message: str) -> None:

@@ -18,7 +18,9 @@ from mailer.database import transaction
 from mailer.domain import news
 from mailer.domain import staff
 from mailer.domain.topics import list_topics
+from mailer.errors import Conflict
 from mailer.errors import FieldErrors
+from mailer.errors import conflict_json
 from mailer.errors import http_error_json
 from mailer.errors import json_error
 from mailer.models import NewsItem
@@ -156,9 +158,7 @@ def _field_errors(error: FieldErrors) -> Response:
     return json_error(422, "invalid_fields", "Check the fields", fields=error.errors)
 
 
-@bp.errorhandler(news.StateError)
-def _state_error(error: news.StateError) -> Response:
-    return json_error(409, "state_conflict", str(error).capitalize())
+bp.register_error_handler(Conflict, conflict_json)
 
 
 @bp.errorhandler(HTTPException)

@@ -112,8 +112,6 @@ def apply_import(import_id: int) -> Response:
     upload = _upload_or_404(import_id)
     try:
         report = uploads.apply_upload(upload, actor=current_actor(), now=clock.now())
-    except uploads.UploadClosed as error:
-        abort(409, error.message)
     except ImportFileError as error:
         abort(409, error.message)
     flash(
@@ -127,13 +125,10 @@ def apply_import(import_id: int) -> Response:
 @admin_only
 def discard_import(import_id: int) -> Response:
     """Drop an upload without importing anything; the file is not kept."""
-    try:
-        with transaction():
-            upload = _upload_or_404(import_id, lock=True)
-            began = uploads.began(upload)
-            uploads.discard_upload(upload, actor=current_actor(), now=clock.now())
-    except uploads.UploadClosed as error:
-        abort(409, error.message)
+    with transaction():
+        upload = _upload_or_404(import_id, lock=True)
+        began = uploads.began(upload)
+        uploads.discard_upload(upload, actor=current_actor(), now=clock.now())
     if began:
         flash(
             "Discarded the list: nothing more is imported from it and the file is not kept; "

@@ -66,8 +66,6 @@ def edit_item(item_id: int) -> Any:
             news.update_item(item, _draft_from_form(), actor=current_actor(), now=clock.now())
     except FieldErrors as error:
         return _item_form(request.form, error.errors, status=400, item=item)
-    except news.StateError as error:
-        abort(409, str(error))
     flash("Changes saved")
     return redirect(url_for("staff.news.item", item_id=item.id))
 
@@ -122,11 +120,8 @@ def publish(item_id: int) -> Any:
             form=request.form,
         )
         return page, 400
-    try:
-        with transaction():
-            news.publish_item(found, actor=current_actor(), now=clock.now(), at=at)
-    except news.StateError as error:
-        abort(409, str(error))
+    with transaction():
+        news.publish_item(found, actor=current_actor(), now=clock.now(), at=at)
     flash("Scheduled" if found.state is NewsState.SCHEDULED else "Published")
     return redirect(url_for("staff.news.item", item_id=found.id))
 
@@ -135,11 +130,8 @@ def publish(item_id: int) -> Any:
 def withdraw(item_id: int) -> Response:
     """Take an item off the site, the feeds and every digest not yet sent."""
     found = _item_or_404(item_id, lock=True)
-    try:
-        with transaction():
-            news.withdraw_item(found, actor=current_actor(), now=clock.now())
-    except news.StateError as error:
-        abort(409, str(error))
+    with transaction():
+        news.withdraw_item(found, actor=current_actor(), now=clock.now())
     flash("Withdrawn")
     return redirect(url_for("staff.news.item", item_id=found.id))
 

@@ -75,13 +75,9 @@ def run(run_id: int) -> str:
 @bp.post("/runs/<int:run_id>/cancel", defaults={"action": "cancel"})
 def change_run(run_id: int, action: str) -> Response:
     """Pause, resume or cancel a run; a run in the wrong state gets a 409 page."""
-    try:
-        with transaction():
-            found = _run_or_404(run_id, lock=True)
-            send_runs.change_state(found, action, actor=current_actor(), now=clock.now())
-    except send_runs.RunStateError as error:
-        reason = str(error)
-        abort(409, f"{reason[:1].upper()}{reason[1:]}. Go back to the run to see where it is now.")
+    with transaction():
+        found = _run_or_404(run_id, lock=True)
+        send_runs.change_state(found, action, actor=current_actor(), now=clock.now())
     flash(f"Run {run_id} {send_runs.DONE[action]}")
     return redirect(url_for("staff.runs.run", run_id=run_id))
 
