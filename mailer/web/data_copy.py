@@ -8,20 +8,18 @@ from typing import Any
 from flask import flash
 from flask import redirect
 from flask import render_template
-from flask import request
 from flask import url_for
-from werkzeug.datastructures import MultiDict
 
 from mailer import clock
 from mailer.database import transaction
 from mailer.domain import data_copy
 from mailer.domain import subscriptions
 from mailer.errors import ExpiredToken
-from mailer.errors import InvalidInput
 from mailer.errors import InvalidToken
 from mailer.extensions import limiter
 from mailer.tokens import Purpose
 from mailer.web.downloads import json_attachment
+from mailer.web.public import ask_for_address
 from mailer.web.public import bp
 from mailer.web.public import signup_limit
 
@@ -31,16 +29,11 @@ from mailer.web.public import signup_limit
 def data_copy_request() -> Any:
     """Ask for an address and email it a link to a copy of its data; the answer is the same
     whether the address is held or not."""
-    if request.method != "POST":
-        return render_template("data_copy_request.html", form=MultiDict(), errors={})
-    try:
-        email = subscriptions.normalise_address(request.form.get("email", ""))
-    except InvalidInput as error:
-        errors = {error.field: error.message}
-        return render_template("data_copy_request.html", form=request.form, errors=errors), 400
-    with transaction():
-        data_copy.request_by_address(email, now=clock.now())
-    return redirect(url_for(".check_email", reason="data"))
+    return ask_for_address(
+        "data_copy_request.html",
+        lambda email, now: data_copy.request_by_address(email, now=now),
+        reason="data",
+    )
 
 
 @bp.post("/manage/<token>/data-copy")

@@ -4,6 +4,8 @@ privacy notice."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint
@@ -106,16 +108,26 @@ def confirm(token: str) -> str:
 @limiter.limit(signup_limit, methods=["POST"])
 def manage_request() -> Any:
     """Ask for an address and email it a fresh manage link."""
+    return ask_for_address(
+        "manage_request.html",
+        lambda email, now: subscriptions.request_manage_link(email, now=now),
+        reason="manage",
+    )
+
+
+def ask_for_address(template: str, act: Callable[[str, datetime], object], *, reason: str) -> Any:
+    """Ask for an address (GET); then `act` on it and send the person to check their email,
+    the same answer whether the address is held or not."""
     if request.method != "POST":
-        return render_template("manage_request.html", form=MultiDict(), errors={})
+        return render_template(template, form=MultiDict(), errors={})
     try:
         email = subscriptions.normalise_address(request.form.get("email", ""))
     except InvalidInput as error:
         errors = {error.field: error.message}
-        return render_template("manage_request.html", form=request.form, errors=errors), 400
+        return render_template(template, form=request.form, errors=errors), 400
     with transaction():
-        subscriptions.request_manage_link(email, now=clock.now())
-    return redirect(url_for(".check_email", reason="manage"))
+        act(email, clock.now())
+    return redirect(url_for(".check_email", reason=reason))
 
 
 @bp.route("/manage/<token>", methods=["GET", "POST"])
