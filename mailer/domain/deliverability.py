@@ -11,7 +11,6 @@ from datetime import datetime
 from datetime import time
 from datetime import timedelta
 from typing import Any
-from typing import Generic
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -28,6 +27,7 @@ from sqlalchemy.orm import defer
 
 from mailer.domain import audit
 from mailer.domain import suppressions
+from mailer.domain.paging import Page
 from mailer.domain.run_stats import Series
 from mailer.errors import InvalidInput
 from mailer.extensions import db
@@ -54,20 +54,6 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 SENT = (DeliveryStatus.SENT, DeliveryStatus.BOUNCED)
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Listing(Generic[T]):
-    """One page of a list, with what pagination needs."""
-
-    items: Sequence[T]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
 
 
 @dataclass(frozen=True)
@@ -255,12 +241,12 @@ def clean_text(raw: str, *, field: str, limit: int = MAX_NOTE) -> str:
     return text
 
 
-def suppression_page(*, page: int, per_page: int) -> Listing[Suppression]:
+def suppression_page(*, page: int, per_page: int) -> Page[Suppression]:
     """A page of the suppression list, newest first."""
     total = db.session.scalar(select(func.count()).select_from(Suppression)) or 0
     page = max(1, min(page, math.ceil(total / per_page) or 1))
     items = suppressions.recent(limit=per_page, offset=(page - 1) * per_page)
-    return Listing(items, total, page, per_page)
+    return Page(items, total, page, per_page)
 
 
 def suppression_by_id(suppression_id: int) -> Suppression | None:
@@ -283,7 +269,7 @@ def suppress_by_hand(email: str, *, note: str, actor: str, now: datetime) -> boo
         return False
 
 
-def inbound_page(*, page: int, per_page: int) -> Listing[tuple[InboundMessage, int]]:
+def inbound_page(*, page: int, per_page: int) -> Page[tuple[InboundMessage, int]]:
     """A page of unreadable messages with their sizes in bytes, newest first; the content
     itself is not loaded."""
     total = db.session.scalar(select(func.count()).select_from(InboundMessage)) or 0
@@ -295,7 +281,7 @@ def inbound_page(*, page: int, per_page: int) -> Listing[tuple[InboundMessage, i
         .limit(per_page)
         .offset((page - 1) * per_page)
     )
-    return Listing([(message, int(size or 0)) for message, size in rows], total, page, per_page)
+    return Page([(message, int(size or 0)) for message, size in rows], total, page, per_page)
 
 
 def inbound_by_id(message_id: int, *, lock: bool = False) -> InboundMessage | None:

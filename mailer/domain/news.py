@@ -5,10 +5,8 @@ Functions flush; the caller owns the transaction.
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from mailer.database import escape_like
 from mailer.domain import audit
+from mailer.domain.paging import Page
 from mailer.domain.subscriptions import parse_topics
 from mailer.errors import Conflict
 from mailer.errors import FieldErrors
@@ -94,20 +93,6 @@ class Draft:
     summary: str
     body: str
     topics: tuple[Topic, ...]
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a listing."""
-
-    items: Sequence[NewsItem]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
 
 
 def render_markdown(body: str) -> str:
@@ -261,7 +246,7 @@ def item_by_slug(slug: str) -> NewsItem | None:
 
 def published_page(
     *, page: int = 1, per_page: int = 20, topic: Topic | None = None, query: str | None = None
-) -> Page:
+) -> Page[NewsItem]:
     """Published items, newest first, optionally of one topic or matching words."""
     statement = select(NewsItem).where(NewsItem.state == NewsState.PUBLISHED)
     if topic is not None:
@@ -285,7 +270,7 @@ def items_page(
     per_page: int = 20,
     state: NewsState | None = None,
     topic: Topic | None = None,
-) -> Page:
+) -> Page[NewsItem]:
     """Items in any state, most recently changed first: the staff's and the API's list."""
     statement = select(NewsItem)
     if state is not None:
@@ -295,7 +280,7 @@ def items_page(
     return _page(statement.order_by(NewsItem.updated_at.desc(), NewsItem.id.desc()), page, per_page)
 
 
-def _page(statement: Select[NewsItem], page: int, per_page: int) -> Page:
+def _page(statement: Select[NewsItem], page: int, per_page: int) -> Page[NewsItem]:
     total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
     page = max(1, page)
     items = db.session.scalars(statement.limit(per_page).offset((page - 1) * per_page)).all()

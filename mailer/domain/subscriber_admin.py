@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.orm import selectinload
 
 from mailer.database import escape_like
-from mailer.domain.deliverability import Listing
+from mailer.domain.paging import Page
 from mailer.domain.subscriptions import SLUG
 from mailer.errors import InvalidInput
 from mailer.extensions import db
@@ -99,7 +99,7 @@ def counts() -> dict[str, int]:
     return {"total": sum(by_status.values()), **by_status}
 
 
-def page(filters: Filters, *, page: int, per_page: int) -> Listing[Subscriber]:
+def page(filters: Filters, *, page: int, per_page: int) -> Page[Subscriber]:
     """A page of the matching subscribers, newest first, with their subscriptions and topics
     loaded (three statements, whatever the page size)."""
     total = count_matching(filters)
@@ -111,7 +111,7 @@ def page(filters: Filters, *, page: int, per_page: int) -> Listing[Subscriber]:
         .limit(per_page)
         .offset((page - 1) * per_page)
     )
-    return Listing(db.session.scalars(statement).all(), total, page, per_page)
+    return Page(db.session.scalars(statement).all(), total, page, per_page)
 
 
 def count_matching(filters: Filters, *, erased: bool = True) -> int:

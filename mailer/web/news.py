@@ -21,6 +21,7 @@ from flask import url_for
 
 from mailer import clock
 from mailer.domain import news
+from mailer.domain.paging import Page
 from mailer.domain.topics import list_topics
 from mailer.models import NewsItem
 from mailer.models import NewsState
@@ -144,7 +145,7 @@ def _page_number() -> int:
     return number
 
 
-def _existing_page(page: news.Page) -> news.Page:
+def _existing_page(page: Page[NewsItem]) -> Page[NewsItem]:
     """Refuse a page past the last one (an empty first page is a fine answer)."""
     if page.page > page.pages:
         abort(404)

@@ -14,6 +14,7 @@ from flask import request
 from werkzeug.datastructures import MultiDict
 
 from mailer.domain import news
+from mailer.domain.paging import Page
 from mailer.domain.subscriptions import parse_topics
 from mailer.errors import FieldErrors
 from mailer.errors import InvalidInput
@@ -208,7 +209,7 @@ def item_json(item: NewsItem, *, base_url: str) -> dict[str, Any]:
     }
 
 
-def page_json(page: news.Page, *, base_url: str) -> dict[str, Any]:
+def page_json(page: Page[NewsItem], *, base_url: str) -> dict[str, Any]:
     """One page of the list, with the numbers a client needs to fetch the others."""
     return {
         "items": [item_json(item, base_url=base_url) for item in page.items],

@@ -18,7 +18,7 @@ from mailer.database import transaction
 from mailer.domain import audit
 from mailer.domain import subscriber_admin
 from mailer.domain import subscriber_export
-from mailer.domain.deliverability import Listing
+from mailer.domain.paging import Page
 from mailer.domain.subscriber_admin import Filters
 from mailer.domain.topics import list_topics
 from mailer.errors import InvalidInput
@@ -90,7 +90,7 @@ def export_subscribers() -> Any:
 
 
 def _list_page(
-    listing: Listing[Subscriber] | None,
+    listing: Page[Subscriber] | None,
     filters: Filters,
     errors: dict[str, str],
     *,
