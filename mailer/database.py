@@ -11,6 +11,8 @@ from flask import Flask
 from sqlalchemy import Connection
 from sqlalchemy import Result
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from mailer.extensions import db
 from mailer.extensions import migrate
@@ -88,6 +90,11 @@ def on_postgresql() -> bool:
 def row_count(result: Result[Any]) -> int:
     """The rows an UPDATE or DELETE touched; 0 when the driver does not say."""
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def dialect_insert(table: Any) -> Any:
+    """The dialect's own INSERT into `table`, which can say ON CONFLICT DO NOTHING."""
+    return (pg_insert if on_postgresql() else sqlite_insert)(table)
 
 
 def escape_like(text: str) -> str:

@@ -19,6 +19,8 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import type_coerce
 
+from mailer.database import on_postgresql
+from mailer.database import row_count
 from mailer.database import transaction
 from mailer.domain import audit
 from mailer.domain.erasure import left_before
@@ -208,7 +210,7 @@ def _utc_day(column: Any) -> Any:
     SQLite keeps timestamps as naive UTC text; PostgreSQL's timestamptz is turned to UTC
     first, so the session's time zone cannot move a delivery to another day.
     """
-    if db.session.get_bind().dialect.name == "postgresql":
+    if on_postgresql():
         return cast(func.timezone("UTC", column), Date)
     return type_coerce(func.date(column), Date)
 
@@ -222,7 +224,7 @@ def delete_old_inbound(*, now: datetime, older_than: timedelta) -> int:
         .where(_kept_before(now - older_than))
         .execution_options(synchronize_session=False)
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return row_count(result)
 
 
 def _kept_before(cutoff: datetime) -> Any:

@@ -17,6 +17,7 @@ from sqlalchemy import extract
 from sqlalchemy import func
 from sqlalchemy import select
 
+from mailer.database import on_postgresql
 from mailer.domain.send_runs import status_counts
 from mailer.extensions import db
 from mailer.models import Delivery
@@ -133,6 +134,6 @@ def _epoch_seconds(column: Any) -> Any:
     SQLite keeps timestamps as naive UTC text, which strftime('%s') reads as UTC; PostgreSQL
     gives the epoch of a timestamptz with a fraction, which is rounded down, not to nearest.
     """
-    if db.session.get_bind().dialect.name == "postgresql":
+    if on_postgresql():
         return cast(func.floor(extract("epoch", column)), BigInteger)
     return cast(func.strftime("%s", column), Integer)

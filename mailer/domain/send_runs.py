@@ -21,10 +21,10 @@ from sqlalchemy import func
 from sqlalchemy import literal
 from sqlalchemy import select
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from mailer.clock import Period
+from mailer.database import dialect_insert
+from mailer.database import row_count
 from mailer.domain import audit
 from mailer.domain.periods import DIGESTS
 from mailer.domain.periods import SETTLE
@@ -91,8 +91,7 @@ def _make_run(
     On PostgreSQL a second transaction inserting the same key waits for the first and then
     inserts nothing; on SQLite transactions are serialised by BEGIN IMMEDIATE.
     """
-    dialect = db.session.get_bind().dialect.name
-    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(SendRun).values(
+    statement = dialect_insert(SendRun).values(
         key=key,
         state=RunState.SENDING,
         recipients=0,
@@ -126,8 +125,7 @@ def enqueue(run: SendRun, *, now: datetime) -> int:
     # ON CONFLICT rather than NOT EXISTS: a planner that last saw `deliveries` nearly empty
     # would otherwise rescan it for every subscriber.
     table = cast(Table, Delivery.__table__)
-    dialect = db.session.get_bind().dialect.name
-    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    statement = dialect_insert(table)
     queued = _queued(run, topic_ids, now=now)
     db.session.execute(
         statement.from_select(QUEUED_COLUMNS, queued).on_conflict_do_nothing(
@@ -310,7 +308,7 @@ def change_state(run: SendRun, action: str, *, actor: str, now: datetime) -> Non
             .values(status=DeliveryStatus.CANCELLED, last_error="run cancelled", updated_at=now)
             .execution_options(synchronize_session=False)
         )
-        cancelled = int(getattr(result, "rowcount", 0) or 0)
+        cancelled = row_count(result)
         run.completed_at = now
     audit.record(actor, f"run.{action}", run, now=now, detail={"cancelled": cancelled})
 

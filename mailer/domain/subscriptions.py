@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
+from mailer.database import row_count
 from mailer.domain import suppressions
 from mailer.domain.mailboxes import same_mailbox
 from mailer.errors import InvalidInput
@@ -299,7 +300,7 @@ def purge_unconfirmed(*, now: datetime, older_than: timedelta) -> int:
         # Not created_at: someone who asks again today must keep today's link working.
         .where(Subscriber.updated_at < now - older_than)
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return row_count(result)
 
 
 def _replace_subscriptions(subscriber: Subscriber, choice: Choice, *, now: datetime) -> None:

@@ -16,9 +16,8 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from mailer.database import dialect_insert
 from mailer.domain import audit
 from mailer.errors import InvalidInput
 from mailer.extensions import db
@@ -60,8 +59,7 @@ def suppress(
 ) -> bool:
     """Add an address to the list (its subscriber stops getting mail at once); False if it
     was already there, in which case the first reason stands."""
-    dialect = db.session.get_bind().dialect.name
-    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(Suppression).values(
+    statement = dialect_insert(Suppression).values(
         address_hash=address_hash(email),
         email=email,
         reason=reason,

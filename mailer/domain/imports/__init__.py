@@ -36,6 +36,7 @@ from sqlalchemy import bindparam
 from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute
 
+from mailer.database import on_postgresql
 from mailer.database import read_only
 from mailer.database import transaction
 from mailer.domain import audit
@@ -310,7 +311,7 @@ def _suppressed(hashes: list[str]) -> set[str]:
 def _among(column: InstrumentedAttribute[str], values: list[str]) -> ColumnElement[bool]:
     """`column IN (values)`; on PostgreSQL `column = ANY(<one array>)`, which is quicker to
     send and plan than a thousand parameters."""
-    if db.session.get_bind().dialect.name != "postgresql":
+    if not on_postgresql():
         return column.in_(values)
     return column == any_(bindparam(None, values, type_=ARRAY(String)).cast(ARRAY(String)))
 

@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from mailer.clock import as_utc
+from mailer.database import on_postgresql
 from mailer.domain.imports.rows import Candidate
 from mailer.domain.imports.rows import Reason
 from mailer.domain.imports.rows import Rejection
@@ -87,7 +88,7 @@ def _insert_subscribers(candidates: list[Candidate], *, now: datetime) -> dict[s
         "created_at": now,
         "updated_at": now,
     }
-    dialect_insert = pg_insert if _on_postgresql() else sqlite_insert
+    dialect_insert = pg_insert if on_postgresql() else sqlite_insert
     statement = dialect_insert(table).from_select(
         [*rows[0], *constants], _rows_select(table, rows, constants)
     )
@@ -117,14 +118,14 @@ def _rows_select(
     """
     names = list(rows[0])
     fixed = [bindparam(None, value, type_=table.c[name].type) for name, value in constants.items()]
-    dialect = db.session.get_bind().dialect
-    if dialect.name == "postgresql":
+    if on_postgresql():
         document = bindparam(None, json.dumps(rows, default=_iso), type_=String).cast(JSON)
         types = (column(name, table.c[name].type) for name in names)
         records = (
             func.json_to_recordset(document).table_valued(*types).render_derived(with_types=True)
         )
         return select(*records.c, *fixed)
+    dialect = db.session.get_bind().dialect
     stored = bindparam(None, json.dumps(_as_stored(table, rows, dialect)), type_=String)
     each = func.json_each(stored).table_valued("value")
     values = [func.json_extract(each.c.value, f"$.{name}") for name in names]
@@ -149,10 +150,6 @@ def _iso(value: object) -> str:
     if isinstance(value, datetime):
         return as_utc(value).isoformat()
     raise TypeError(f"cannot store {type(value).__name__} in an import row")
-
-
-def _on_postgresql() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
 
 
 def _table(model: type[Base]) -> Table:
