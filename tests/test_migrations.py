@@ -33,13 +33,7 @@ def test_stepping_back_from_data_copies_keeps_every_delivery(tmp_path):
             ),
             {"at": "2026-11-01 00:00:00"},
         )
-        db.session.execute(
-            text(
-                "INSERT INTO deliveries (kind, subscriber_id, status, attempts, next_attempt_at, "
-                "created_at, updated_at) VALUES ('welcome', 1, 'sent', 1, :at, :at, :at)"
-            ),
-            {"at": "2026-11-01 00:00:00"},
-        )
+        _add_sent_welcome()
         db.session.commit()
         db.session.remove()
 
@@ -66,13 +60,7 @@ def test_deliveries_made_before_return_keys_keep_none_and_stepping_back_keeps_th
             ),
             {"at": "2026-11-01 00:00:00"},
         )
-        db.session.execute(
-            text(
-                "INSERT INTO deliveries (kind, subscriber_id, status, attempts, next_attempt_at, "
-                "created_at, updated_at) VALUES ('welcome', 1, 'sent', 1, :at, :at, :at)"
-            ),
-            {"at": "2026-11-01 00:00:00"},
-        )
+        _add_sent_welcome()
         db.session.commit()
         db.session.remove()
 
@@ -83,3 +71,14 @@ def test_deliveries_made_before_return_keys_keep_none_and_stepping_back_keeps_th
         assert db.session.scalar(text("SELECT count(*) FROM deliveries")) == 1
         db.session.remove()
         db.engine.dispose()
+
+
+def _add_sent_welcome() -> None:
+    """A welcome email sent to subscriber 1, written as the schema of any revision takes it."""
+    db.session.execute(
+        text(
+            "INSERT INTO deliveries (kind, subscriber_id, status, attempts, next_attempt_at, "
+            "created_at, updated_at) VALUES ('welcome', 1, 'sent', 1, :at, :at, :at)"
+        ),
+        {"at": "2026-11-01 00:00:00"},
+    )
