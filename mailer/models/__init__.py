@@ -4,7 +4,10 @@ the service; everything is importable from here."""
 from __future__ import annotations
 
 from mailer.models.columns import UTCDateTime
+from mailer.models.news import Bulletin
+from mailer.models.news import BulletinItem
 from mailer.models.news import NewsItem
+from mailer.models.news import bulletin_topics
 from mailer.models.news import news_item_topics
 from mailer.models.sending import BounceEvent
 from mailer.models.sending import Delivery
@@ -16,6 +19,7 @@ from mailer.models.staff import AuditEvent
 from mailer.models.staff import StaffUser
 from mailer.models.states import DATA_COPY_RECIPIENTS
 from mailer.models.states import BounceKind
+from mailer.models.states import BulletinState
 from mailer.models.states import ConsentAction
 from mailer.models.states import DeliveryStatus
 from mailer.models.states import Frequency
@@ -37,6 +41,10 @@ __all__ = [
     "AuditEvent",
     "BounceEvent",
     "BounceKind",
+    "Bulletin",
+    "BulletinItem",
+    "BulletinState",
+    "bulletin_topics",
     "ConsentAction",
     "ConsentEvent",
     "DATA_COPY_RECIPIENTS",

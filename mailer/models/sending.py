@@ -23,6 +23,8 @@ from mailer.extensions import Base
 from mailer.models.columns import RandomKey
 from mailer.models.columns import UTCDateTime
 from mailer.models.columns import stored_enum
+from mailer.models.news import Bulletin
+from mailer.models.news import BulletinItem
 from mailer.models.news import NewsItem
 from mailer.models.states import BounceKind
 from mailer.models.states import DeliveryStatus
@@ -51,6 +53,9 @@ class SendRun(Base):
     news_item_id: Mapped[int | None] = mapped_column(
         ForeignKey("news_items.id", ondelete="SET NULL"), index=True
     )
+    # The id of the bulletin a run sends (its frequency is then immediate: everyone gets it at
+    # once). Sent bulletins are never deleted.
+    bulletin_id: Mapped[int | None] = mapped_column(index=True)
     state: Mapped[RunState] = mapped_column(stored_enum(RunState))
     # How many deliveries the enqueue wrote.
     recipients: Mapped[int] = mapped_column(default=0)
@@ -60,15 +65,27 @@ class SendRun(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     news_item: Mapped[NewsItem | None] = relationship()
+    bulletin: Mapped[Bulletin | None] = relationship(
+        primaryjoin="foreign(SendRun.bulletin_id) == Bulletin.id"
+    )
 
     def items_statement(self) -> Select[NewsItem]:
-        """SELECT of the items the run carries now: its own item or those of its period,
-        as long as they are published (an item withdrawn meanwhile is left out)."""
+        """SELECT of the items the run carries now: its own item, the items its bulletin
+        features, or those of its period, as long as they are published (an item withdrawn
+        meanwhile is left out). Urgent items went to digest readers at once: digests leave
+        them out."""
         statement = select(NewsItem).where(NewsItem.state == NewsState.PUBLISHED)
+        if self.bulletin_id is not None:
+            featured = select(BulletinItem.news_item_id).where(
+                BulletinItem.bulletin_id == self.bulletin_id
+            )
+            return statement.where(NewsItem.id.in_(featured))
         if self.frequency is Frequency.IMMEDIATE:
             return statement.where(NewsItem.id == self.news_item_id)
         return statement.where(
-            NewsItem.published_at >= self.period_start, NewsItem.published_at < self.period_end
+            NewsItem.published_at >= self.period_start,
+            NewsItem.published_at < self.period_end,
+            NewsItem.urgent.is_(False),
         )
 
 

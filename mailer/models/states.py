@@ -48,6 +48,8 @@ class MessageKind(enum.StrEnum):
     # List mail of a send run: one news item at once, or a digest of a period.
     ALERT = "alert"
     DIGEST = "digest"
+    # A bulletin staff wrote, sent once to each reader of its audience whatever their frequency.
+    BULLETIN = "bulletin"
 
 
 class StaffRole(enum.StrEnum):
@@ -60,6 +62,17 @@ class NewsState(enum.StrEnum):
     SCHEDULED = "scheduled"
     PUBLISHED = "published"
     WITHDRAWN = "withdrawn"
+
+
+class BulletinState(enum.StrEnum):
+    DRAFT = "draft"
+    # Under the two-person rule: written and waiting for a second member of staff.
+    AWAITING_APPROVAL = "awaiting_approval"
+    APPROVED = "approved"
+    SCHEDULED = "scheduled"
+    # Its send run is made: the run says how far the sending has got.
+    SENT = "sent"
+    CANCELLED = "cancelled"
 
 
 class DeliveryStatus(enum.StrEnum):

@@ -31,8 +31,16 @@ class Topic(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(60), unique=True)
     name: Mapped[str] = mapped_column(String(120))
+    # Shown as hint text under the topic on the sign-up form.
     description: Mapped[str] = mapped_column(String(300), default="")
     position: Mapped[int] = mapped_column(default=0)
+    # The heading the sign-up form and the site list the topic under ("" for none).
+    heading: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    # A retired topic leaves the sign-up form and the site's lists; its items keep it and
+    # its page still answers.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The id of the topic its subscribers were moved to when it was retired, if any.
+    successor_id: Mapped[int | None] = mapped_column()
 
 
 class Subscriber(Base):
