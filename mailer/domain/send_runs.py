@@ -25,13 +25,16 @@ from sqlalchemy import update
 from mailer.clock import Period
 from mailer.database import dialect_insert
 from mailer.database import row_count
+from mailer.domain import audience
 from mailer.domain import audit
+from mailer.domain.audience import Audience
 from mailer.domain.periods import DIGESTS
 from mailer.domain.periods import SETTLE
 from mailer.domain.periods import Schedule
 from mailer.domain.periods import digest_key
 from mailer.errors import Conflict
 from mailer.extensions import db
+from mailer.models import Bulletin
 from mailer.models import Delivery
 from mailer.models import DeliveryStatus
 from mailer.models import DeliverySummary
@@ -42,8 +45,6 @@ from mailer.models import NewsState
 from mailer.models import RunState
 from mailer.models import SendRun
 from mailer.models import Subscriber
-from mailer.models import SubscriberStatus
-from mailer.models import Subscription
 from mailer.models import UTCDateTime
 from mailer.models import news_item_topics
 
@@ -65,7 +66,7 @@ def make_digest_run(
     frequency: Frequency, period: Period, *, actor: str, now: datetime
 ) -> tuple[SendRun, bool]:
     """Make (once) and enqueue the digest run of `period`; True when it was made now."""
-    return _make_run(
+    return make_run(
         key=digest_key(frequency, period.end),
         values={"frequency": frequency, "period_start": period.start, "period_end": period.end},
         actor=actor,
@@ -75,7 +76,7 @@ def make_digest_run(
 
 def make_alert_run(item: NewsItem, *, actor: str, now: datetime) -> tuple[SendRun, bool]:
     """Make (once) and enqueue the immediate alert run of a published item."""
-    return _make_run(
+    return make_run(
         key=alert_key(item.id),
         values={"frequency": Frequency.IMMEDIATE, "news_item_id": item.id},
         actor=actor,
@@ -83,7 +84,17 @@ def make_alert_run(item: NewsItem, *, actor: str, now: datetime) -> tuple[SendRu
     )
 
 
-def _make_run(
+def make_bulletin_run(bulletin: Bulletin, *, actor: str, now: datetime) -> tuple[SendRun, bool]:
+    """Make (once) and enqueue the run that sends a bulletin to its audience."""
+    return make_run(
+        key=f"bulletin:{bulletin.id}",
+        values={"frequency": Frequency.IMMEDIATE, "bulletin_id": bulletin.id},
+        actor=actor,
+        now=now,
+    )
+
+
+def make_run(
     *, key: str, values: dict[str, Any], actor: str, now: datetime
 ) -> tuple[SendRun, bool]:
     """Insert the run unless its key exists, and enqueue it in the same transaction.
@@ -116,17 +127,17 @@ def _make_run(
 
 
 def enqueue(run: SendRun, *, now: datetime) -> int:
-    """Write one queued delivery per active subscriber with something to read, in one
+    """Write one queued delivery per subscriber of the run's audience, in one
     INSERT … SELECT; return how many the run has. Safe to repeat: (run, subscriber) is
     unique and those already there are skipped."""
-    topic_ids = _topic_ids(run)
-    if not topic_ids:
+    reached = run_audience(run)
+    if reached.empty:
         return 0
     # ON CONFLICT rather than NOT EXISTS: a planner that last saw `deliveries` nearly empty
     # would otherwise rescan it for every subscriber.
     table = cast(Table, Delivery.__table__)
     statement = dialect_insert(table)
-    queued = _queued(run, topic_ids, now=now)
+    queued = _queued(run, reached, now=now)
     db.session.execute(
         statement.from_select(QUEUED_COLUMNS, queued).on_conflict_do_nothing(
             index_elements=["run_id", "subscriber_id"]
@@ -136,14 +147,23 @@ def enqueue(run: SendRun, *, now: datetime) -> int:
     return int(db.session.scalar(select(func.count()).where(Delivery.run_id == run.id)) or 0)
 
 
-def _topic_ids(run: SendRun) -> Sequence[int]:
-    """The topics of the run's news items."""
-    item_ids = run.items_statement().with_only_columns(NewsItem.id)
-    return db.session.scalars(
+def run_audience(run: SendRun) -> Audience:
+    """Who the run reaches (see `mailer.domain.audience`)."""
+    if run.bulletin_id is not None:
+        bulletin = db.session.get_one(Bulletin, run.bulletin_id)
+        return audience.of_topics(
+            [topic.id for topic in bulletin.topics], None, everyone=bulletin.everyone
+        )
+    items = run.items_statement().with_only_columns(NewsItem.id)
+    topic_ids = db.session.scalars(
         select(news_item_topics.c.topic_id)
-        .where(news_item_topics.c.news_item_id.in_(item_ids))
+        .where(news_item_topics.c.news_item_id.in_(items))
         .distinct()
     ).all()
+    frequency: Frequency | None = run.frequency
+    if run.news_item is not None and run.news_item.urgent:
+        frequency = None
+    return audience.of_topics(topic_ids, frequency)
 
 
 # The columns of a delivery that `_queued` gives values for, in its order.
@@ -159,26 +179,27 @@ QUEUED_COLUMNS = (
 )
 
 
-def _queued(run: SendRun, topic_ids: Sequence[int], *, now: datetime) -> Select[Any]:
-    """A queued delivery of `run`, as the values of QUEUED_COLUMNS, for every active
-    subscriber who takes the run's frequency for one of `topic_ids`."""
-    kind = MessageKind.ALERT if run.frequency is Frequency.IMMEDIATE else MessageKind.DIGEST
-    wants = exists().where(
-        Subscription.subscriber_id == Subscriber.id,
-        Subscription.frequency == run.frequency,
-        Subscription.topic_id.in_(topic_ids),
-    )
+def run_kind(run: SendRun) -> MessageKind:
+    """What kind of list mail the run sends."""
+    if run.bulletin_id is not None:
+        return MessageKind.BULLETIN
+    return MessageKind.ALERT if run.frequency is Frequency.IMMEDIATE else MessageKind.DIGEST
+
+
+def _queued(run: SendRun, reached: Audience, *, now: datetime) -> Select[Any]:
+    """A queued delivery of `run`, as the values of QUEUED_COLUMNS, for every subscriber in
+    `reached`."""
     stamp = literal(now, UTCDateTime())
     return select(
         literal(run.id),
-        literal(kind, Delivery.__table__.c.kind.type),
+        literal(run_kind(run), Delivery.__table__.c.kind.type),
         Subscriber.id,
         literal(DeliveryStatus.QUEUED, Delivery.__table__.c.status.type),
         literal(0),
         stamp,
         stamp,
         stamp,
-    ).where(Subscriber.status == SubscriberStatus.ACTIVE, wants)
+    ).where(reached.condition())
 
 
 def make_due_runs(

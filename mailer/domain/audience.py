@@ -1,0 +1,68 @@
+"""Who a send run reaches: one condition on subscribers, used both by the enqueue, which writes
+a delivery for each of them, and by the counts staff see before they publish or send, so that
+the two cannot disagree.
+
+- The alert of an item reaches the active subscribers who take one of its topics at once; an
+  urgent item reaches every active subscriber of its topics, whatever their frequency.
+- A digest reaches those who take one of its items' topics at its frequency.
+- A bulletin reaches everyone active, or those who take one of its topics at any frequency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement
+from sqlalchemy import exists
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import true
+
+from mailer.extensions import db
+from mailer.models import Frequency
+from mailer.models import Subscriber
+from mailer.models import SubscriberStatus
+from mailer.models import Subscription
+
+
+@dataclass(frozen=True)
+class Audience:
+    """The active subscribers who take one of `topic_ids` at `frequency` (at any frequency when
+    it is None), or, with `everyone`, every active subscriber."""
+
+    topic_ids: tuple[int, ...] = ()
+    frequency: Frequency | None = None
+    everyone: bool = False
+
+    @property
+    def empty(self) -> bool:
+        """True when no one can be in it: no topics, and not everyone."""
+        return not self.everyone and not self.topic_ids
+
+    def condition(self) -> ColumnElement[bool]:
+        """The WHERE clause on `Subscriber` that picks the audience."""
+        active = Subscriber.status == SubscriberStatus.ACTIVE
+        if self.everyone:
+            return active & true()
+        wants = exists().where(
+            Subscription.subscriber_id == Subscriber.id,
+            Subscription.topic_id.in_(self.topic_ids),
+        )
+        if self.frequency is not None:
+            wants = wants.where(Subscription.frequency == self.frequency)
+        return active & wants
+
+    def count(self) -> int:
+        """How many subscribers are in the audience now."""
+        if self.empty:
+            return 0
+        statement = select(func.count()).select_from(Subscriber).where(self.condition())
+        return int(db.session.scalar(statement) or 0)
+
+
+def of_topics(
+    topic_ids: Sequence[int], frequency: Frequency | None, *, everyone: bool = False
+) -> Audience:
+    """The audience of these topics (sorted, without repeats) at `frequency`."""
+    return Audience(tuple(sorted(set(topic_ids))), frequency, everyone)
