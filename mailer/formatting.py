@@ -1,4 +1,4 @@
-"""How dates are shown to people: GOV.UK style, in the service's time zone."""
+"""How dates and reasons are shown to people: GOV.UK style, in the service's time zone."""
 
 from __future__ import annotations
 
@@ -27,8 +27,18 @@ def govuk_datetime(value: datetime | None, zone: str = "Europe/London") -> str:
     return f"{govuk_date(value, zone)} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
 
 
+def as_clause(reason: str) -> str:
+    """A reason written as a sentence, made to follow "because": 'The round closed.' becomes
+    'the round closed'; a word in capitals ('NHS funding ended') keeps them."""
+    reason = reason.strip().rstrip(".")
+    if reason[:1].isupper() and not reason[1:2].isupper():
+        return reason[:1].lower() + reason[1:]
+    return reason
+
+
 def init_app(app: Flask) -> None:
     """Make the date formats available to every template, in the configured zone."""
     zone = app.config["TIMEZONE"]
     app.jinja_env.filters["govuk_date"] = lambda value: govuk_date(value, zone)
     app.jinja_env.filters["govuk_datetime"] = lambda value: govuk_datetime(value, zone)
+    app.jinja_env.filters["as_clause"] = as_clause

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import ColumnElement
 from sqlalchemy import exists
@@ -19,6 +20,8 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import true
 
+from mailer.domain.periods import DIGESTS
+from mailer.domain.periods import Schedule
 from mailer.extensions import db
 from mailer.models import Frequency
 from mailer.models import Subscriber
@@ -66,3 +69,38 @@ def of_topics(
 ) -> Audience:
     """The audience of these topics (sorted, without repeats) at `frequency`."""
     return Audience(tuple(sorted(set(topic_ids))), frequency, everyone)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Who a news item will reach once published: by email at once, and in the next daily and
+    weekly digests after it is published (none for an urgent item: it reaches them at once)."""
+
+    at_once: int
+    daily: int
+    daily_at: datetime
+    weekly: int
+    weekly_at: datetime
+    urgent: bool
+
+    @property
+    def total(self) -> int:
+        return self.at_once + self.daily + self.weekly
+
+
+def item_reach(
+    topic_ids: Sequence[int], *, urgent: bool, published_at: datetime, schedule: Schedule
+) -> Reach:
+    """The audiences the alert and the digest runs of an item with these topics will have,
+    counted by the very conditions their enqueues use (each counts a person once, whatever
+    number of the item's topics they follow)."""
+    alert = of_topics(topic_ids, None if urgent else Frequency.IMMEDIATE)
+    daily, weekly = (of_topics(topic_ids, frequency) for frequency in DIGESTS)
+    return Reach(
+        at_once=alert.count(),
+        daily=0 if urgent else daily.count(),
+        daily_at=schedule.next_end(Frequency.DAILY, published_at),
+        weekly=0 if urgent else weekly.count(),
+        weekly_at=schedule.next_end(Frequency.WEEKLY, published_at),
+        urgent=urgent,
+    )

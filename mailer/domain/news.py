@@ -36,6 +36,7 @@ MAX_TITLE = 200
 MAX_SUMMARY = 600
 MAX_BODY = 50_000
 MAX_QUERY = 200
+MAX_REASON = 300
 # Ids are 32-bit on PostgreSQL: a larger number in a URL is simply not found.
 MAX_ID = 2**31 - 1
 ENCODED_WORD = re.compile(r"=\?[^?\s]*\?[bBqQ]\?")
@@ -144,9 +145,10 @@ def _text(
     *,
     required: bool,
     multiline: bool = False,
+    label: str = "",
 ) -> str:
     """Validate one text field, recording a message in `errors` if it is bad."""
-    label = field.capitalize()
+    label = label or field.capitalize()
     if value is None:
         value = ""
     if not isinstance(value, str):
@@ -187,31 +189,87 @@ def update_item(item: NewsItem, draft: Draft, *, actor: str, now: datetime) -> N
     audit.record(actor, "edited", item, now=now, detail={"title": item.title})
 
 
-def publish_item(item: NewsItem, *, actor: str, now: datetime, at: datetime | None = None) -> None:
-    """Publish now, or schedule for `at` if that is in the future."""
+@dataclass(frozen=True)
+class Urgency:
+    """Whether an item overrides its readers' frequencies and goes to all of them at once, and
+    why (GOV.UK's urgent override)."""
+
+    urgent: bool = False
+    reason: str = ""
+
+
+NOT_URGENT = Urgency()
+
+
+def validate_urgency(urgent: Any, reason: Any) -> Urgency:
+    """Check the urgent flag and its reason, which an urgent item must give.
+
+    :raises FieldErrors: with a message per bad field.
+    """
+    errors: dict[str, str] = {}
+    if not isinstance(urgent, bool):
+        raise FieldErrors({"urgent": "Urgent must be true or false"})
+    clean = _text(errors, "urgent_reason", reason, MAX_REASON, required=urgent, label="The reason")
+    if urgent and "urgent_reason" in errors and not clean:
+        errors["urgent_reason"] = "Say why this news cannot wait for the digests"
+    if errors:
+        raise FieldErrors(errors)
+    return Urgency(urgent, clean if urgent else "")
+
+
+def validate_reason(reason: Any) -> str:
+    """Check the reason given for withdrawing an item, which readers of its page will see.
+
+    :raises FieldErrors: the reason is missing or bad.
+    """
+    errors: dict[str, str] = {}
+    clean = _text(errors, "reason", reason, MAX_REASON, required=True, label="The reason")
+    if errors:
+        if not clean and "reason" in errors:
+            errors["reason"] = "Say why the news is withdrawn: readers of its page will see it"
+        raise FieldErrors(errors)
+    return clean
+
+
+def publish_item(
+    item: NewsItem,
+    *,
+    actor: str,
+    now: datetime,
+    at: datetime | None = None,
+    urgency: Urgency = NOT_URGENT,
+) -> None:
+    """Publish now, or schedule for `at` if that is in the future; an urgent item goes to
+    every reader of its topics at once, whatever their frequency."""
     if item.state is NewsState.PUBLISHED:
         raise StateError("the item is already published")
+    item.urgent, item.urgent_reason = urgency.urgent, urgency.reason
+    detail = {"urgent": urgency.reason} if urgency.urgent else {}
     if at is not None and at > now:
         item.state = NewsState.SCHEDULED
         item.publish_at = at
-        audit.record(actor, "scheduled", item, now=now, detail={"publish_at": at.isoformat()})
+        detail["publish_at"] = at.isoformat()
+        audit.record(actor, "scheduled", item, now=now, detail=detail)
     else:
         item.state = NewsState.PUBLISHED
         item.publish_at = None
         item.published_at = now
         item.withdrawn_at = None
-        audit.record(actor, "published", item, now=now)
+        item.withdrawn_reason = ""
+        audit.record(actor, "published", item, now=now, detail=detail or None)
     item.updated_at = now
 
 
-def withdraw_item(item: NewsItem, *, actor: str, now: datetime) -> None:
-    """Take an item off the site and the feeds, and out of every digest not yet sent."""
+def withdraw_item(item: NewsItem, *, reason: str, actor: str, now: datetime) -> None:
+    """Take an item out of the site's lists and every digest not yet sent; its page stays,
+    saying when and why it was withdrawn, and the feeds say so too."""
     if item.state not in (NewsState.PUBLISHED, NewsState.SCHEDULED):
         raise StateError(f"only a published or scheduled item can be withdrawn, not a {item.state}")
     item.state = NewsState.WITHDRAWN
     item.withdrawn_at = now
+    item.withdrawn_reason = reason
     item.updated_at = now
-    audit.record(actor, "withdrew", item, now=now)
+    audit.record(actor, "withdrew", item, now=now, detail={"reason": reason})
 
 
 def publish_due(*, now: datetime) -> int:
@@ -222,7 +280,8 @@ def publish_due(*, now: datetime) -> int:
         .with_for_update(skip_locked=True)
     ).all()
     for item in due:
-        publish_item(item, actor="scheduler", now=now)
+        urgency = Urgency(item.urgent, item.urgent_reason)
+        publish_item(item, actor="scheduler", now=now, urgency=urgency)
     return len(due)
 
 
@@ -262,6 +321,19 @@ def published_page(
     return _page(
         statement.order_by(NewsItem.published_at.desc(), NewsItem.id.desc()), page, per_page
     )
+
+
+def feed_items(*, limit: int, topic: Topic | None = None) -> list[NewsItem]:
+    """The latest items the site has published, newest first, with those withdrawn since: a
+    feed says that they were withdrawn rather than dropping them silently."""
+    statement = select(NewsItem).where(
+        NewsItem.state.in_((NewsState.PUBLISHED, NewsState.WITHDRAWN)),
+        NewsItem.published_at.is_not(None),
+    )
+    if topic is not None:
+        statement = statement.where(NewsItem.topics.any(Topic.id == topic.id))
+    statement = statement.order_by(NewsItem.published_at.desc(), NewsItem.id.desc())
+    return list(db.session.scalars(statement.limit(limit)))
 
 
 def items_page(

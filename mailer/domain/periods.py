@@ -80,6 +80,11 @@ class Schedule:
         """The most recent scheduled period end at or before `now`."""
         return self.ends_between(frequency, now - timedelta(days=8), now)[-1]
 
+    def next_end(self, frequency: Frequency, after: datetime) -> datetime:
+        """The first scheduled period end after `after`: the digest an item published at
+        `after` goes out in (periods are half-open)."""
+        return self.ends_between(frequency, after, after + timedelta(days=8))[0]
+
     def period_ending(self, frequency: Frequency, end: datetime) -> Period:
         """The period of `frequency` that ends at `end`.
 

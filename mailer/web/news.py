@@ -23,6 +23,8 @@ from mailer import clock
 from mailer.domain import news
 from mailer.domain.paging import Page
 from mailer.domain.topics import list_topics
+from mailer.formatting import as_clause
+from mailer.formatting import govuk_date
 from mailer.models import NewsItem
 from mailer.models import NewsState
 from mailer.models import Topic
@@ -75,9 +77,10 @@ def archive() -> str:
 
 @bp.get("/news/<slug>")
 def item(slug: str) -> str:
-    """Show one published item; drafts, scheduled and withdrawn items do not exist here."""
+    """Show one published item, or one withdrawn since with a notice saying when and why;
+    drafts, scheduled items and items never published do not exist here."""
     found = news.item_by_slug(slug) if SLUG.fullmatch(slug) else None
-    if found is None or found.state is not NewsState.PUBLISHED:
+    if found is None or not _public(found):
         abort(404)
     return render_template("news/item.html", item=found)
 
@@ -95,7 +98,7 @@ def topic(slug: str) -> str:
 @bp.get("/feed.atom")
 def feed() -> Response:
     """The Atom feed of the whole site."""
-    items = news.published_page(per_page=FEED_ITEMS).items
+    items = news.feed_items(limit=FEED_ITEMS)
     return _atom(items, title=SERVICE_NAME, page_url=_absolute("news.home"), self_endpoint=".feed")
 
 
@@ -103,7 +106,7 @@ def feed() -> Response:
 def topic_feed(slug: str) -> Response:
     """The Atom feed of one topic."""
     chosen = _topic_or_404(slug)
-    items = news.published_page(per_page=FEED_ITEMS, topic=chosen).items
+    items = news.feed_items(limit=FEED_ITEMS, topic=chosen)
     return _atom(
         items,
         title=f"{chosen.name} – {SERVICE_NAME}",
@@ -188,17 +191,32 @@ def _atom(
     return response
 
 
+def _public(found: NewsItem) -> bool:
+    """Whether the item has a public page: published, or withdrawn after it was."""
+    if found.state is NewsState.WITHDRAWN:
+        return found.published_at is not None
+    return found.state is NewsState.PUBLISHED
+
+
 def _add_entry(generator: FeedGenerator, found: NewsItem) -> None:
     url = _absolute("news.item", slug=found.slug)
     entry = generator.add_entry(order="append")
     entry.id(url)
-    entry.title(_xml_text(found.title))
     entry.link(href=url, rel="alternate", type="text/html")
     entry.published(found.published_at)
     entry.updated(_updated(found))
-    entry.summary(_xml_text(found.summary))
-    if found.body_html:
-        entry.content(_xml_text(found.body_html), type="html")
+    if found.state is NewsState.WITHDRAWN:
+        # Readers who saw the item learn that it was withdrawn, and why; its text is gone.
+        entry.title(_xml_text(f"Withdrawn: {found.title}"))
+        notice = f"This news was withdrawn on {govuk_date(found.withdrawn_at, _zone())}"
+        if found.withdrawn_reason:
+            notice += f" because {as_clause(found.withdrawn_reason)}"
+        entry.summary(_xml_text(notice + "."))
+    else:
+        entry.title(_xml_text(found.title))
+        entry.summary(_xml_text(found.summary))
+        if found.body_html:
+            entry.content(_xml_text(found.body_html), type="html")
     topics_url = str(current_app.config["BASE_URL"]) + "/topics/"
     for subject in found.topics:
         entry.category(term=subject.slug, label=_xml_text(subject.name), scheme=topics_url)
@@ -209,7 +227,16 @@ def _xml_text(text: str) -> str:
     return NOT_XML.sub("", text)
 
 
+def _zone() -> str:
+    return str(current_app.config["TIMEZONE"])
+
+
 def _updated(found: NewsItem) -> datetime:
-    """When an item last changed in a way readers see: its publication or a later edit."""
-    stamps = [stamp for stamp in (found.published_at, found.updated_at) if stamp is not None]
+    """When an item last changed in a way readers see: its publication, a later edit, or its
+    withdrawal."""
+    stamps = [
+        stamp
+        for stamp in (found.published_at, found.updated_at, found.withdrawn_at)
+        if stamp is not None
+    ]
     return clock.as_utc(max(stamps))

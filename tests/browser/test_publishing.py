@@ -109,7 +109,16 @@ def test_staff_write_preview_publish_and_visitors_find_it(
     _shot(page, screenshots, "staff-preview-email")
 
     page.goto(item_url)
-    _follow(page, "button:has-text('Publish')")
+    assert page.locator("#urgent_reason").is_hidden()
+    page.check("#urgent")
+    assert page.locator("#urgent_reason").is_visible()
+    page.uncheck("#urgent")
+    _follow(page, "button:has-text('Continue')")
+    assert page.locator("h1").inner_text() == "Check who will get it"
+    assert "0 people get an email now" in page.locator("#reach").inner_text()
+    _accessible(page, axe, "staff-publish-check")
+    _shot(page, screenshots, "staff-publish-check")
+    _follow(page, "button:has-text('Publish now')")
     assert "Published" in page.locator(".govuk-notification-banner").inner_text()
 
     visitor = page.context.browser.new_context().new_page()
@@ -138,6 +147,15 @@ def test_staff_write_preview_publish_and_visitors_find_it(
     assert feed.headers["content-type"].startswith("application/atom+xml")
     titles = [e.findtext(f"{ATOM}title") for e in ET.fromstring(feed.body()).iter(f"{ATOM}entry")]
     assert "Domestic Homicide Review: funding available" in titles
+
+    page.goto(item_url)
+    page.fill("#reason", "The funding round has closed early.")
+    _follow(page, "button:has-text('Withdraw')")
+    visitor.goto(f"{base}/news/domestic-homicide-review-funding-available")
+    notice = visitor.locator("#withdrawn-notice").inner_text()
+    assert notice.endswith("because the funding round has closed early.")
+    _accessible(visitor, axe, "public-withdrawn-item")
+    _shot(visitor, screenshots, "public-withdrawn-item")
     visitor.context.close()
 
 

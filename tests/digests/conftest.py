@@ -89,5 +89,7 @@ def withdraw(app: Flask, item_id: int, *, now: datetime = AFTER) -> None:
     with app.app_context():
         item = news.item_by_id(item_id)
         assert item is not None
-        news.withdraw_item(item, actor="editor@example.gov.uk", now=now)
+        news.withdraw_item(
+            item, reason="The round closed early", actor="editor@example.gov.uk", now=now
+        )
         db.session.commit()

@@ -125,12 +125,26 @@ def test_topic_feed_carries_only_that_topics_items(app, client):
 
 
 @pytest.mark.parametrize("url", ["/feed.atom", "/topics/funding/feed.atom"])
-@pytest.mark.parametrize("state", ["draft", "scheduled", "withdrawn"])
+@pytest.mark.parametrize("state", ["draft", "scheduled"])
 def test_items_that_are_not_published_are_in_no_feed(app, client, url, state):
     add_item(app, "Public news")
     add_item(app, "Hidden news", state=state)
     root = read_feed(client, url)
     assert [e.findtext(f"{ATOM}title") for e in entries(root)] == ["Public news"]
+
+
+@pytest.mark.parametrize("url", ["/feed.atom", "/topics/funding/feed.atom"])
+def test_a_withdrawn_item_stays_in_the_feeds_saying_when_and_why_without_its_text(app, client, url):
+    add_item(app, "Public news")
+    add_item(app, "Recalled news", body="The **old** guidance.", state="withdrawn")
+    root = read_feed(client, url)
+    entry = next(e for e in entries(root) if "Recalled" in e.findtext(f"{ATOM}title"))
+    assert entry.findtext(f"{ATOM}title") == "Withdrawn: Recalled news"
+    assert entry.findtext(f"{ATOM}summary") == (
+        "This news was withdrawn on 6 March 2013 because the round closed early."
+    )
+    assert entry.find(f"{ATOM}content") is None
+    assert entry.findtext(f"{ATOM}updated").startswith("2013-03-06T10:00:00")
 
 
 def test_an_empty_feed_is_still_valid_atom(client):

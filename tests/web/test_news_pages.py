@@ -33,7 +33,8 @@ def add_item(
         if state in ("published", "withdrawn"):
             news.publish_item(item, actor="test", now=at)
         if state == "withdrawn":
-            news.withdraw_item(item, actor="test", now=at + timedelta(hours=1))
+            withdrawn = at + timedelta(hours=1)
+            news.withdraw_item(item, reason="The round closed early", actor="test", now=withdrawn)
         if state == "scheduled":
             news.publish_item(item, actor="test", now=at, at=at + timedelta(days=365 * 50))
         db.session.commit()
@@ -126,7 +127,7 @@ def test_item_page_escapes_every_field_but_the_sanitised_body(app, client):
     assert "onclick" not in html
 
 
-@pytest.mark.parametrize("state", ["draft", "scheduled", "withdrawn"])
+@pytest.mark.parametrize("state", ["draft", "scheduled"])
 def test_items_that_are_not_published_appear_on_no_page(app, client, state):
     slug = add_item(app, f"Secret {state} plans", topics=("funding",), state=state)
     add_item(app, "Public news", topics=("funding",))
@@ -136,6 +137,30 @@ def test_items_that_are_not_published_appear_on_no_page(app, client, state):
         assert "Secret" not in html, url
         assert slug not in html, url
     assert titles(page(client, "/topics/funding")) == ["Public news"]
+
+
+def test_a_withdrawn_item_keeps_its_page_with_a_notice_but_leaves_every_list(app, client):
+    slug = add_item(app, "Recalled plans", topics=("funding",), state="withdrawn")
+    add_item(app, "Public news", topics=("funding",))
+    html = page(client, f"/news/{slug}")
+    assert "This news was withdrawn on 6 March 2013 because the round closed early." in html
+    assert '<h1 class="govuk-heading-l">Recalled plans</h1>' in html
+    for url in ("/", "/news", "/news?q=recalled", "/topics/funding"):
+        assert slug not in page(client, url), url
+    assert titles(page(client, "/topics/funding")) == ["Public news"]
+
+
+def test_an_item_withdrawn_before_it_was_ever_published_has_no_page(app):
+    with app.app_context():
+        draft = news.validate_draft(
+            title="Never out", summary="S.", body="", topic_slugs=["funding"]
+        )
+        item = news.create_item(draft, actor="test", now=PUBLISHED)
+        news.publish_item(item, actor="test", now=PUBLISHED, at=PUBLISHED + timedelta(days=3))
+        news.withdraw_item(item, reason="Cancelled", actor="test", now=PUBLISHED)
+        db.session.commit()
+        slug = item.slug
+    assert "Page not found" in page(app.test_client(), f"/news/{slug}", 404)
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,8 @@ from mailer import clock
 from mailer.database import transaction
 from mailer.domain import news
 from mailer.domain import staff
+from mailer.domain.audience import item_reach
+from mailer.domain.periods import Schedule
 from mailer.domain.topics import list_topics
 from mailer.errors import Conflict
 from mailer.errors import FieldErrors
@@ -106,7 +108,9 @@ def create_item() -> tuple[dict[str, Any], int, dict[str, str]]:
     with transaction():
         item = news.create_item(new.draft, actor=g.api_actor, now=now)
         if new.publish:
-            news.publish_item(item, actor=g.api_actor, now=now, at=new.publish_at)
+            news.publish_item(
+                item, actor=g.api_actor, now=now, at=new.publish_at, urgency=new.urgency
+            )
     location = _base_url() + url_for("api.get_item", item_id=item.id)
     return _item_json(item), 201, {"Location": location}
 
@@ -129,20 +133,39 @@ def update_item(item_id: int) -> dict[str, Any]:
 
 @bp.post("/news/<int:item_id>/publish")
 def publish_item(item_id: int) -> dict[str, Any]:
-    """Publish an item now, or schedule it for a future `publish_at`."""
+    """Publish an item now, or schedule it for a future `publish_at`; urgent news goes to
+    every subscriber of its topics at once."""
     item = _item_or_404(item_id, lock=True)
-    at = api_schema.parse_publish(api_schema.read_object(required=False))
+    asked = api_schema.parse_publish(api_schema.read_object(required=False))
     with transaction():
-        news.publish_item(item, actor=g.api_actor, now=clock.now(), at=at)
+        news.publish_item(
+            item, actor=g.api_actor, now=clock.now(), at=asked.at, urgency=asked.urgency
+        )
     return _item_json(item)
+
+
+@bp.get("/news/<int:item_id>/audience")
+def item_audience(item_id: int) -> dict[str, Any]:
+    """Who the item would reach if published now (or at `publish_at`), urgent or not."""
+    item = _item_or_404(item_id)
+    asked = api_schema.parse_audience_query(request.args)
+    reach = item_reach(
+        [topic.id for topic in item.topics],
+        urgent=asked.urgency.urgent,
+        published_at=asked.at or clock.now(),
+        schedule=Schedule.from_config(current_app.config),
+    )
+    return api_schema.reach_json(reach)
 
 
 @bp.post("/news/<int:item_id>/withdraw")
 def withdraw_item(item_id: int) -> dict[str, Any]:
-    """Take an item off the site and the feeds, and out of every digest not yet sent."""
+    """Take an item out of the site's lists and every digest not yet sent; its page and the
+    feeds say when and why."""
     item = _item_or_404(item_id, lock=True)
+    reason = api_schema.parse_withdraw(api_schema.read_object(required=True))
     with transaction():
-        news.withdraw_item(item, actor=g.api_actor, now=clock.now())
+        news.withdraw_item(item, reason=reason, actor=g.api_actor, now=clock.now())
     return _item_json(item)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from mailer.domain import news
 from mailer.models import NewsState
+from mailer.web.api import openapi_news
 from mailer.web.api import schema as api_schema
 
 JSON = "application/json"
@@ -120,7 +120,10 @@ def _paths() -> dict[str, Any]:
             "post": {
                 "operationId": "publishNews",
                 "summary": "Publish an item now, or schedule it for a future publish_at",
-                "description": "An item that is already published cannot be published (409).",
+                "description": (
+                    "An item that is already published cannot be published (409). An urgent "
+                    "item goes at once to every subscriber of its topics, digest readers too."
+                ),
                 "requestBody": _json_body(_ref("PublishRequest"), required=False),
                 "responses": {
                     "200": _item_response("The published or scheduled item"),
@@ -133,10 +136,29 @@ def _paths() -> dict[str, Any]:
             "post": {
                 "operationId": "withdrawNews",
                 "summary": "Take an item off the site, the feeds and every digest not yet sent",
-                "description": "Only a published or scheduled item can be withdrawn (409).",
+                "description": (
+                    "Only a published or scheduled item can be withdrawn (409). Its page stays, "
+                    "saying when and why, and the feeds say so."
+                ),
+                "requestBody": _json_body(_ref("WithdrawRequest"), required=True),
                 "responses": {
                     "200": _item_response("The withdrawn item"),
-                    **_errors(401, 403, 404, 409),
+                    **_errors(400, 401, 403, 404, 409, 413, 415, 422),
+                },
+            },
+        },
+        f"{PREFIX}/news/{{item_id}}/audience": {
+            "parameters": item_id,
+            "get": {
+                "operationId": "getNewsAudience",
+                "summary": "Who the item would reach if published now, or at publish_at",
+                "description": "Counted by the same query that queues the emails.",
+                "parameters": [
+                    {"$ref": f"#/components/parameters/{name}"} for name in ("Urgent", "PublishAt")
+                ],
+                "responses": {
+                    "200": _json_response("How many people it reaches", _ref("Audience")),
+                    **_errors(400, 401, 403, 404),
                 },
             },
         },
@@ -144,9 +166,9 @@ def _paths() -> dict[str, Any]:
 
 
 def _schemas(topic_slugs: Sequence[str]) -> dict[str, Any]:
-    content = _content_properties(topic_slugs)
+    content = openapi_news.content_properties(topic_slugs)
     return {
-        "NewsItem": _news_item(),
+        "NewsItem": openapi_news.news_item(),
         "NewsList": {
             "type": "object",
             "required": ["items", "page", "per_page", "total", "pages"],
@@ -159,7 +181,7 @@ def _schemas(topic_slugs: Sequence[str]) -> dict[str, Any]:
                 "pages": {"type": "integer", "minimum": 1},
             },
         },
-        "NewNewsItem": _new_news_item(content, topic_slugs),
+        "NewNewsItem": openapi_news.new_news_item(content, topic_slugs),
         "NewsChanges": {
             "type": "object",
             "additionalProperties": False,
@@ -169,9 +191,22 @@ def _schemas(topic_slugs: Sequence[str]) -> dict[str, Any]:
         "PublishRequest": {
             "type": "object",
             "additionalProperties": False,
-            "properties": {"publish_at": _publish_at()},
-            "examples": [{"publish_at": "2030-03-06T09:30:00Z"}],
+            "properties": {"publish_at": openapi_news.publish_at(), **openapi_news.urgency()},
+            **openapi_news.URGENT_NEEDS_REASON,
+            "examples": [
+                {"publish_at": "2030-03-06T09:30:00Z"},
+                {"urgent": True, "urgent_reason": "The deadline moved to tomorrow"},
+            ],
         },
+        "WithdrawRequest": {
+            "type": "object",
+            "required": ["reason"],
+            "additionalProperties": False,
+            "properties": {
+                "reason": openapi_news.reason("Why it is withdrawn; its page shows this")
+            },
+        },
+        "Audience": openapi_news.audience(),
         "Error": {
             "type": "object",
             "required": ["error"],
@@ -194,125 +229,6 @@ def _schemas(topic_slugs: Sequence[str]) -> dict[str, Any]:
             },
         },
     }
-
-
-def _news_item() -> dict[str, Any]:
-    timestamp = {"type": "string", "format": "date-time"}
-    optional_timestamp = {"type": ["string", "null"], "format": "date-time"}
-    return {
-        "type": "object",
-        "required": [
-            "id",
-            "slug",
-            "title",
-            "summary",
-            "body",
-            "body_html",
-            "topics",
-            "state",
-            "publish_at",
-            "published_at",
-            "withdrawn_at",
-            "created_at",
-            "updated_at",
-            "url",
-        ],
-        "additionalProperties": False,
-        "properties": {
-            "id": {"type": "integer", "minimum": 1},
-            "slug": {"type": "string"},
-            "title": {"type": "string"},
-            "summary": {"type": "string"},
-            "body": {"type": "string", "description": "Markdown"},
-            "body_html": {"type": "string", "description": "The body as sanitised HTML"},
-            "topics": {"type": "array", "items": {"type": "string"}},
-            "state": {"type": "string", "enum": [state.value for state in NewsState]},
-            "publish_at": {**optional_timestamp, "description": "When a scheduled item goes out"},
-            "published_at": optional_timestamp,
-            "withdrawn_at": optional_timestamp,
-            "created_at": timestamp,
-            "updated_at": timestamp,
-            "url": {"type": "string", "format": "uri", "description": "The public page"},
-        },
-    }
-
-
-def _content_properties(topic_slugs: Sequence[str]) -> dict[str, Any]:
-    def text(limit: int, pattern: str, description: str) -> dict[str, Any]:
-        return {
-            "type": "string",
-            "maxLength": limit,
-            "pattern": f"^{pattern}$",
-            "description": description,
-        }
-
-    return {
-        "title": text(news.MAX_TITLE, api_schema.LINE_PATTERN, "One line, not blank"),
-        "summary": text(news.MAX_SUMMARY, api_schema.LINE_PATTERN, "One line, not blank"),
-        "body": text(
-            news.MAX_BODY,
-            api_schema.BODY_PATTERN,
-            "Markdown; HTML in it is sanitised. Vertical tabs and form feeds become line "
-            "breaks; other control characters but tab and line breaks, and U+FFFE and U+FFFF, "
-            "are removed",
-        ),
-        "topics": {
-            "type": "array",
-            "minItems": 1,
-            "items": _topic_slug(topic_slugs),
-            "description": "Slugs of the item's topics",
-        },
-    }
-
-
-def _new_news_item(content: dict[str, Any], topic_slugs: Sequence[str]) -> dict[str, Any]:
-    schema: dict[str, Any] = {
-        "type": "object",
-        "required": ["title", "summary", "topics"],
-        "additionalProperties": False,
-        "properties": {
-            **content,
-            "publish": {
-                "type": "boolean",
-                "default": False,
-                "description": "Publish now, or at publish_at if that is in the future",
-            },
-            "publish_at": _publish_at(),
-        },
-        # A publish time only makes sense for an item that is to be published.
-        "if": {"required": ["publish_at"], "properties": {"publish_at": {"type": "string"}}},
-        "then": {"required": ["publish"], "properties": {"publish": {"const": True}}},
-    }
-    if topic_slugs:
-        schema["examples"] = [
-            {
-                "title": "Funding round opens for partnerships",
-                "summary": "Bids are invited for local projects that reduce reoffending.",
-                "body": "Read the **guidance** before you apply.",
-                "topics": [topic_slugs[0]],
-                "publish": True,
-            }
-        ]
-    return schema
-
-
-def _publish_at() -> dict[str, Any]:
-    return {
-        "type": ["string", "null"],
-        "format": "date-time",
-        # The year as written must be 2000 to 2999.
-        "pattern": "^2[0-9]{3}-",
-        "description": (
-            "RFC 3339 date and time with an offset, in the years "
-            f"{api_schema.MIN_YEAR} to {api_schema.MAX_YEAR}; a time in the past publishes now"
-        ),
-    }
-
-
-def _topic_slug(topic_slugs: Sequence[str]) -> dict[str, Any]:
-    if topic_slugs:
-        return {"type": "string", "enum": list(topic_slugs)}
-    return {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"}
 
 
 def _parameters(topic_slugs: Sequence[str]) -> dict[str, Any]:
@@ -342,7 +258,11 @@ def _parameters(topic_slugs: Sequence[str]) -> dict[str, Any]:
             {"type": "string", "enum": [state.value for state in NewsState]},
             "Only items in this state",
         ),
-        "Topic": query("topic", _topic_slug(topic_slugs), "Only items of the topic with this slug"),
+        "Topic": query(
+            "topic", openapi_news.topic_slug(topic_slugs), "Only items of the topic with this slug"
+        ),
+        "Urgent": query("urgent", {"type": "string", "enum": ["true", "false"]}, "Urgent or not"),
+        "PublishAt": query("publish_at", openapi_news.publish_at(), "When it would be published"),
     }
 
 

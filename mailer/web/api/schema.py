@@ -14,6 +14,7 @@ from flask import request
 from werkzeug.datastructures import MultiDict
 
 from mailer.domain import news
+from mailer.domain.audience import Reach
 from mailer.domain.paging import Page
 from mailer.domain.subscriptions import parse_topics
 from mailer.errors import FieldErrors
@@ -52,8 +53,10 @@ TEXT_FIELDS = {
     "body": (news.MAX_BODY, BODY_PATTERN),
 }
 CONTENT_FIELDS = frozenset({*TEXT_FIELDS, "topics"})
-CREATE_FIELDS = CONTENT_FIELDS | {"publish", "publish_at"}
-PUBLISH_FIELDS = frozenset({"publish_at"})
+URGENT_FIELDS = frozenset({"urgent", "urgent_reason"})
+CREATE_FIELDS = CONTENT_FIELDS | {"publish", "publish_at"} | URGENT_FIELDS
+PUBLISH_FIELDS = frozenset({"publish_at"}) | URGENT_FIELDS
+WITHDRAW_FIELDS = frozenset({"reason"})
 
 
 class RequestError(Exception):
@@ -83,6 +86,15 @@ class NewItem:
     draft: news.Draft
     publish: bool
     publish_at: datetime | None
+    urgency: news.Urgency = news.NOT_URGENT
+
+
+@dataclass(frozen=True)
+class Publishing:
+    """A validated request to publish: when (None for now), and whether it is urgent."""
+
+    at: datetime | None
+    urgency: news.Urgency
 
 
 @dataclass(frozen=True)
@@ -128,10 +140,13 @@ def parse_new_item(data: dict[str, Any]) -> NewItem:
     publish_at = _timestamp(errors, data.get("publish_at"))
     if publish_at is not None and publish is not True:
         errors.setdefault("publish_at", "Set publish to true to schedule an item")
+    urgency = _urgency(errors, data)
+    if urgency.urgent and publish is not True:
+        errors.setdefault("urgent", "Set publish to true to publish an urgent item")
     draft = _draft(errors, {field: data.get(field) for field in CONTENT_FIELDS}, data)
     if errors or draft is None:
         raise FieldErrors(errors)
-    return NewItem(draft, publish is True, publish_at)
+    return NewItem(draft, publish is True, publish_at, urgency)
 
 
 def parse_changes(data: dict[str, Any], item: NewsItem) -> news.Draft:
@@ -152,16 +167,82 @@ def parse_changes(data: dict[str, Any], item: NewsItem) -> news.Draft:
     return draft
 
 
-def parse_publish(data: dict[str, Any]) -> datetime | None:
-    """Validate a publish request: when to publish, or None for now.
+def parse_publish(data: dict[str, Any]) -> Publishing:
+    """Validate a publish request: when to publish (None for now), and whether it is urgent.
 
     :raises FieldErrors: a message per bad field.
     """
     errors = _unknown_fields(data, PUBLISH_FIELDS)
     publish_at = _timestamp(errors, data.get("publish_at"))
+    urgency = _urgency(errors, data)
     if errors:
         raise FieldErrors(errors)
-    return publish_at
+    return Publishing(publish_at, urgency)
+
+
+def parse_withdraw(data: dict[str, Any]) -> str:
+    """Validate a withdraw request: the reason readers of the item's page will see.
+
+    :raises FieldErrors: a message per bad field.
+    """
+    errors = _unknown_fields(data, WITHDRAW_FIELDS)
+    reason = ""
+    try:
+        reason = news.validate_reason(data.get("reason"))
+    except FieldErrors as error:
+        errors.update(error.errors)
+    _check_reason(errors, data, "reason")
+    if errors:
+        raise FieldErrors(errors)
+    return reason
+
+
+def parse_audience_query(args: MultiDict[str, str]) -> Publishing:
+    """Validate the audience query: `urgent` (true or false) and an optional `publish_at`.
+
+    :raises RequestError: 400 with a message per bad parameter.
+    """
+    errors = {name: "Unknown parameter" for name in args if name not in ("urgent", "publish_at")}
+    urgent = args.get("urgent", "false")
+    if urgent not in ("true", "false"):
+        errors["urgent"] = "urgent must be true or false"
+    publish_at = _timestamp(errors, args.get("publish_at"))
+    if errors:
+        raise RequestError(400, "invalid_query", "Check the query parameters", fields=errors)
+    return Publishing(publish_at, news.Urgency(urgent == "true", ""))
+
+
+def reach_json(reach: Reach) -> dict[str, Any]:
+    """How many people an item reaches: at once, and in the next daily and weekly digests."""
+    return {
+        "at_once": reach.at_once,
+        "daily": {"count": reach.daily, "at": _iso(reach.daily_at)},
+        "weekly": {"count": reach.weekly, "at": _iso(reach.weekly_at)},
+        "urgent": reach.urgent,
+        "total": reach.total,
+    }
+
+
+def _urgency(errors: dict[str, str], data: dict[str, Any]) -> news.Urgency:
+    """Read `urgent` and `urgent_reason`, recording what is wrong with them in `errors`."""
+    urgency = news.NOT_URGENT
+    try:
+        urgency = news.validate_urgency(data.get("urgent", False), data.get("urgent_reason"))
+    except FieldErrors as error:
+        errors.update(error.errors)
+    _check_reason(errors, data, "urgent_reason")
+    return urgency
+
+
+def _check_reason(errors: dict[str, str], data: dict[str, Any], field: str) -> None:
+    """Hold a reason as sent to the documented limits, before white space is stripped."""
+    value = data.get(field)
+    if (
+        field not in errors
+        and value is not None
+        and (message := _raw_text_error(field, value, news.MAX_REASON, LINE_PATTERN))
+    ):
+        errors[field] = message.replace(field.capitalize(), "The reason", 1)
 
 
 def parse_list_query(args: MultiDict[str, str]) -> ListQuery:
@@ -203,6 +284,9 @@ def item_json(item: NewsItem, *, base_url: str) -> dict[str, Any]:
         "publish_at": _iso(item.publish_at),
         "published_at": _iso(item.published_at),
         "withdrawn_at": _iso(item.withdrawn_at),
+        "withdrawn_reason": item.withdrawn_reason or None,
+        "urgent": item.urgent,
+        "urgent_reason": item.urgent_reason or None,
         "created_at": _iso(item.created_at),
         "updated_at": _iso(item.updated_at),
         "url": f"{base_url}/news/{item.slug}",

@@ -1,4 +1,5 @@
-"""Staff pages for news: write, preview, schedule, publish and withdraw items."""
+"""Staff pages for news: write, preview, schedule, check who will get it and publish, and
+withdraw items."""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from werkzeug.datastructures import MultiDict
-from werkzeug.wrappers import Response
 
 from mailer import clock
 from mailer.database import transaction
@@ -26,6 +26,8 @@ from mailer.delivery.messages import MailSettings
 from mailer.delivery.messages import compose_alert
 from mailer.domain import audit
 from mailer.domain import news
+from mailer.domain.audience import item_reach
+from mailer.domain.periods import Schedule
 from mailer.domain.topics import list_topics
 from mailer.errors import FieldErrors
 from mailer.errors import InvalidInput
@@ -71,16 +73,9 @@ def edit_item(item_id: int) -> Any:
 
 
 @bp.get("/news/<int:item_id>")
-def item(item_id: int) -> str:
+def item(item_id: int) -> tuple[str, int]:
     """An item with its state, actions and history."""
-    found = _item_or_404(item_id)
-    return render_template(
-        "staff/item.html",
-        item=found,
-        history=audit.recent(target=found),
-        errors={},
-        form=MultiDict(),
-    )
+    return _item_page(_item_or_404(item_id), {}, MultiDict())
 
 
 @bp.get("/news/<int:item_id>/preview")
@@ -107,33 +102,61 @@ def preview_email(item_id: int) -> str:
 
 @bp.post("/news/<int:item_id>/publish")
 def publish(item_id: int) -> Any:
-    """Publish now, or schedule when a date and time are given."""
+    """Check who will get the item, then (once confirmed) publish it now, or schedule it when
+    a date and time are given; urgent news goes to every reader at once."""
     found = _item_or_404(item_id, lock=True)
     try:
         at = _schedule_time(request.form)
-    except InvalidInput as error:
-        page = render_template(
-            "staff/item.html",
-            item=found,
-            history=audit.recent(target=found),
-            errors={error.field: error.message},
-            form=request.form,
+        urgency = news.validate_urgency(
+            request.form.get("urgent") == "yes", request.form.get("urgent_reason")
         )
-        return page, 400
+    except InvalidInput as error:
+        return _item_page(found, {error.field: error.message}, request.form, status=400)
+    except FieldErrors as error:
+        return _item_page(found, error.errors, request.form, status=400)
+    if request.form.get("confirm") != "yes":
+        reach = item_reach(
+            [topic.id for topic in found.topics],
+            urgent=urgency.urgent,
+            published_at=at or clock.now(),
+            schedule=Schedule.from_config(current_app.config),
+        )
+        return render_template(
+            "staff/publish_check.html", item=found, reach=reach, at=at, urgency=urgency
+        )
     with transaction():
-        news.publish_item(found, actor=current_actor(), now=clock.now(), at=at)
+        news.publish_item(found, actor=current_actor(), now=clock.now(), at=at, urgency=urgency)
     flash("Scheduled" if found.state is NewsState.SCHEDULED else "Published")
     return redirect(url_for("staff.news.item", item_id=found.id))
 
 
 @bp.post("/news/<int:item_id>/withdraw")
-def withdraw(item_id: int) -> Response:
-    """Take an item off the site, the feeds and every digest not yet sent."""
+def withdraw(item_id: int) -> Any:
+    """Take an item out of the site's lists and every digest not yet sent, saying why on its
+    page and in the feeds."""
     found = _item_or_404(item_id, lock=True)
+    try:
+        reason = news.validate_reason(request.form.get("reason"))
+    except FieldErrors as error:
+        return _item_page(found, error.errors, request.form, status=400)
     with transaction():
-        news.withdraw_item(found, actor=current_actor(), now=clock.now())
+        news.withdraw_item(found, reason=reason, actor=current_actor(), now=clock.now())
     flash("Withdrawn")
     return redirect(url_for("staff.news.item", item_id=found.id))
+
+
+def _item_page(
+    found: NewsItem, errors: dict[str, str], form: MultiDict[str, str], *, status: int = 200
+) -> tuple[str, int]:
+    """The item's page with its actions, history, and what was wrong with a form on it."""
+    page = render_template(
+        "staff/item.html",
+        item=found,
+        history=audit.recent(target=found),
+        errors=errors,
+        form=form,
+    )
+    return page, status
 
 
 def _item_or_404(item_id: int, *, lock: bool = False) -> NewsItem:

@@ -20,11 +20,15 @@ from mailer.domain import staff
 from mailer.extensions import db
 from mailer.models import ApiKey
 from mailer.models import AuditEvent
+from mailer.models import Frequency
 from mailer.models import NewsItem
 from mailer.models import NewsState
 from mailer.web.api import schema as api_schema
+from tests import TODAY
+from tests.factories import add_readers
 
 NEWS = "/api/v1/news"
+WITHDRAW = {"reason": "The round closed early"}
 ITEM = {
     "title": "Funding round opens",
     "summary": "Bids are invited for local projects.",
@@ -492,7 +496,7 @@ def test_patch_needs_a_json_object(client, auth):
 
 def test_a_withdrawn_item_cannot_be_patched(client, auth):
     item = create(client, auth, publish=True).get_json()
-    client.post(f"{NEWS}/{item['id']}/withdraw", headers=auth)
+    client.post(f"{NEWS}/{item['id']}/withdraw", json=WITHDRAW, headers=auth)
     response = client.patch(f"{NEWS}/{item['id']}", json={"title": "New"}, headers=auth)
     error = error_of(response, 409)
     assert error["code"] == "state_conflict"
@@ -549,7 +553,7 @@ def test_publish_refuses_a_bad_body(app, client, auth, kwargs, status):
 
 def test_withdraw_takes_an_item_down_and_it_can_be_published_again(client, auth):
     item = create(client, auth, publish=True).get_json()
-    withdrawn = client.post(f"{NEWS}/{item['id']}/withdraw", headers=auth).get_json()
+    withdrawn = client.post(f"{NEWS}/{item['id']}/withdraw", json=WITHDRAW, headers=auth).get_json()
     assert withdrawn["state"] == "withdrawn"
     assert withdrawn["withdrawn_at"] is not None
     again = client.post(f"{NEWS}/{item['id']}/publish", headers=auth).get_json()
@@ -561,14 +565,14 @@ def test_only_published_or_scheduled_items_can_be_withdrawn(client, auth, publis
     item = create(client, auth).get_json()
     if publish is None:
         client.post(f"{NEWS}/{item['id']}/publish", headers=auth)
-        client.post(f"{NEWS}/{item['id']}/withdraw", headers=auth)
-    response = client.post(f"{NEWS}/{item['id']}/withdraw", headers=auth)
+        client.post(f"{NEWS}/{item['id']}/withdraw", json=WITHDRAW, headers=auth)
+    response = client.post(f"{NEWS}/{item['id']}/withdraw", json=WITHDRAW, headers=auth)
     assert error_of(response, 409)["code"] == "state_conflict"
 
 
 def test_a_scheduled_item_can_be_withdrawn(client, auth):
     item = create(client, auth, publish=True, publish_at="2099-01-01T00:00:00Z").get_json()
-    response = client.post(f"{NEWS}/{item['id']}/withdraw", headers=auth)
+    response = client.post(f"{NEWS}/{item['id']}/withdraw", json=WITHDRAW, headers=auth)
     assert response.get_json()["state"] == "withdrawn"
 
 
@@ -576,7 +580,7 @@ def test_every_change_is_audited_under_the_key(app, client, key, auth):
     actor = f"api:{key[0]} website-cms"
     item_id = create(client, auth, publish=True).get_json()["id"]
     client.patch(f"{NEWS}/{item_id}", json={"summary": "Changed"}, headers=auth)
-    client.post(f"{NEWS}/{item_id}/withdraw", headers=auth)
+    client.post(f"{NEWS}/{item_id}/withdraw", json=WITHDRAW, headers=auth)
     client.post(
         f"{NEWS}/{item_id}/publish", json={"publish_at": "2099-01-01T00:00:00Z"}, headers=auth
     )
@@ -672,3 +676,58 @@ def test_the_title_pattern_accepts_exactly_what_the_domain_accepts():
 def test_timestamps_are_utc_with_a_z():
     value = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC) + timedelta(microseconds=6)
     assert api_schema._iso(value) == "2030-01-02T03:04:05.000006Z"
+
+
+def test_withdrawing_needs_a_reason_that_the_item_then_carries(client, auth):
+    item = create(client, auth, publish=True).get_json()
+    path = f"{NEWS}/{item['id']}/withdraw"
+    assert client.post(path, headers=auth).status_code == 415
+    missing = client.post(path, json={}, headers=auth)
+    assert missing.status_code == 422
+    assert missing.get_json()["error"]["fields"] == {
+        "reason": "Say why the news is withdrawn: readers of its page will see it"
+    }
+    bad = client.post(path, json={"reason": "a\nb"}, headers=auth).get_json()
+    assert bad["error"]["fields"] == {
+        "reason": "The reason must not contain control characters or line breaks"
+    }
+    done = client.post(path, json=WITHDRAW, headers=auth).get_json()
+    assert (done["state"], done["withdrawn_reason"]) == ("withdrawn", "The round closed early")
+
+
+def test_the_audience_of_an_item_is_counted_before_it_is_published(app, client, auth):
+    with app.app_context():
+        add_readers(2, follows={"funding": Frequency.IMMEDIATE}, now=TODAY)
+        add_readers(3, follows={"funding": Frequency.DAILY}, now=TODAY, prefix="d")
+        db.session.commit()
+    item = create(client, auth).get_json()
+    path = f"{NEWS}/{item['id']}/audience"
+    plain = client.get(path, headers=auth).get_json()
+    assert (plain["at_once"], plain["daily"]["count"], plain["weekly"]["count"]) == (2, 3, 0)
+    urgent = client.get(f"{path}?urgent=true", headers=auth).get_json()
+    assert (urgent["at_once"], urgent["daily"]["count"], urgent["total"]) == (5, 0, 5)
+    later = client.get(f"{path}?publish_at=2030-03-06T09:30:00Z", headers=auth).get_json()
+    assert later["daily"]["at"] == "2030-03-07T07:00:00Z"
+    bad = client.get(f"{path}?urgent=maybe&x=1", headers=auth)
+    assert bad.status_code == 400
+    assert set(bad.get_json()["error"]["fields"]) == {"urgent", "x"}
+
+
+def test_urgent_publishing_through_the_api_needs_a_reason(client, auth):
+    item = create(client, auth).get_json()
+    path = f"{NEWS}/{item['id']}/publish"
+    refused = client.post(path, json={"urgent": True}, headers=auth)
+    assert refused.status_code == 422
+    assert set(refused.get_json()["error"]["fields"]) == {"urgent_reason"}
+    done = client.post(
+        path, json={"urgent": True, "urgent_reason": "Closes at noon"}, headers=auth
+    ).get_json()
+    assert (done["urgent"], done["urgent_reason"], done["state"]) == (
+        True,
+        "Closes at noon",
+        "published",
+    )
+    draft_only = create(client, auth, urgent=True, urgent_reason="Now")
+    assert draft_only.get_json()["error"]["fields"] == {
+        "urgent": "Set publish to true to publish an urgent item"
+    }

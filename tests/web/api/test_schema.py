@@ -71,7 +71,7 @@ def api(app):
                 at = now.replace(year=2100) if title == "Scheduled" else None
                 news.publish_item(item, actor="test", now=now, at=at)
             if title == "Withdrawn":
-                news.withdraw_item(item, actor="test", now=now)
+                news.withdraw_item(item, reason="The round closed early", actor="test", now=now)
     target.app, target.key = app, made.plaintext
     yield target
     target.app = target.key = None

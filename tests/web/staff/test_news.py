@@ -183,7 +183,15 @@ def test_writing_and_publishing_an_item_is_audited(app, client, editor):
     assert item.body_html == "<p>Read <strong>the guidance</strong>.</p>\n"
     page = client.get(f"/staff/news/{item.id}").get_data(as_text=True)
     assert "Draft saved" in page
-    published = _post(client, f"/staff/news/{item.id}/publish", form_page=f"/staff/news/{item.id}")
+    check = _post(client, f"/staff/news/{item.id}/publish", form_page=f"/staff/news/{item.id}")
+    assert "Check who will get it" in check.get_data(as_text=True)
+    assert _item(app).state is NewsState.DRAFT
+    published = _post(
+        client,
+        f"/staff/news/{item.id}/publish",
+        {"confirm": "yes"},
+        form_page=f"/staff/news/{item.id}",
+    )
     assert published.status_code == 302
     item = _item(app)
     assert item.state is NewsState.PUBLISHED
@@ -200,7 +208,12 @@ def test_writing_and_publishing_an_item_is_audited(app, client, editor):
     )
     assert edited.status_code == 302
     assert _item(app).slug == "funding-round-opens"
-    _post(client, f"/staff/news/{item.id}/withdraw", form_page=f"/staff/news/{item.id}")
+    _post(
+        client,
+        f"/staff/news/{item.id}/withdraw",
+        {"reason": "The round closed early"},
+        form_page=f"/staff/news/{item.id}",
+    )
     assert _item(app).state is NewsState.WITHDRAWN
     with app.app_context():
         actions = [
@@ -283,7 +296,7 @@ def test_scheduling_then_the_publish_due_job_publishes_on_time(app, client, runn
     response = _post(
         client,
         f"/staff/news/{item.id}/publish",
-        {"date": f"{tomorrow:%Y-%m-%d}", "time": "09:30"},
+        {"date": f"{tomorrow:%Y-%m-%d}", "time": "09:30", "confirm": "yes"},
         form_page=f"/staff/news/{item.id}",
     )
     assert response.status_code == 302
@@ -303,7 +316,12 @@ def test_impossible_state_changes_get_a_409_page(app, client, editor):
     login(client, editor)
     _write(client)
     item = _item(app)
-    response = _post(client, f"/staff/news/{item.id}/withdraw", form_page=f"/staff/news/{item.id}")
+    response = _post(
+        client,
+        f"/staff/news/{item.id}/withdraw",
+        {"reason": "The round closed early"},
+        form_page=f"/staff/news/{item.id}",
+    )
     assert response.status_code == 409
     assert "Only a published or scheduled item can be withdrawn" in response.get_data(as_text=True)
     assert client.get("/staff/news/999").status_code == 404
@@ -430,7 +448,7 @@ def test_a_schedule_is_read_as_uk_time(app, client, editor, date, utc_hour):
     _post(
         client,
         f"/staff/news/{item.id}/publish",
-        {"date": date, "time": "09:30"},
+        {"date": date, "time": "09:30", "confirm": "yes"},
         form_page=f"/staff/news/{item.id}",
     )
     item = _item(app)
@@ -517,7 +535,7 @@ def test_two_publishes_at_once_publish_once(app, client, editor):
 
     def publish(start):
         start()
-        return client.post(path, data={"csrf_token": token}).status_code
+        return client.post(path, data={"csrf_token": token, "confirm": "yes"}).status_code
 
     assert sorted(at_once(publish)) == [302, 409]
     with app.app_context():
@@ -577,3 +595,44 @@ def test_admins_change_roles_and_deactivate_accounts_which_ends_their_sessions(
     with app.app_context():
         roles = {u.email: (u.role.value, u.active) for u in db.session.scalars(select(StaffUser))}
     assert roles == {editor: ("admin", True), admin: ("admin", True)}
+
+
+def test_withdrawing_asks_why_and_the_page_then_says_so(app, client, editor):
+    login(client, editor)
+    _write(client)
+    item = _item(app)
+    page = f"/staff/news/{item.id}"
+    _post(client, f"{page}/publish", {"confirm": "yes"}, form_page=page)
+    refused = _post(client, f"{page}/withdraw", {"reason": "  "}, form_page=page)
+    assert refused.status_code == 400
+    assert "Say why the news is withdrawn" in refused.get_data(as_text=True)
+    too_long = _post(client, f"{page}/withdraw", {"reason": "x" * 301}, form_page=page)
+    assert "The reason must be 300 characters or fewer" in too_long.get_data(as_text=True)
+    assert _item(app).state is NewsState.PUBLISHED
+    done = _post(client, f"{page}/withdraw", {"reason": "The round closed early."}, form_page=page)
+    assert done.status_code == 302
+    public = client.get(f"/news/{item.slug}").get_data(as_text=True)
+    assert "because the round closed early." in public
+    assert "The round closed early." in client.get(page).get_data(as_text=True)
+
+
+def test_urgent_news_needs_a_reason_and_the_check_says_everyone_gets_it_now(app, client, editor):
+    login(client, editor)
+    _write(client)
+    item = _item(app)
+    page = f"/staff/news/{item.id}"
+    refused = _post(client, f"{page}/publish", {"urgent": "yes"}, form_page=page)
+    assert refused.status_code == 400
+    assert "Say why this news cannot wait for the digests" in refused.get_data(as_text=True)
+    data = {"urgent": "yes", "urgent_reason": "Bids close tomorrow"}
+    check = _post(client, f"{page}/publish", data, form_page=page).get_data(as_text=True)
+    assert "whatever how often they chose: it is urgent" in check
+    assert "Urgent: Bids close tomorrow" in check
+    assert "daily digest" not in check
+    _post(client, f"{page}/publish", {**data, "confirm": "yes"}, form_page=page)
+    item = _item(app)
+    assert (item.state, item.urgent, item.urgent_reason) == (
+        NewsState.PUBLISHED,
+        True,
+        "Bids close tomorrow",
+    )
