@@ -30,6 +30,7 @@ from mailer.models.states import StaffRole
 from mailer.models.states import SubscriberStatus
 from mailer.models.states import SuppressionReason
 from mailer.models.subscribers import ConsentEvent
+from mailer.models.subscribers import LeavingReason
 from mailer.models.subscribers import Subscriber
 from mailer.models.subscribers import SubscriberImport
 from mailer.models.subscribers import Subscription
@@ -53,6 +54,7 @@ __all__ = [
     "DeliverySummary",
     "Frequency",
     "InboundMessage",
+    "LeavingReason",
     "MessageKind",
     "news_item_topics",
     "NewsItem",

@@ -34,6 +34,10 @@ class StaffUser(Base):
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The base32 secret of an authenticator app (TOTP), once the person has set one up.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # The 30-second step of the last code accepted: a code is good once.
+    totp_last_step: Mapped[int | None] = mapped_column()
 
 
 class ApiKey(Base):

@@ -141,3 +141,16 @@ class SubscriberImport(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     discarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class LeavingReason(Base):
+    """Why someone left, if they chose to say: kept apart from the subscriber, so that the
+    answers can be counted without being tied to anyone."""
+
+    __tablename__ = "leaving_reasons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # One of the fixed choices of the form (too many emails, not relevant, ...).
+    reason: Mapped[str] = mapped_column(String(40))
+    comment: Mapped[str] = mapped_column(String(1000), default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
