@@ -129,6 +129,10 @@ class Config:
     MANAGE_TOKEN_MAX_AGE = 30 * 24 * 3600
     # Seconds a link to download a copy of one's data stays valid; it also works only once.
     DATA_COPY_TOKEN_MAX_AGE = 3600
+    # Seconds the link in an invitation to the staff area stays valid (7 days); it works once.
+    STAFF_INVITE_TOKEN_MAX_AGE = 7 * 24 * 3600
+    # Whether admins must use an authenticator app (a second factor) to log in.
+    STAFF_ADMIN_TOTP_REQUIRED = False
     # Confirmation, manage-link and data-copy emails one mailbox may be sent per hour; the
     # name+tag@ forms of an address count as name@.
     ADDRESS_EMAILS_PER_HOUR = 3

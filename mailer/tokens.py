@@ -37,6 +37,8 @@ class Purpose(enum.StrEnum):
     MANAGE = "manage"
     DATA_COPY = "data-copy"
     UNSUBSCRIBE = "unsubscribe"
+    # The link in an invitation to the staff area, where the new member sets a password.
+    STAFF_INVITE = "staff-invite"
 
 
 def _max_age(purpose: Purpose) -> int | None:
@@ -47,6 +49,7 @@ def _max_age(purpose: Purpose) -> int | None:
         Purpose.MANAGE: config["MANAGE_TOKEN_MAX_AGE"],
         Purpose.DATA_COPY: config["DATA_COPY_TOKEN_MAX_AGE"],
         Purpose.UNSUBSCRIBE: None,
+        Purpose.STAFF_INVITE: config["STAFF_INVITE_TOKEN_MAX_AGE"],
     }
     return ages[purpose]
 
@@ -169,6 +172,22 @@ def read_subscriber_token(purpose: Purpose, token: str) -> SubscriberRef:
     if created is not None and not _whole(created):
         raise InvalidToken("payload has a bad creation time")
     return SubscriberRef(subscriber_id, version, generation, created)
+
+
+def staff_invite_token(staff_id: int, session_version: int) -> str:
+    """The link token of an invitation: it works while the account's session version is the
+    one it names, so setting the password, or a newer invitation, ends it."""
+    return make_token(Purpose.STAFF_INVITE, {"u": staff_id, "v": session_version})
+
+
+def read_staff_invite_token(token: str) -> tuple[int, int]:
+    """Return (staff id, session version) of an invitation link, or raise InvalidToken
+    (ExpiredToken once it is older than STAFF_INVITE_TOKEN_MAX_AGE)."""
+    payload = read_token(Purpose.STAFF_INVITE, token)
+    staff_id, version = payload.get("u"), payload.get("v")
+    if not _whole(staff_id) or not _whole(version):
+        raise InvalidToken("payload does not name a staff account")
+    return staff_id, version
 
 
 def _whole(value: Any) -> TypeGuard[int]:

@@ -83,7 +83,7 @@ def create_staff(
     user = StaffUser(
         email=address,
         email_key=address.casefold(),
-        password_hash=_HASHER.hash(password),
+        password_hash=hash_password(password),
         role=role,
         created_at=now,
     )
@@ -123,19 +123,30 @@ def authenticate(email: str, password: str, *, now: datetime) -> LoginOutcome:
         _verify(_dummy_hash(), password)
         return LoginOutcome(None, locked=True)
     if not _verify(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins < MAX_FAILED_LOGINS:
-            return LoginOutcome(None)
-        user.locked_until = now + LOCK_FOR
-        user.failed_logins = 0
-        audit.record("login", "locked", user, now=now)
-        return LoginOutcome(None, locked=True)
+        return LoginOutcome(None, locked=count_failure(user, now=now))
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
     if _HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = _HASHER.hash(password)
     return LoginOutcome(user)
+
+
+def count_failure(user: StaffUser, *, now: datetime) -> bool:
+    """Count a wrong password or code; the fifth in a row locks the account for 15 minutes.
+    Return whether it is locked now."""
+    user.failed_logins += 1
+    if user.failed_logins < MAX_FAILED_LOGINS:
+        return False
+    user.locked_until = now + LOCK_FOR
+    user.failed_logins = 0
+    audit.record("login", "locked", user, now=now)
+    return True
+
+
+def hash_password(password: str) -> str:
+    """The argon2 hash a password is kept as."""
+    return _HASHER.hash(password)
 
 
 def end_sessions(user: StaffUser) -> None:

@@ -22,6 +22,7 @@ from mailer.domain.stats import dashboard_counts
 from mailer.extensions import limiter
 from mailer.models import NewsState
 from mailer.web.paging import requested_page
+from mailer.web.staff import account
 from mailer.web.staff import admin
 from mailer.web.staff import deliverability
 from mailer.web.staff import imports
@@ -37,7 +38,7 @@ from mailer.web.staff.auth import safe_next
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 bp.before_request(require_login)
-for _area in (news_pages, runs, subscribers, imports, privacy, deliverability, admin):
+for _area in (account, news_pages, runs, subscribers, imports, privacy, deliverability, admin):
     bp.register_blueprint(_area.bp)
 
 
@@ -70,6 +71,8 @@ def login() -> Any:
             "an account is locked for 15 minutes."
         )
     user = outcome.user
+    if user.totp_secret is not None:
+        return account.start_second_step(user)
     log_in(user)
     return redirect(safe_next(request.args.get("next")))
 

@@ -1,4 +1,5 @@
-"""The admins' part of the staff area: API keys, staff accounts and the audit log."""
+"""The admins' part of the staff area: API keys, staff accounts (invited by email, and their
+second factor) and the audit log."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint
 from flask import abort
+from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -15,11 +17,18 @@ from werkzeug.wrappers import Response
 
 from mailer import clock
 from mailer.database import transaction
+from mailer.delivery.direct import NotSent
+from mailer.delivery.direct import compose_invitation
+from mailer.delivery.direct import send_now
+from mailer.delivery.messages import MailSettings
 from mailer.domain import audit
 from mailer.domain import news
 from mailer.domain import staff as accounts
+from mailer.domain import staff_access
 from mailer.errors import InvalidInput
 from mailer.models import StaffRole
+from mailer.models import StaffUser
+from mailer.tokens import staff_invite_token
 from mailer.web.staff.auth import admin_only
 from mailer.web.staff.auth import current_actor
 from mailer.web.staff.auth import current_staff
@@ -68,21 +77,16 @@ def revoke_api_key(key_id: int) -> Response:
 @bp.route("/users", methods=["GET", "POST"])
 @admin_only
 def users() -> Any:
-    """List staff accounts; on POST add one."""
+    """List staff accounts; on POST invite someone by email to set their own password."""
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
+            role = StaffRole(request.form.get("role", ""))
             with transaction():
-                role = StaffRole(request.form.get("role", ""))
-                user = accounts.create_staff(
-                    request.form.get("email", ""),
-                    request.form.get("password", ""),
-                    role=role,
-                    actor=current_actor(),
-                    now=clock.now(),
+                user = staff_access.invite(
+                    request.form.get("email", ""), role=role, actor=current_actor(), now=clock.now()
                 )
-            flash(f"Added {user.email} as {role.value}")
-            return redirect(url_for("staff.admin.users"))
+            return _send_invitation(user)
         except ValueError:
             errors = {"role": "Choose editor or admin"}
         except InvalidInput as error:
@@ -93,17 +97,77 @@ def users() -> Any:
         errors=errors,
         form=request.form,
         roles=list(StaffRole),
+        no_password=staff_access.NO_PASSWORD,
     )
     return page, 400 if errors else 200
+
+
+@bp.post("/users/<int:user_id>/invitation")
+@admin_only
+def resend_invitation(user_id: int) -> Response:
+    """Send a new invitation to someone who has not set a password; the old link stops."""
+    user = _user_or_404(user_id)
+    with transaction():
+        staff_access.invite(user.email, role=user.role, actor=current_actor(), now=clock.now())
+    return _send_invitation(user)
+
+
+def _send_invitation(user: StaffUser) -> Response:
+    """Email the invitation now, while the admin waits, and record that it went."""
+    now = clock.now()
+    link = str(current_app.config["BASE_URL"]).rstrip("/") + url_for(
+        "staff.account.invitation", token=staff_invite_token(user.id, user.session_version)
+    )
+    settings = MailSettings.from_config(current_app.config)
+    outgoing = compose_invitation(
+        to=user.email,
+        link=link,
+        role=user.role.value,
+        invited_by=_my_email(),
+        settings=settings,
+        now=now,
+    )
+    try:
+        message_id = send_now(outgoing, config=current_app.config)
+    except NotSent as error:
+        flash(f"The invitation to {user.email} could not be sent ({error}). Send it again.")
+        return redirect(url_for("staff.admin.users"))
+    with transaction():
+        audit.record(
+            current_actor(), "sent an invitation", user, now=now, detail={"message_id": message_id}
+        )
+    flash(f"Invited {user.email} as {user.role.value}: they set their own password from the email")
+    return redirect(url_for("staff.admin.users"))
+
+
+@bp.post("/users/<int:user_id>/two-factor/off")
+@admin_only
+def turn_off_second_factor(user_id: int) -> Response:
+    """Stop asking a member of staff for codes, when they have lost their phone."""
+    user = _user_or_404(user_id)
+    with transaction():
+        staff_access.turn_off(user, actor=current_actor(), now=clock.now())
+    flash(f"{user.email} no longer needs a code to log in")
+    return redirect(url_for("staff.admin.users"))
+
+
+def _user_or_404(user_id: int) -> StaffUser:
+    user = accounts.staff_by_id(user_id) if 1 <= user_id <= news.MAX_ID else None
+    if user is None:
+        abort(404)
+    return user
+
+
+def _my_email() -> str:
+    user = current_staff()
+    return user.email if user else "An admin"
 
 
 @bp.post("/users/<int:user_id>/access")
 @admin_only
 def user_access(user_id: int) -> Response:
     """Change a staff member's role, or turn their account off or on again."""
-    user = accounts.staff_by_id(user_id) if 1 <= user_id <= news.MAX_ID else None
-    if user is None:
-        abort(404)
+    user = _user_or_404(user_id)
     if user.id == _current_id():
         abort(409, "You cannot change your own access; ask another admin.")
     try:

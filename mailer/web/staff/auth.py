@@ -8,6 +8,7 @@ from typing import Any
 from typing import TypeVar
 
 from flask import abort
+from flask import current_app
 from flask import g
 from flask import redirect
 from flask import request
@@ -17,13 +18,18 @@ from werkzeug.wrappers import Response
 
 from mailer.domain.staff import actor_label
 from mailer.domain.staff import staff_by_id
+from mailer.domain.staff_access import needs_second_factor
 from mailer.models import StaffRole
 from mailer.models import StaffUser
 
 View = TypeVar("View", bound=Callable[..., Any])
 
 # Pages reachable without logging in.
-PUBLIC_ENDPOINTS = frozenset({"staff.login"})
+PUBLIC_ENDPOINTS = frozenset(
+    {"staff.login", "staff.account.invitation", "staff.account.login_code"}
+)
+# Pages an admin who must set up an authenticator app first can still reach.
+SETUP_ENDPOINTS = frozenset({"staff.account.two_factor", "staff.logout"})
 
 
 def log_in(user: StaffUser) -> None:
@@ -65,10 +71,19 @@ def _load() -> StaffUser | None:
 
 
 def require_login() -> Response | None:
-    """Send anyone not logged in to the login page (a before_request hook)."""
-    if request.endpoint in PUBLIC_ENDPOINTS or current_staff() is not None:
+    """Send anyone not logged in to the login page, and an admin who must use an
+    authenticator app and has none to set one up (a before_request hook)."""
+    if request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
+    user = current_staff()
+    if user is None:
+        return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
+    admins_must = bool(current_app.config["STAFF_ADMIN_TOTP_REQUIRED"])
+    if request.endpoint not in SETUP_ENDPOINTS and needs_second_factor(
+        user, admins_must=admins_must
+    ):
+        return redirect(url_for("staff.account.two_factor"))
+    return None
 
 
 def admin_only(view: View) -> View:

@@ -1,0 +1,68 @@
+"""Emails sent at once, one at a time, while a member of staff waits: invitations to the staff
+area. They go over the configured relay, DKIM-signed like every email, and are not deliveries
+of the queue (no subscriber gets them); the caller records them before and after."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from mailer.delivery.compose import Outgoing
+from mailer.delivery.compose import build_message
+from mailer.delivery.compose import new_message_id
+from mailer.delivery.compose import recipient_header
+from mailer.delivery.compose import render_email
+from mailer.delivery.compose import serialise
+from mailer.delivery.dkim import DkimKeyError
+from mailer.delivery.dkim import Signer
+from mailer.delivery.messages import MailSettings
+from mailer.delivery.smtp import Connection
+from mailer.delivery.smtp import DeliveryError
+from mailer.delivery.smtp import SmtpSettings
+
+
+class NotSent(Exception):
+    """The relay did not take the email, or it could not be signed; the message says why."""
+
+
+def compose_invitation(
+    *, to: str, link: str, role: str, invited_by: str, settings: MailSettings, now: datetime
+) -> Outgoing:
+    """The invitation to the staff area: the link where the person sets a password."""
+    rendered = render_email(
+        "staff_invite",
+        {
+            "link": link,
+            "role": role,
+            "invited_by": invited_by,
+            "base_url": settings.base_url,
+            "postal_address": settings.postal_address,
+        },
+    )
+    message_id = new_message_id(settings.mail_from)
+    message = build_message(
+        rendered,
+        sender=settings.mail_from,
+        to=recipient_header(to),
+        now=now,
+        message_id=message_id,
+        reply_to=settings.reply_to,
+    )
+    envelope_from = str(message["From"].addresses[0].addr_spec)
+    return Outgoing(envelope_from, to, serialise(message), message_id)
+
+
+def send_now(outgoing: Outgoing, *, config: Mapping[str, Any]) -> str:
+    """Sign `outgoing` and send it over the relay now; return its Message-ID.
+
+    :raises NotSent: the relay refused it or could not be reached, or signing failed.
+    """
+    try:
+        signer = Signer.from_config(config)
+        data = signer.sign(outgoing.data) if signer else outgoing.data
+        with Connection(SmtpSettings.from_config(config)) as connection:
+            connection.send(outgoing.envelope_from, outgoing.recipient, data)
+    except (DeliveryError, DkimKeyError, ValueError) as error:
+        raise NotSent(str(error)) from None
+    return outgoing.message_id
