@@ -21,6 +21,7 @@ from mailer.extensions import limiter
 from mailer.paths import STATIC
 from mailer.paths import TEMPLATES
 from mailer.web import api
+from mailer.web import changes
 from mailer.web import converters
 from mailer.web import data_copy  # noqa: F401  (adds the data-copy pages to public.bp)
 from mailer.web import news
@@ -66,6 +67,7 @@ def _register_pages(app: Flask) -> None:
     """The blueprints: public pages, news, the staff area, the API and (in development) the
     outbox viewer."""
     app.register_blueprint(public.bp)
+    app.register_blueprint(changes.bp)
     app.register_blueprint(news.bp)
     app.register_blueprint(staff.bp)
     # The API authenticates with bearer keys, not cookies, so CSRF tokens do not apply.

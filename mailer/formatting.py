@@ -9,6 +9,13 @@ from flask import Flask
 
 from mailer.clock import as_utc
 
+# How often each frequency sends, in the words of emails and pages.
+FREQUENCY_WORDS = {
+    "immediate": "as soon as news is published",
+    "daily": "once a day",
+    "weekly": "once a week",
+}
+
 
 def govuk_date(value: datetime | None, zone: str = "Europe/London") -> str:
     """'6 March 2013'."""

@@ -39,6 +39,8 @@ class Purpose(enum.StrEnum):
     UNSUBSCRIBE = "unsubscribe"
     # The link in an invitation to the staff area, where the new member sets a password.
     STAFF_INVITE = "staff-invite"
+    # The link that carries out a subscriber's request (more topics, a new address).
+    CHANGE = "change"
 
 
 def _max_age(purpose: Purpose) -> int | None:
@@ -50,6 +52,7 @@ def _max_age(purpose: Purpose) -> int | None:
         Purpose.DATA_COPY: config["DATA_COPY_TOKEN_MAX_AGE"],
         Purpose.UNSUBSCRIBE: None,
         Purpose.STAFF_INVITE: config["STAFF_INVITE_TOKEN_MAX_AGE"],
+        Purpose.CHANGE: config["CONFIRM_TOKEN_MAX_AGE"],
     }
     return ages[purpose]
 
@@ -172,6 +175,26 @@ def read_subscriber_token(purpose: Purpose, token: str) -> SubscriberRef:
     if created is not None and not _whole(created):
         raise InvalidToken("payload has a bad creation time")
     return SubscriberRef(subscriber_id, version, generation, created)
+
+
+def change_token(subscriber: SubscriberLike, event_id: int) -> str:
+    """The link token that carries out the request recorded as consent event `event_id`."""
+    payload = {
+        "s": subscriber.id,
+        "v": subscriber.token_version,
+        "t": created_second(subscriber),
+        "e": event_id,
+    }
+    return make_token(Purpose.CHANGE, payload)
+
+
+def read_change_token(token: str) -> tuple[SubscriberRef, int]:
+    """Return the subscriber and the request a change link names, or raise InvalidToken."""
+    payload = read_token(Purpose.CHANGE, token)
+    subscriber_id, version, created, event_id = (payload.get(key) for key in "svte")
+    if not (_whole(subscriber_id) and _whole(version) and _whole(created) and _whole(event_id)):
+        raise InvalidToken("payload does not name a request")
+    return SubscriberRef(subscriber_id, version, None, created), event_id
 
 
 def staff_invite_token(staff_id: int, session_version: int) -> str:

@@ -8,6 +8,8 @@ from email.utils import format_datetime
 from typing import Any
 
 from mailer.clock import Period
+from mailer.delivery.change_requests import REQUESTS
+from mailer.delivery.change_requests import request_parts
 from mailer.delivery.compose import Outgoing
 from mailer.delivery.compose import Rendered
 from mailer.delivery.compose import build_message
@@ -24,6 +26,7 @@ from mailer.delivery.fanout import Marks
 from mailer.delivery.fanout import Prototype
 from mailer.delivery.fanout import Recipient
 from mailer.delivery.fanout import prototype
+from mailer.formatting import FREQUENCY_WORDS
 from mailer.formatting import govuk_date
 from mailer.formatting import govuk_datetime
 from mailer.models import DATA_COPY_RECIPIENTS
@@ -37,12 +40,6 @@ from mailer.tokens import Purpose
 from mailer.tokens import data_copy_token
 from mailer.tokens import subscriber_token
 
-FREQUENCY_WORDS = {
-    "immediate": "as soon as news is published",
-    "daily": "once a day",
-    "weekly": "once a week",
-}
-
 _PENDING = frozenset({SubscriberStatus.PENDING})
 _ACTIVE = frozenset({SubscriberStatus.ACTIVE})
 # Which subscriber statuses each kind of email still makes sense for when it is sent.
@@ -52,6 +49,8 @@ SENDABLE_TO: dict[MessageKind, frozenset[SubscriberStatus]] = {
     MessageKind.MANAGE: _ACTIVE,
     MessageKind.DATA_COPY: DATA_COPY_RECIPIENTS,
     MessageKind.WELCOME: _ACTIVE,
+    MessageKind.ADD_TOPICS: _ACTIVE,
+    MessageKind.EMAIL_CHANGE: _ACTIVE,
     MessageKind.ALERT: _ACTIVE,
     MessageKind.DIGEST: _ACTIVE,
 }
@@ -126,7 +125,11 @@ def compose_delivery(delivery: Delivery, settings: MailSettings, *, now: datetim
     links = subscriber_links(subscriber, settings.base_url)
     if delivery.kind is MessageKind.DATA_COPY:
         links["data_copy_url"] = f"{settings.base_url}/my-data/{data_copy_token(subscriber)}"
-    rendered = render_email(delivery.kind.value, _context(subscriber, settings, links))
+    context, to = _context(subscriber, settings, links), subscriber.email
+    if delivery.kind in REQUESTS:
+        extra, to = request_parts(delivery, settings.base_url)
+        context |= extra
+    rendered = render_email(delivery.kind.value, context)
     headers = {}
     if delivery.kind in LIST_KINDS:
         headers = list_headers(
@@ -137,7 +140,7 @@ def compose_delivery(delivery: Delivery, settings: MailSettings, *, now: datetim
             ),
             feedback_id=feedback_id(delivery.kind.value, "lifecycle", settings.feedback_sender),
         )
-    return _outgoing(rendered, subscriber.email, settings, headers, now=now)
+    return _outgoing(rendered, to, settings, headers, now=now)
 
 
 def item_link(base_url: str, item: NewsItem, frequency: str) -> str:

@@ -1,8 +1,8 @@
 """Record what came back to the bounce inbox: bounces, complaints, unsubscribe emails.
 
 A report acts only on the email its return path (or, for a complaint, our unguessable
-Message-ID) names, and only while that very delivery exists: never on an address written
-inside it, which anyone can write. What cannot be bound so is kept for staff.
+Message-ID) names, while that very delivery exists: never on an address written inside it,
+which anyone can write. What cannot be bound so is kept for staff.
 
 Functions flush; the caller (the inbox) commits, and answers the sending server only then.
 """
@@ -38,6 +38,7 @@ from mailer.models import BounceKind
 from mailer.models import Delivery
 from mailer.models import DeliveryStatus
 from mailer.models import InboundMessage
+from mailer.models import MessageKind
 from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
 from mailer.models import SuppressionReason
@@ -224,8 +225,8 @@ def _per_hour() -> int:
 
 
 def _cut(content: bytes, limit: int) -> bytes:
-    """The first `limit` bytes of a message, ending at a line end where there is one: the
-    headers come first, so they are kept whole unless they alone pass the limit."""
+    """The first `limit` bytes of a message, ending at a line end if there is one (the
+    headers come first, so they are kept whole unless they alone pass the limit)."""
     if len(content) <= limit:
         return content
     head = content[:limit]
@@ -253,9 +254,10 @@ def _apply(finding: Finding, *, rule: SoftBounceRule, now: datetime) -> str | No
         # Only the hash of the address is kept, and a report would bring the address back.
         logger.info("%s report about an erased subscriber dropped", verdict)
         return None
+    if delivery.kind is MessageKind.EMAIL_CHANGE:
+        return f"{verdict} from the new address of a change request, not the subscriber's own"
     if _recorded(verdict, delivery.id):
-        # The same report again (anyone holding a return path can send it at will): it was
-        # acted on once, and adds nothing, not even a row.
+        # The same report again (anyone with a return path can send it): it adds nothing.
         logger.info("%s report for delivery %s seen before", verdict, delivery.id)
         return None
     if verdict == "complaint":
@@ -290,9 +292,8 @@ def _bound_delivery(finding: Finding) -> Delivery | None:
 
 
 def _same_key(stored: str | None, given: str | None) -> bool:
-    """Whether a return path's key is the delivery's own. A return path in the old form,
-    without a key, binds only to a delivery made before keys were drawn: every later one has
-    a key, so an old path can never name a later delivery that took its id."""
+    """Whether a return path's key is the delivery's own. An old return path, without a key,
+    binds only to a delivery made before keys (every later one has a key)."""
     if stored is None or given is None:
         return stored is None and given is None
     return hmac.compare_digest(stored, given)

@@ -138,6 +138,13 @@ def matching(statement: Statement, filters: Filters) -> Statement:
     return statement
 
 
+def find(subscriber_id: int, *, lock: bool = False) -> Subscriber | None:
+    """The subscriber with this id (none for ids no database column holds)."""
+    if not 1 <= subscriber_id < 2**31:
+        return None
+    return db.session.get(Subscriber, subscriber_id, with_for_update=lock)
+
+
 def subscriber_detail(subscriber_id: int) -> SubscriberDetail | None:
     """A subscriber and their records, newest first; None if there is no such subscriber."""
     if not 0 < subscriber_id <= MAX_ID:

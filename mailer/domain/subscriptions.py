@@ -176,8 +176,10 @@ def request_subscription(email: str, choice: Choice, *, origin: Origin, now: dat
         return
     subscriber.status = SubscriberStatus.PENDING
     subscriber.updated_at = now
-    _replace_subscriptions(subscriber, choice, now=now)
-    _record(subscriber, ConsentAction.REQUESTED, origin=origin, now=now, detail=_describe(choice))
+    replace_subscriptions(subscriber, choice, now=now)
+    record_consent(
+        subscriber, ConsentAction.REQUESTED, origin=origin, now=now, detail=describe_choice(choice)
+    )
     queue_email(subscriber, MessageKind.CONFIRM, now=now)
 
 
@@ -231,7 +233,7 @@ def confirm_subscription(subscriber: Subscriber, *, origin: Origin, now: datetim
     subscriber.confirmed_at = now
     subscriber.unsubscribed_at = None
     subscriber.updated_at = now
-    _record(subscriber, ConsentAction.CONFIRMED, origin=origin, now=now)
+    record_consent(subscriber, ConsentAction.CONFIRMED, origin=origin, now=now)
     entry = suppressions.find(subscriber.email)
     if entry is not None and entry.reason is SuppressionReason.ERASED:
         why = "signed up again and confirmed"
@@ -251,9 +253,11 @@ def change_subscription(
     """
     if subscriber.status is not SubscriberStatus.ACTIVE:
         raise InvalidToken("only an active subscription can be changed")
-    _replace_subscriptions(subscriber, choice, now=now)
+    replace_subscriptions(subscriber, choice, now=now)
     subscriber.updated_at = now
-    _record(subscriber, ConsentAction.CHANGED, origin=origin, now=now, detail=_describe(choice))
+    record_consent(
+        subscriber, ConsentAction.CHANGED, origin=origin, now=now, detail=describe_choice(choice)
+    )
 
 
 def unsubscribe(subscriber: Subscriber, *, origin: Origin, now: datetime) -> bool:
@@ -273,7 +277,7 @@ def unsubscribe(subscriber: Subscriber, *, origin: Origin, now: datetime) -> boo
     subscriber.updated_at = now
     subscriber.generation += 1
     subscriber.subscriptions.clear()
-    _record(subscriber, ConsentAction.UNSUBSCRIBED, origin=origin, now=now, detail=had)
+    record_consent(subscriber, ConsentAction.UNSUBSCRIBED, origin=origin, now=now, detail=had)
     db.session.execute(
         update(Delivery)
         .where(Delivery.subscriber_id == subscriber.id)
@@ -303,7 +307,7 @@ def purge_unconfirmed(*, now: datetime, older_than: timedelta) -> int:
     return row_count(result)
 
 
-def _replace_subscriptions(subscriber: Subscriber, choice: Choice, *, now: datetime) -> None:
+def replace_subscriptions(subscriber: Subscriber, choice: Choice, *, now: datetime) -> None:
     """Make the subscriber's topics exactly those of `choice`, at its frequency."""
     wanted = {topic.id: topic for topic in choice.topics}
     for subscription in list(subscriber.subscriptions):
@@ -318,12 +322,12 @@ def _replace_subscriptions(subscriber: Subscriber, choice: Choice, *, now: datet
         )
 
 
-def _describe(choice: Choice) -> dict[str, Any]:
+def describe_choice(choice: Choice) -> dict[str, Any]:
     """Summarise a choice for the consent record."""
     return {"topics": [t.slug for t in choice.topics], "frequency": choice.frequency.value}
 
 
-def _record(
+def record_consent(
     subscriber: Subscriber,
     action: ConsentAction,
     *,

@@ -45,6 +45,10 @@ class MessageKind(enum.StrEnum):
     # A single-use link to download a copy of everything held about the address.
     DATA_COPY = "data_copy"
     WELCOME = "welcome"
+    # An active subscriber signed up again with more topics: confirm adding them.
+    ADD_TOPICS = "add_topics"
+    # To the new address a subscriber asked to move to: confirm it is theirs.
+    EMAIL_CHANGE = "email_change"
     # List mail of a send run: one news item at once, or a digest of a period.
     ALERT = "alert"
     DIGEST = "digest"

@@ -16,13 +16,16 @@ from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import session
 from flask import url_for
 from jinja2 import TemplateNotFound
 from werkzeug.datastructures import MultiDict
 
 from mailer import clock
 from mailer.database import transaction
+from mailer.domain import subscription_changes
 from mailer.domain import subscriptions
+from mailer.domain.leaving import REASONS
 from mailer.domain.subscriptions import Choice
 from mailer.domain.subscriptions import Origin
 from mailer.domain.topics import list_topics
@@ -46,6 +49,8 @@ FREQUENCIES = (
     ("weekly", "Weekly", "One email a week with all the news of that week"),
 )
 
+# Set in the session of a browser that has just unsubscribed: it may say why, once.
+MAY_SAY_WHY = "may_say_why"
 # A one-click POST (RFC 8058) carries exactly this form field.
 ONE_CLICK = ("List-Unsubscribe", "One-Click")
 # A privacy notice version as it may appear in a URL or a form: nothing that could leave
@@ -71,13 +76,14 @@ def _private_pages(response: Response) -> Response:
 def subscribe() -> Any:
     """Show the sign-up form; on POST record the request and send the confirmation email."""
     if request.method != "POST":
-        return _choice_form("subscribe.html", MultiDict())
+        # "Get emails about Events" on a topic page opens the form with Events ticked.
+        return _choice_form("subscribe.html", MultiDict({"topics": request.args.getlist("topics")}))
     errors, email, choice = _read_signup(request.form)
     if errors or email is None or choice is None:
         return _choice_form("subscribe.html", request.form, errors, status=400)
-    origin = _origin(notice_version=_notice_shown(request.form.get("notice_version")))
+    shown = origin(notice_version=_notice_shown(request.form.get("notice_version")))
     with transaction():
-        subscriptions.request_subscription(email, choice, origin=origin, now=clock.now())
+        subscription_changes.sign_up(email, choice, origin=shown, now=clock.now())
     return redirect(url_for(".check_email"))
 
 
@@ -99,7 +105,7 @@ def confirm(token: str) -> str:
     """Activate the subscription and queue the welcome email."""
     with transaction():
         subscriber = subscriptions.subscriber_for_token(Purpose.CONFIRM, token, lock=True)
-        subscriptions.confirm_subscription(subscriber, origin=_origin("link"), now=clock.now())
+        subscriptions.confirm_subscription(subscriber, origin=origin("link"), now=clock.now())
         manage_token = subscriber_token(Purpose.MANAGE, subscriber)
     return render_template("confirmed.html", subscriber=subscriber, manage_token=manage_token)
 
@@ -162,7 +168,7 @@ def manage(token: str) -> Any:
             unsubscribe_token=unsubscribe_token,
         )
     with transaction():
-        subscriptions.change_subscription(subscriber, choice, origin=_origin(), now=clock.now())
+        subscriptions.change_subscription(subscriber, choice, origin=origin(), now=clock.now())
     flash("Your subscription has been updated")
     return redirect(url_for(".manage", token=token))
 
@@ -184,10 +190,13 @@ def unsubscribe(token: str) -> str:
     one_click = request.form.get(ONE_CLICK[0]) == ONE_CLICK[1]
     with transaction():
         subscriber = subscriptions.subscriber_for_token(Purpose.UNSUBSCRIBE, token, lock=True)
-        subscriptions.unsubscribe(
-            subscriber, origin=_origin("one-click" if one_click else "link"), now=clock.now()
+        left = subscriptions.unsubscribe(
+            subscriber, origin=origin("one-click" if one_click else "link"), now=clock.now()
         )
-    return render_template("unsubscribed.html")
+    if left and not one_click:
+        # The person at this browser may then say why they left, once.
+        session[MAY_SAY_WHY] = True
+    return render_template("unsubscribed.html", form=MultiDict(), errors={}, reasons=REASONS)
 
 
 @bp.get("/privacy")
@@ -284,7 +293,7 @@ def _choice_form(
     return page, status
 
 
-def _origin(method: str = "form", *, notice_version: str | None = None) -> Origin:
+def origin(method: str = "form", *, notice_version: str | None = None) -> Origin:
     """Describe the current request for the consent record."""
     return Origin(
         ip=request.remote_addr,

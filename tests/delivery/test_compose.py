@@ -22,6 +22,10 @@ from mailer.delivery.compose import render_email
 from mailer.delivery.compose import serialise
 from mailer.delivery.messages import MailSettings
 from mailer.delivery.messages import compose_delivery
+from mailer.domain import subscription_changes as changes
+from mailer.domain.subscriptions import Choice
+from mailer.domain.subscriptions import Origin
+from mailer.domain.subscriptions import parse_topics
 from mailer.extensions import db
 from mailer.models import Delivery
 from mailer.models import Frequency
@@ -160,6 +164,18 @@ def test_messages_are_text_then_html_with_one_of_each_single_header(app, client,
     assert len(ids) == 2
 
 
+def _ask_for_a_change(kind: MessageKind) -> None:
+    """An active subscriber asks for more topics, or a new address, as the pages do."""
+    [reader] = add_readers(1, follows={"funding": Frequency.DAILY}, now=NOW)
+    subscriber = db.session.get_one(Subscriber, reader)
+    if kind is MessageKind.ADD_TOPICS:
+        choice = Choice(parse_topics(["events"]), Frequency.WEEKLY)
+        changes.ask_to_add_topics(subscriber, choice, origin=Origin(), now=NOW)
+    else:
+        changes.ask_to_change_email(subscriber, "new@example.org", origin=Origin(), now=NOW)
+    db.session.commit()
+
+
 def _queue_one(app, kind: MessageKind) -> None:
     """Queue one email of `kind` to someone it applies to."""
     with app.app_context():
@@ -168,6 +184,8 @@ def _queue_one(app, kind: MessageKind) -> None:
             add_readers(1, follows={"funding": frequency}, now=END - timedelta(days=1))
             publish_news("Safer Streets Fund round 6", at=END - timedelta(minutes=1))
             db.session.commit()
+        elif kind in (MessageKind.ADD_TOPICS, MessageKind.EMAIL_CHANGE):
+            _ask_for_a_change(kind)
         else:
             queue_emails(1, kind=kind, now=NOW)
             if kind in (MessageKind.CONFIRM, MessageKind.INVITE):

@@ -8,24 +8,33 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint
 from flask import abort
 from flask import current_app
+from flask import flash
+from flask import redirect
 from flask import render_template
 from flask import request
 from flask import stream_with_context
+from flask import url_for
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from mailer import clock
 from mailer.database import transaction
 from mailer.domain import audit
+from mailer.domain import leaving
 from mailer.domain import subscriber_admin
+from mailer.domain import subscriber_care
 from mailer.domain import subscriber_export
+from mailer.domain import subscriptions
 from mailer.domain.paging import Page
 from mailer.domain.subscriber_admin import Filters
+from mailer.domain.subscriptions import Choice
 from mailer.domain.topics import list_topics
 from mailer.errors import InvalidInput
 from mailer.models import Frequency
 from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
 from mailer.web.paging import requested_page
+from mailer.web.public import FREQUENCIES
 from mailer.web.staff.auth import admin_only
 from mailer.web.staff.auth import current_actor
 
@@ -66,6 +75,76 @@ def subscriber(subscriber_id: int) -> str:
         subscriber=detail.subscriber,
         status_tags=STATUS_TAGS,
     )
+
+
+@bp.route("/subscribers/<int:subscriber_id>/topics", methods=["GET", "POST"])
+@admin_only
+def change_topics(subscriber_id: int) -> Any:
+    """Change a subscriber's topics and frequency for them, when they ask."""
+    found = _subscriber_or_404(subscriber_id, lock=request.method == "POST")
+    if request.method != "POST":
+        form = MultiDict(
+            [("topics", s.topic.slug) for s in found.subscriptions]
+            + [("frequency", s.frequency.value) for s in found.subscriptions[:1]]
+        )
+        return _topics_form(found, form, {})
+    errors: dict[str, str] = {}
+    try:
+        topics = subscriptions.parse_topics(request.form.getlist("topics"))
+    except InvalidInput as error:
+        errors[error.field] = error.message
+    try:
+        frequency = subscriptions.parse_frequency(request.form.get("frequency"))
+    except InvalidInput as error:
+        errors[error.field] = error.message
+    if errors:
+        return _topics_form(found, request.form, errors, status=400)
+    with transaction():
+        subscriber_care.change_topics(
+            found, Choice(topics, frequency), actor=current_actor(), now=clock.now()
+        )
+    flash("Their topics have been changed")
+    return redirect(url_for("staff.subscribers.subscriber", subscriber_id=found.id))
+
+
+@bp.post("/subscribers/<int:subscriber_id>/manage-link")
+@admin_only
+def send_manage_link(subscriber_id: int) -> Response:
+    """Email a subscriber a fresh link to manage their subscription."""
+    found = _subscriber_or_404(subscriber_id, lock=True)
+    with transaction():
+        subscriber_care.send_manage_link(found, actor=current_actor(), now=clock.now())
+    flash(f"A link to manage their subscription is on its way to {found.email}")
+    return redirect(url_for("staff.subscribers.subscriber", subscriber_id=found.id))
+
+
+@bp.get("/subscribers/leaving-reasons")
+@admin_only
+def leaving_reasons() -> str:
+    """What people said when they unsubscribed, over the last 90 days."""
+    report = leaving.report(now=clock.now())
+    return render_template("staff/leaving_reasons.html", report=report, reasons=leaving.REASONS)
+
+
+def _subscriber_or_404(subscriber_id: int, *, lock: bool = False) -> Subscriber:
+    found = subscriber_admin.find(subscriber_id, lock=lock)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _topics_form(
+    found: Subscriber, form: MultiDict[str, str], errors: dict[str, str], *, status: int = 200
+) -> tuple[str, int]:
+    page = render_template(
+        "staff/subscriber_topics.html",
+        subscriber=found,
+        topics=list_topics(),
+        frequencies=FREQUENCIES,
+        form=form,
+        errors=errors,
+    )
+    return page, status
 
 
 @bp.get("/subscribers/export.csv")

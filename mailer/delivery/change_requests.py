@@ -1,0 +1,55 @@
+"""The emails that carry out a subscriber's request: confirm adding topics (to their address)
+and confirm a new address (to that new address). What was asked is the consent event that
+recorded it, the latest of its kind made before the email was queued; its link names it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from mailer.extensions import db
+from mailer.formatting import FREQUENCY_WORDS
+from mailer.models import ConsentAction
+from mailer.models import ConsentEvent
+from mailer.models import Delivery
+from mailer.models import MessageKind
+from mailer.models import Topic
+from mailer.tokens import change_token
+
+# The key of the consent event's detail each kind of email carries out.
+REQUESTS = {MessageKind.ADD_TOPICS: "add_topics", MessageKind.EMAIL_CHANGE: "new_email"}
+
+
+def request_parts(delivery: Delivery, base_url: str) -> tuple[dict[str, Any], str]:
+    """What the email of a request adds to the template's context, and whom it goes to.
+
+    :raises ValueError: no request of the kind was recorded before the email was queued.
+    """
+    key = REQUESTS[delivery.kind]
+    events = db.session.scalars(
+        select(ConsentEvent)
+        .where(
+            ConsentEvent.subscriber_id == delivery.subscriber_id,
+            ConsentEvent.action == ConsentAction.REQUESTED,
+            ConsentEvent.at <= delivery.created_at,
+        )
+        .order_by(ConsentEvent.id.desc())
+        .limit(20)
+    )
+    event = next((event for event in events if key in event.detail), None)
+    if event is None:
+        raise ValueError(f"no {key} request was recorded for this email")
+    link = f"{base_url}/change/{change_token(delivery.subscriber, event.id)}"
+    if delivery.kind is MessageKind.EMAIL_CHANGE:
+        new_email = str(event.detail[key])
+        return {"change_url": link, "new_email": new_email}, new_email
+    slugs = [str(slug) for slug in event.detail[key]]
+    topics = db.session.scalars(select(Topic).where(Topic.slug.in_(slugs))).all()
+    names = [t.name for t in sorted(topics, key=lambda topic: (topic.position, topic.id))]
+    words = FREQUENCY_WORDS.get(str(event.detail.get("frequency")), "")
+    return {
+        "change_url": link,
+        "new_topics": names,
+        "new_frequency": words,
+    }, delivery.subscriber.email
