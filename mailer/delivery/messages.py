@@ -24,6 +24,7 @@ from mailer.delivery.fanout import Marks
 from mailer.delivery.fanout import Prototype
 from mailer.delivery.fanout import Recipient
 from mailer.delivery.fanout import prototype
+from mailer.delivery.topic_notices import ended_topics
 from mailer.formatting import govuk_date
 from mailer.formatting import govuk_datetime
 from mailer.models import DATA_COPY_RECIPIENTS
@@ -54,10 +55,11 @@ SENDABLE_TO: dict[MessageKind, frozenset[SubscriberStatus]] = {
     MessageKind.WELCOME: _ACTIVE,
     MessageKind.ALERT: _ACTIVE,
     MessageKind.DIGEST: _ACTIVE,
+    MessageKind.TOPIC_ENDED: _ACTIVE,
 }
 
 # List mail carries the one-click unsubscribe headers; transactional mail does not.
-LIST_KINDS = frozenset({MessageKind.WELCOME})
+LIST_KINDS = frozenset({MessageKind.WELCOME, MessageKind.TOPIC_ENDED})
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,10 @@ def why_not_send(delivery: Delivery) -> str | None:
     status = delivery.subscriber.status
     if status not in SENDABLE_TO[delivery.kind]:
         return f"subscriber is {status.value}"
+    if delivery.kind is MessageKind.TOPIC_ENDED and not ended_topics(
+        delivery.subscriber_id, at=delivery.created_at
+    ):
+        return "no longer follows the topic that ended"
     return None
 
 
@@ -126,7 +132,10 @@ def compose_delivery(delivery: Delivery, settings: MailSettings, *, now: datetim
     links = subscriber_links(subscriber, settings.base_url)
     if delivery.kind is MessageKind.DATA_COPY:
         links["data_copy_url"] = f"{settings.base_url}/my-data/{data_copy_token(subscriber)}"
-    rendered = render_email(delivery.kind.value, _context(subscriber, settings, links))
+    context = _context(subscriber, settings, links)
+    if delivery.kind is MessageKind.TOPIC_ENDED:
+        context["ended"] = ended_topics(subscriber.id, at=delivery.created_at)
+    rendered = render_email(delivery.kind.value, context)
     headers = {}
     if delivery.kind in LIST_KINDS:
         headers = list_headers(
@@ -251,7 +260,7 @@ def _context(
     return {
         **links,
         "base_url": settings.base_url,
-        "topics": [s.topic.name for s in subscriber.subscriptions],
+        "topics": [s.topic.name for s in subscriber.subscriptions if s.topic.retired_at is None],
         "frequency": FREQUENCY_WORDS.get(frequency or "", "at the frequencies you chose"),
         "confirm_days": settings.confirm_days,
         "manage_days": settings.manage_days,

@@ -93,8 +93,8 @@ def normalise_address(raw: str) -> str:
     return str(result.ascii_email or result.normalized)
 
 
-def parse_topics(topic_slugs: Iterable[str]) -> tuple[Topic, ...]:
-    """Return the topics named by submitted slugs, or raise InvalidInput."""
+def parse_topics(topic_slugs: Iterable[str], *, allow_retired: bool = False) -> tuple[Topic, ...]:
+    """Return the (current, unless `allow_retired`) topics named by slugs, or raise InvalidInput."""
     slugs = set(topic_slugs)
     if not slugs:
         raise InvalidInput("topics", "Select at least one topic")
@@ -105,6 +105,9 @@ def parse_topics(topic_slugs: Iterable[str]) -> tuple[Topic, ...]:
     ).all()
     if len(topics) != len(slugs):
         raise InvalidInput("topics", "Select topics from the list")
+    retired = [topic.name for topic in topics if topic.retired_at and not allow_retired]
+    if retired:
+        raise InvalidInput("topics", f"{retired[0]} has been retired: choose a current topic")
     return tuple(topics)
 
 
