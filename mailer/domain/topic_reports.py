@@ -39,9 +39,7 @@ class TopicSummary:
 
 def summarise(topics: Sequence[Topic]) -> list[TopicSummary]:
     """Count each topic's active subscribers by frequency and find its latest published item."""
-    summaries = {
-        topic.id: TopicSummary(topic, dict.fromkeys(Frequency, 0)) for topic in topics
-    }
+    summaries = {topic.id: TopicSummary(topic, dict.fromkeys(Frequency, 0)) for topic in topics}
     counts = db.session.execute(
         select(Subscription.topic_id, Subscription.frequency, func.count())
         .join(Subscriber, Subscriber.id == Subscription.subscriber_id)

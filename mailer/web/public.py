@@ -25,6 +25,7 @@ from mailer.database import transaction
 from mailer.domain import subscriptions
 from mailer.domain.subscriptions import Choice
 from mailer.domain.subscriptions import Origin
+from mailer.domain.topics import grouped
 from mailer.domain.topics import list_topics
 from mailer.errors import InvalidInput
 from mailer.extensions import csrf
@@ -138,6 +139,7 @@ def manage(token: str) -> Any:
     if subscriber.status is not SubscriberStatus.ACTIVE:
         return render_template("not_subscribed.html", subscriber=subscriber)
     unsubscribe_token = subscriber_token(Purpose.UNSUBSCRIBE, subscriber)
+    ended = [s.topic for s in subscriber.subscriptions if s.topic.retired_at is not None]
     if not changing:
         form = MultiDict(
             [("topics", s.topic.slug) for s in subscriber.subscriptions]
@@ -149,6 +151,7 @@ def manage(token: str) -> Any:
             subscriber=subscriber,
             token=token,
             unsubscribe_token=unsubscribe_token,
+            ended=ended,
         )
     errors, choice = _read_choice(request.form)
     if errors or choice is None:
@@ -160,6 +163,7 @@ def manage(token: str) -> Any:
             subscriber=subscriber,
             token=token,
             unsubscribe_token=unsubscribe_token,
+            ended=ended,
         )
     with transaction():
         subscriptions.change_subscription(subscriber, choice, origin=_origin(), now=clock.now())
@@ -275,7 +279,7 @@ def _choice_form(
     """Render a form of topic checkboxes and frequency radios."""
     page = render_template(
         template,
-        topics=list_topics(),
+        topic_groups=grouped(list_topics()),
         frequencies=FREQUENCIES,
         form=form,
         errors=errors or {},

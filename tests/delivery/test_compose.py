@@ -22,12 +22,14 @@ from mailer.delivery.compose import render_email
 from mailer.delivery.compose import serialise
 from mailer.delivery.messages import MailSettings
 from mailer.delivery.messages import compose_delivery
+from mailer.domain.topic_retirement import retire_topic
 from mailer.extensions import db
 from mailer.models import Delivery
 from mailer.models import Frequency
 from mailer.models import MessageKind
 from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
+from mailer.models import Topic
 from tests.digests.conftest import make_digest
 from tests.digests.conftest import make_due
 from tests.email_html import parse
@@ -167,6 +169,11 @@ def _queue_one(app, kind: MessageKind) -> None:
             frequency = Frequency.IMMEDIATE if kind is MessageKind.ALERT else Frequency.DAILY
             add_readers(1, follows={"funding": frequency}, now=END - timedelta(days=1))
             publish_news("Safer Streets Fund round 6", at=END - timedelta(minutes=1))
+            db.session.commit()
+        elif kind is MessageKind.TOPIC_ENDED:
+            add_readers(1, follows={"events": Frequency.DAILY}, now=NOW)
+            events = db.session.scalars(select(Topic).where(Topic.slug == "events")).one()
+            retire_topic(events, move_to=None, tell=True, actor="test", now=NOW)
             db.session.commit()
         else:
             queue_emails(1, kind=kind, now=NOW)

@@ -84,7 +84,7 @@ def _never_cache(response: Response) -> Response:
 @bp.get("/openapi.json")
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3.1 description of this API (no key needed)."""
-    topics = [topic.slug for topic in list_topics()]
+    topics = [topic.slug for topic in list_topics(include_retired=True)]
     return openapi.build_document(base_url=_base_url(), topic_slugs=topics)
 
 

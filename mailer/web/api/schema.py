@@ -181,7 +181,7 @@ def parse_list_query(args: MultiDict[str, str]) -> ListQuery:
     topic = None
     if "topic" in args:
         try:
-            topic = parse_topics([args["topic"]])[0]
+            topic = parse_topics([args["topic"]], allow_retired=True)[0]
         except InvalidInput:
             errors["topic"] = "topic must be the slug of a topic"
     if errors:

@@ -29,6 +29,7 @@ from mailer.web.staff import news as news_pages
 from mailer.web.staff import privacy
 from mailer.web.staff import runs
 from mailer.web.staff import subscribers
+from mailer.web.staff import topics
 from mailer.web.staff.auth import current_staff
 from mailer.web.staff.auth import log_in
 from mailer.web.staff.auth import log_out
@@ -37,7 +38,7 @@ from mailer.web.staff.auth import safe_next
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 bp.before_request(require_login)
-for _area in (news_pages, runs, subscribers, imports, privacy, deliverability, admin):
+for _area in (news_pages, runs, subscribers, imports, privacy, deliverability, admin, topics):
     bp.register_blueprint(_area.bp)
 
 
