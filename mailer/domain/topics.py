@@ -31,7 +31,9 @@ MAX_DESCRIPTION = 300
 MAX_SLUG = 60
 MAX_HEADING = 80
 SLUG_PATTERN = re.compile(r"[a-z0-9-]+")
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+# Control characters and line breaks, the two non-characters XML cannot carry, and the lone
+# surrogates JSON escapes can make, which no database stores.
+NOT_TEXT = re.compile("[\x00-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
 
 # The subjects of the Community Safety Partnerships news, in the order the form lists them.
 DEMO_TOPICS: tuple[tuple[str, str, str], ...] = (
@@ -94,28 +96,34 @@ def grouped(topics: Sequence[Topic]) -> list[tuple[str, list[Topic]]]:
     return list(groups.items())
 
 
+class TopicTaken(FieldErrors):
+    """The fields are fine, but another topic already has the name or the slug."""
+
+
 def validate_topic(
     *, name: Any, description: Any, slug: Any, heading: Any, current: Topic | None = None
 ) -> TopicFields:
-    """Check every field of a topic at once; an empty slug is made from the name.
+    """Check every field of a topic at once; an empty slug is made from the name (a new
+    topic) or stays as it is (an existing one).
 
     :raises FieldErrors: with one message per bad field.
+    :raises TopicTaken: only the name or the slug is taken.
     """
     errors: dict[str, str] = {}
     clean_name = _line(errors, "name", "Name", name, MAX_NAME, required=True)
     clean_description = _line(errors, "description", "Description", description, MAX_DESCRIPTION)
     clean_heading = _line(errors, "heading", "Heading", heading, MAX_HEADING)
-    clean_slug = _line(errors, "slug", "Slug", slug, MAX_SLUG)
+    clean_slug = _line(errors, "slug", "Slug", slug, MAX_SLUG, strip=False)
     if not clean_slug and "slug" not in errors:
-        # Left empty, an existing topic keeps its slug and a new one gets one from its name.
-        clean_slug = current.slug if current is not None else slug_from(clean_name)
-    if "slug" not in errors and not clean_slug and clean_name:
-        errors["slug"] = "Enter a slug: the name has no letters or numbers to make one from"
-    elif "slug" not in errors and clean_slug and not SLUG_PATTERN.fullmatch(clean_slug):
+        # A name with no letters or numbers in it (all symbols, say) still gets an address.
+        clean_slug = current.slug if current is not None else slug_from(clean_name) or "topic"
+    elif "slug" not in errors and not SLUG_PATTERN.fullmatch(clean_slug):
         errors["slug"] = "Slug must use only lower-case letters a to z, numbers and hyphens"
-    _check_unique(errors, clean_name, clean_slug, current)
+    taken = _taken(errors, clean_name, clean_slug, current)
     if errors:
-        raise FieldErrors(errors)
+        raise FieldErrors({**errors, **taken})
+    if taken:
+        raise TopicTaken(taken)
     return TopicFields(clean_name, clean_description, clean_slug, clean_heading)
 
 
@@ -218,20 +226,22 @@ def _save(topic: Topic) -> None:
         with db.session.begin_nested():
             db.session.add(topic)
     except IntegrityError:
-        raise FieldErrors({"slug": _slug_taken(topic.slug)}) from None
+        raise TopicTaken({"slug": _slug_taken(topic.slug)}) from None
 
 
-def _check_unique(errors: dict[str, str], name: str, slug: str, current: Topic | None) -> None:
-    """Note a name or slug another topic already has."""
-    others = select(Topic)
+def _taken(errors: dict[str, str], name: str, slug: str, current: Topic | None) -> dict[str, str]:
+    """A message for a name or slug that another topic already has."""
+    taken: dict[str, str] = {}
+    others = select(Topic.id)
     if current is not None and current.id is not None:
         others = others.where(Topic.id != current.id)
     if "name" not in errors and db.session.scalar(
         others.where(func.lower(Topic.name) == name.lower())
     ):
-        errors["name"] = f"There is already a topic called {name}: enter a different name"
+        taken["name"] = f"There is already a topic called {name}: enter a different name"
     if "slug" not in errors and slug and db.session.scalar(others.where(Topic.slug == slug)):
-        errors["slug"] = _slug_taken(slug)
+        taken["slug"] = _slug_taken(slug)
+    return taken
 
 
 def _slug_taken(slug: str) -> str:
@@ -246,18 +256,20 @@ def _line(
     limit: int,
     *,
     required: bool = False,
+    strip: bool = True,
 ) -> str:
-    """Check one single-line text field, noting a message in `errors` if it is bad."""
+    """Check one single-line text field as sent, noting a message in `errors` if it is bad;
+    return it without the white space around it (`strip`)."""
     if value is None:
         value = ""
     if not isinstance(value, str):
         errors[field] = f"{label} must be text"
         return ""
-    text = value.strip()
+    text = value.strip() if strip else value
     if required and not text:
         errors[field] = f"Enter a {label.lower()}"
-    elif CONTROL_CHARACTERS.search(text):
+    elif NOT_TEXT.search(value):
         errors[field] = f"{label} must be on one line, without tabs or control characters"
-    elif len(text) > limit:
+    elif len(value) > limit:
         errors[field] = f"{label} must be {limit} characters or fewer"
     return text

@@ -103,11 +103,21 @@ def test_bad_fields_get_one_clear_message_each(app, values, field, message):
         assert raised.value.errors[field].startswith(message)
 
 
-def test_a_name_of_only_symbols_needs_a_slug(app):
+def test_a_name_of_only_symbols_gets_a_plain_slug(app):
     with app.app_context():
-        with pytest.raises(FieldErrors) as raised:
-            topics.validate_topic(name="£££", description="", slug="", heading="")
-        assert "slug" in raised.value.errors
+        fields = topics.validate_topic(name="£££", description="", slug="", heading="")
+        assert fields.slug == "topic"
+
+
+def test_a_taken_name_or_slug_alone_is_told_apart_from_bad_fields(app):
+    with app.app_context():
+        with pytest.raises(topics.TopicTaken) as taken:
+            topics.validate_topic(name="Events", description="", slug="", heading="")
+        assert set(taken.value.errors) == {"name", "slug"}
+        with pytest.raises(FieldErrors) as both:
+            topics.validate_topic(name="Events", description="\n", slug="", heading="")
+        assert not isinstance(both.value, topics.TopicTaken)
+        assert set(both.value.errors) == {"name", "slug", "description"}
 
 
 def test_the_slug_changes_only_while_nobody_has_used_the_topic(app):

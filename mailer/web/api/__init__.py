@@ -26,11 +26,13 @@ from mailer.errors import json_error
 from mailer.models import NewsItem
 from mailer.web.api import openapi
 from mailer.web.api import schema as api_schema
+from mailer.web.api import topics as topics_api
 from mailer.web.api.schema import RequestError
 
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp.register_blueprint(topics_api.bp)
 
 MAX_REQUEST_BYTES = 1024 * 1024
 PUBLIC_ENDPOINTS = frozenset({"api.openapi_document"})
