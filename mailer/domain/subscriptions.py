@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from mailer.database import row_count
 from mailer.domain import suppressions
 from mailer.domain.mailboxes import same_mailbox
+from mailer.domain.topics import refuse_retired
 from mailer.errors import InvalidInput
 from mailer.errors import InvalidToken
 from mailer.extensions import db
@@ -105,9 +106,8 @@ def parse_topics(topic_slugs: Iterable[str], *, allow_retired: bool = False) -> 
     ).all()
     if len(topics) != len(slugs):
         raise InvalidInput("topics", "Select topics from the list")
-    retired = [topic.name for topic in topics if topic.retired_at and not allow_retired]
-    if retired:
-        raise InvalidInput("topics", f"{retired[0]} has been retired: choose a current topic")
+    if not allow_retired:
+        refuse_retired(topics)
     return tuple(topics)
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
+from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from mailer.domain import audit
 from mailer.errors import Conflict
 from mailer.errors import FieldErrors
+from mailer.errors import InvalidInput
 from mailer.extensions import db
 from mailer.models import Subscription
 from mailer.models import Topic
@@ -81,6 +84,17 @@ def topic_by_slug(slug: str, *, lock: bool = False) -> Topic | None:
         return None
     statement = select(Topic).where(Topic.slug == slug)
     return db.session.scalar(statement.with_for_update() if lock else statement)
+
+
+def refuse_retired(chosen: Iterable[Topic], *, keep: Collection[Topic] = ()) -> None:
+    """Refuse a retired topic among `chosen`, unless `keep` has it (an item filed under it
+    before it was retired keeps it).
+
+    :raises InvalidInput: naming the first retired topic.
+    """
+    for topic in chosen:
+        if topic.retired_at is not None and topic not in keep:
+            raise InvalidInput("topics", f"{topic.name} has been retired: choose a current topic")
 
 
 def successor_of(topic: Topic) -> Topic | None:

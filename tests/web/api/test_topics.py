@@ -183,3 +183,17 @@ def test_news_cannot_be_filed_under_a_retired_topic(client, auth):
     body = {"title": "Late", "summary": "Too late.", "body": "", "topics": ["events"]}
     error = _error(client.post("/api/v1/news", json=body, headers=auth), 422)
     assert error["fields"] == {"topics": "Events has been retired: choose a current topic"}
+
+
+def test_an_old_item_under_a_retired_topic_can_still_be_changed(app, client, auth):
+    with app.app_context():
+        item_id = publish_news("Annual conference", topics=("events",), at=TODAY).id
+        db.session.commit()
+    client.post(f"{TOPICS}/events/retire", headers=auth)
+    changed = client.patch(f"/api/v1/news/{item_id}", json={"title": "Conference"}, headers=auth)
+    assert changed.status_code == 200, changed.get_json()
+    assert changed.get_json()["topics"] == ["events"]
+    added = client.patch(
+        f"/api/v1/news/{item_id}", json={"topics": ["events", "funding"]}, headers=auth
+    )
+    assert sorted(added.get_json()["topics"]) == ["events", "funding"]

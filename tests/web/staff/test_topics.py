@@ -246,3 +246,28 @@ def test_the_manage_page_names_ended_topics_and_keeps_working(app, admin, client
     saved = _post(client, manage_path, {"topics": ["funding"], "frequency": "weekly"})
     assert saved.status_code == 302
     assert "Events has ended" not in _text(client.get(manage_path))
+
+
+def test_an_old_item_keeps_its_retired_topic_when_edited(app, admin):
+    with app.app_context():
+        item = publish_news("Annual conference", topics=("events", "funding"), at=TODAY)
+        db.session.commit()
+        edit = f"/staff/news/{item.id}/edit"
+    _post(admin, "/staff/topics/events/retire", {"fate": "neither", "confirmed": "yes"})
+    form = _text(admin.get(edit))
+    assert "Events (retired)</label>" in form
+    saved = _post(
+        admin,
+        edit,
+        {
+            "title": "Annual conference 2027",
+            "summary": "Book now.",
+            "body": "",
+            "topics": ["events", "funding"],
+        },
+    )
+    assert saved.status_code == 302
+    page = _text(admin.get(f"/news/annual-conference-{int(TODAY.timestamp())}"))
+    assert "Annual conference 2027" in page
+    assert 'href="/topics/events">Events</a>' in page
+    assert 'href="/topics/funding">Funding</a>' in page
