@@ -272,3 +272,22 @@ def test_emails_match_their_golden_files(app, client, smtpd, kind):
     if os.environ.get("UPDATE_GOLDEN"):
         path.write_text(view)
     assert view == path.read_text()
+
+
+def test_the_topic_ended_email_matches_its_golden_file(app):
+    with app.app_context():
+        [reader] = add_readers(
+            1, follows={"events": Frequency.WEEKLY, "consultations": Frequency.WEEKLY}, now=NOW
+        )
+        topics = {t.slug: t for t in db.session.scalars(select(Topic))}
+        retire_topic(topics["events"], move_to=topics["funding"], tell=True, actor="test", now=NOW)
+        delivery = db.session.scalars(
+            select(Delivery).where(Delivery.subscriber_id == reader)
+        ).one()
+        outgoing = compose_delivery(delivery, MailSettings.from_config(app.config), now=NOW)
+        db.session.rollback()
+    view = _golden_view(outgoing.data).replace("reader0@example.org", "golden@example.com")
+    path = GOLDEN / "topic_ended.txt"
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(view)
+    assert view == path.read_text()
