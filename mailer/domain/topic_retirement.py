@@ -12,6 +12,7 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import delete
+from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
@@ -27,10 +28,13 @@ from mailer.models import Delivery
 from mailer.models import DeliveryStatus
 from mailer.models import Frequency
 from mailer.models import MessageKind
+from mailer.models import NewsItem
+from mailer.models import NewsState
 from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
 from mailer.models import Subscription
 from mailer.models import Topic
+from mailer.models import news_item_topics
 from mailer.models.states import STAFF_TOPIC_MOVE
 
 
@@ -52,9 +56,11 @@ def retire_topic(
     follows `move_to` (their subscription to it stays as it is). Without, subscriptions stay,
     inert. With `tell`, each active subscriber is queued one "topic ended" email.
     :raises FieldErrors: `move_to` is the topic itself or retired.
-    :raises Conflict: the topic is already retired.
+    :raises Conflict: the topic is already retired, or draft or scheduled news is filed under
+        it (published, it would reach the inert subscriptions).
     """
     _check_successor(topic, move_to)
+    _check_no_news_waiting(topic)
     followers = _followers(topic)
     claimed = db.session.execute(
         update(Topic)
@@ -91,6 +97,31 @@ def _check_successor(topic: Topic, move_to: Topic | None) -> None:
         raise FieldErrors(
             {"move_to": f"{move_to.name} has been retired too: choose a current topic"}
         )
+
+
+class NewsWaiting(Conflict):
+    """Draft or scheduled items are filed under the topic being retired."""
+
+    hint = "Edit them to choose another topic, or withdraw them, then retire it."
+
+
+def news_waiting(topic: Topic) -> int:
+    """How many draft or scheduled items are filed under the topic."""
+    waiting = db.session.scalar(
+        select(func.count())
+        .select_from(news_item_topics)
+        .join(NewsItem, NewsItem.id == news_item_topics.c.news_item_id)
+        .where(news_item_topics.c.topic_id == topic.id)
+        .where(NewsItem.state.in_((NewsState.DRAFT, NewsState.SCHEDULED)))
+    )
+    return waiting or 0
+
+
+def _check_no_news_waiting(topic: Topic) -> None:
+    waiting = news_waiting(topic)
+    if waiting:
+        items = "item is" if waiting == 1 else "items are"
+        raise NewsWaiting(f"{waiting} draft or scheduled news {items} filed under {topic.name}")
 
 
 def _followers(topic: Topic) -> dict[int, Frequency]:

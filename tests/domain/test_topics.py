@@ -21,6 +21,7 @@ from mailer.models import ConsentEvent
 from mailer.models import Delivery
 from mailer.models import Frequency
 from mailer.models import MessageKind
+from mailer.models import NewsState
 from mailer.models import SubscriberStatus
 from mailer.models import Subscription
 from mailer.models import Topic
@@ -321,3 +322,14 @@ def test_two_topics_retired_at_one_moment_make_one_email(app, smtpd):
     mail = smtpd.get()
     assert "Funding has ended" in mail.text
     assert "Events has ended" in mail.text
+
+
+def test_a_topic_with_draft_or_scheduled_news_waits_to_be_retired(app):
+    with app.app_context():
+        item = publish_news("Conference next year", topics=("events",), at=TODAY)
+        item.state = NewsState.SCHEDULED
+        with pytest.raises(Conflict, match="1 draft or scheduled news item is filed under Events"):
+            retire_topic(_topic("events"), move_to=None, tell=False, actor=ACTOR, now=TODAY)
+        item.state = NewsState.PUBLISHED
+        retire_topic(_topic("events"), move_to=None, tell=False, actor=ACTOR, now=TODAY)
+        assert _topic("events").retired_at == TODAY

@@ -109,7 +109,8 @@ def paths(topic_slugs: Sequence[str]) -> dict[str, Any]:
                     **_shared(400, 401, 403, 413, 415, 422),
                     "404": _not_found(),
                     "409": _error(
-                        "The topic is retired already, or move_to is this topic or a retired one"
+                        "The topic is retired already, draft or scheduled news is filed under "
+                        "it, or move_to is this topic or a retired one"
                     ),
                 },
             },

@@ -19,6 +19,7 @@ from mailer.database import transaction
 from mailer.domain import topics
 from mailer.domain.topic_reports import all_summaries
 from mailer.domain.topic_reports import summarise
+from mailer.domain.topic_retirement import news_waiting
 from mailer.domain.topic_retirement import retire_topic
 from mailer.errors import Conflict
 from mailer.errors import FieldErrors
@@ -159,6 +160,7 @@ def _retire_page(
         errors=errors,
         confirm=confirm,
         move_to=move_to,
+        waiting=news_waiting(topic),
     )
     return page, 400 if errors else 200
 

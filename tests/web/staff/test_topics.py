@@ -11,6 +11,7 @@ from sqlalchemy import select
 from mailer.extensions import db
 from mailer.models import AuditEvent
 from mailer.models import Frequency
+from mailer.models import NewsState
 from mailer.models import StaffRole
 from mailer.models import Subscription
 from mailer.models import Topic
@@ -271,3 +272,18 @@ def test_an_old_item_keeps_its_retired_topic_when_edited(app, admin):
     assert "Annual conference 2027" in page
     assert 'href="/topics/events">Events</a>' in page
     assert 'href="/topics/funding">Funding</a>' in page
+
+
+def test_retire_page_warns_of_draft_news_under_the_topic(app, admin):
+    with app.app_context():
+        item = publish_news("Conference next year", topics=("events",), at=TODAY)
+        item.state = NewsState.DRAFT
+        db.session.commit()
+    page = _text(admin.get("/staff/topics/events/retire"))
+    assert "1 draft or scheduled news item is filed under Events" in page
+    assert "Continue" not in page
+    token = csrf_token(admin, "/staff/topics")
+    data = {"csrf_token": token, "fate": "neither", "confirmed": "yes"}
+    response = admin.post("/staff/topics/events/retire", data=data)
+    assert response.status_code == 409
+    assert "Edit them to choose another topic" in _text(response)
