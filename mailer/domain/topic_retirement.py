@@ -37,6 +37,9 @@ from mailer.models import Topic
 from mailer.models import news_item_topics
 from mailer.models.states import STAFF_TOPIC_MOVE
 
+# How many subscribers one DELETE names.
+CHUNK = 1000
+
 
 @dataclass(frozen=True)
 class Retirement:
@@ -61,7 +64,7 @@ def retire_topic(
     """
     _check_successor(topic, move_to)
     _check_no_news_waiting(topic)
-    followers = _followers(topic)
+    # Claim the topic first: a second retirement waits for this one and then finds it done.
     claimed = db.session.execute(
         update(Topic)
         .where(Topic.id == topic.id, Topic.retired_at.is_(None))
@@ -70,8 +73,9 @@ def retire_topic(
     if row_count(claimed) == 0:
         raise Conflict(f"{topic.name} has already been retired")
     db.session.refresh(topic)
+    followers = _followers(topic)
+    told = _queue_notices(topic, followers, now=now) if tell else 0
     already = _move(topic, move_to, followers, now=now) if move_to else set()
-    told = _queue_notices(followers, now=now) if tell else 0
     audit.record(
         actor,
         "retired",
@@ -157,7 +161,16 @@ def _move(
     ]
     if rows:
         db.session.execute(insert(Subscription), rows)
-    db.session.execute(delete(Subscription).where(Subscription.topic_id == topic.id))
+    # Only the subscriptions read above: one made by a sign-up meanwhile stays, inert, rather
+    # than going without being moved. In chunks, as a statement takes only so many values.
+    ids = list(followers)
+    for start in range(0, len(ids), CHUNK):
+        db.session.execute(
+            delete(Subscription).where(
+                Subscription.topic_id == topic.id,
+                Subscription.subscriber_id.in_(ids[start : start + CHUNK]),
+            )
+        )
     _record_moves(topic, move_to, followers, already, now=now)
     return already
 
@@ -195,25 +208,20 @@ def _record_moves(
         db.session.execute(insert(ConsentEvent), events)
 
 
-def _queue_notices(followers: dict[int, Frequency], *, now: datetime) -> int:
+def _queue_notices(topic: Topic, followers: dict[int, Frequency], *, now: datetime) -> int:
     """Queue one "topic ended" email to each active follower, unless one queued at this very
     moment (another topic retired with them) already tells them; return how many."""
-    if not followers:
-        return 0
-    ids = list(followers)
     told = set(
         db.session.scalars(
             select(Delivery.subscriber_id).where(
-                Delivery.kind == MessageKind.TOPIC_ENDED,
-                Delivery.created_at == now,
-                Delivery.subscriber_id.in_(ids),
+                Delivery.kind == MessageKind.TOPIC_ENDED, Delivery.created_at == now
             )
         )
     )
     active = db.session.scalars(
-        select(Subscriber.id).where(
-            Subscriber.id.in_(ids), Subscriber.status == SubscriberStatus.ACTIVE
-        )
+        select(Subscriber.id)
+        .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+        .where(Subscription.topic_id == topic.id, Subscriber.status == SubscriberStatus.ACTIVE)
     )
     rows = [
         {
@@ -226,7 +234,7 @@ def _queue_notices(followers: dict[int, Frequency], *, now: datetime) -> int:
             "updated_at": now,
         }
         for sid in active
-        if sid not in told
+        if sid in followers and sid not in told
     ]
     if rows:
         db.session.execute(insert(Delivery), rows)

@@ -333,3 +333,29 @@ def test_a_topic_with_draft_or_scheduled_news_waits_to_be_retired(app):
         item.state = NewsState.PUBLISHED
         retire_topic(_topic("events"), move_to=None, tell=False, actor=ACTOR, now=TODAY)
         assert _topic("events").retired_at == TODAY
+
+
+def test_retiring_a_large_topic_moves_and_tells_everyone_once(app):
+    with app.app_context():
+        add_readers(2500, follows={"events": Frequency.DAILY}, now=TODAY)
+        add_readers(
+            300,
+            follows={"events": Frequency.WEEKLY, "funding": Frequency.IMMEDIATE},
+            now=TODAY,
+            prefix="both",
+        )
+        done = retire_topic(
+            _topic("events"), move_to=_topic("funding"), tell=True, actor=ACTOR, now=TODAY
+        )
+        assert (done.moved, done.already_followed, done.told) == (2800, 300, 2800)
+        counts = {s.topic.slug: s.by_frequency for s in all_summaries()}
+        assert counts["funding"] == {
+            Frequency.IMMEDIATE: 300,
+            Frequency.DAILY: 2500,
+            Frequency.WEEKLY: 0,
+        }
+        assert sum(counts["events"].values()) == 0
+        pairs = db.session.execute(select(Subscription.subscriber_id, Subscription.topic_id)).all()
+        assert len(pairs) == len(set(pairs)) == 2800
+        recipients = db.session.scalars(select(Delivery.subscriber_id)).all()
+        assert len(recipients) == len(set(recipients)) == 2800
