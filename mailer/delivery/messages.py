@@ -195,7 +195,7 @@ def render_digest(
             f"published between {govuk_datetime(period.start, settings.zone)} and "
             f"{govuk_datetime(period.end, settings.zone)}"
         ),
-        "followed": [topic.name for topic in digest.topics],
+        "followed": [topic.name for topic in digest.topics if topic.retired_at is None],
         "postal_address": settings.postal_address,
     }
     return render_email("digest", context)

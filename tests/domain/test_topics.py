@@ -3,6 +3,8 @@ email that retiring can send."""
 
 from __future__ import annotations
 
+from datetime import UTC
+from datetime import datetime
 from datetime import timedelta
 
 import pytest
@@ -26,6 +28,7 @@ from mailer.models import SubscriberStatus
 from mailer.models import Subscription
 from mailer.models import Topic
 from tests import TODAY
+from tests.digests.conftest import make_digest
 from tests.factories import add_readers
 from tests.factories import make_subscriber
 from tests.factories import publish_news
@@ -359,3 +362,21 @@ def test_retiring_a_large_topic_moves_and_tells_everyone_once(app):
         assert len(pairs) == len(set(pairs)) == 2800
         recipients = db.session.scalars(select(Delivery.subscriber_id)).all()
         assert len(recipients) == len(set(recipients)) == 2800
+
+
+def test_a_digest_names_only_the_current_topics_a_reader_follows(app, smtpd):
+    end = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
+    with app.app_context():
+        reader = make_subscriber(now=end - timedelta(days=2))
+        _follow(reader.id, "events", Frequency.DAILY)
+        _follow(reader.id, "funding", Frequency.DAILY)
+        publish_news("Conference", topics=("events",), at=end - timedelta(hours=3))
+        retire_topic(
+            _topic("events"), move_to=None, tell=False, actor=ACTOR, now=end - timedelta(hours=2)
+        )
+        publish_news("Grants", topics=("funding",), at=end - timedelta(hours=1))
+        db.session.commit()
+    make_digest(app, now=end + timedelta(minutes=1))
+    assert send_queued(app, now=end + timedelta(minutes=1)).sent == 1
+    text = smtpd.get().text
+    assert "subscribed to a daily email about: Funding." in text
