@@ -70,9 +70,12 @@ def _register_pages(app: Flask) -> None:
     app.register_blueprint(changes.bp)
     app.register_blueprint(news.bp)
     app.register_blueprint(staff.bp)
-    # The API authenticates with bearer keys, not cookies, so CSRF tokens do not apply.
-    csrf.exempt(api.bp)
     app.register_blueprint(api.bp)
+    # The API authenticates with bearer keys, not cookies, so CSRF tokens do not apply: to it
+    # and to the blueprints nested in it (Flask-WTF looks up each by its dotted name).
+    for name, blueprint in app.blueprints.items():
+        if name == api.bp.name or name.startswith(f"{api.bp.name}."):
+            csrf.exempt(blueprint)
     if app.config["OUTBOX_ENABLED"]:
         app.register_blueprint(outbox_viewer.bp)
 

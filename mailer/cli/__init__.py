@@ -19,6 +19,7 @@ from mailer.cli import privacy
 from mailer.cli import processes
 from mailer.cli import runs
 from mailer.cli import subscribers
+from mailer.cli import topics
 from mailer.delivery.dkim import DkimKeyError
 from mailer.errors import InvalidInput
 from mailer.errors import MailerError
@@ -88,6 +89,6 @@ def init_app(app: Flask) -> None:
     for name, command in app.cli.commands.items():
         commands.add_command(command, name)
     app.cli = commands
-    for module in (processes, runs, subscribers, privacy, admin):
+    for module in (processes, runs, subscribers, privacy, admin, topics):
         for command in module.COMMANDS:
             app.cli.add_command(command)

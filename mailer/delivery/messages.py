@@ -26,6 +26,7 @@ from mailer.delivery.fanout import Marks
 from mailer.delivery.fanout import Prototype
 from mailer.delivery.fanout import Recipient
 from mailer.delivery.fanout import prototype
+from mailer.delivery.topic_notices import ended_topics
 from mailer.formatting import FREQUENCY_WORDS
 from mailer.formatting import govuk_date
 from mailer.formatting import govuk_datetime
@@ -53,10 +54,11 @@ SENDABLE_TO: dict[MessageKind, frozenset[SubscriberStatus]] = {
     MessageKind.EMAIL_CHANGE: _ACTIVE,
     MessageKind.ALERT: _ACTIVE,
     MessageKind.DIGEST: _ACTIVE,
+    MessageKind.TOPIC_ENDED: _ACTIVE,
 }
 
 # List mail carries the one-click unsubscribe headers; transactional mail does not.
-LIST_KINDS = frozenset({MessageKind.WELCOME})
+LIST_KINDS = frozenset({MessageKind.WELCOME, MessageKind.TOPIC_ENDED})
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,10 @@ def why_not_send(delivery: Delivery) -> str | None:
     status = delivery.subscriber.status
     if status not in SENDABLE_TO[delivery.kind]:
         return f"subscriber is {status.value}"
+    if delivery.kind is MessageKind.TOPIC_ENDED and not ended_topics(
+        delivery.subscriber_id, at=delivery.created_at
+    ):
+        return "no longer follows the topic that ended"
     return None
 
 
@@ -129,6 +135,8 @@ def compose_delivery(delivery: Delivery, settings: MailSettings, *, now: datetim
     if delivery.kind in REQUESTS:
         extra, to = request_parts(delivery, settings.base_url)
         context |= extra
+    if delivery.kind is MessageKind.TOPIC_ENDED:
+        context["ended"] = ended_topics(subscriber.id, at=delivery.created_at)
     rendered = render_email(delivery.kind.value, context)
     headers = {}
     if delivery.kind in LIST_KINDS:
@@ -189,7 +197,7 @@ def render_digest(
             f"published between {govuk_datetime(period.start, settings.zone)} and "
             f"{govuk_datetime(period.end, settings.zone)}"
         ),
-        "followed": [topic.name for topic in digest.topics],
+        "followed": [topic.name for topic in digest.topics if topic.retired_at is None],
         "postal_address": settings.postal_address,
     }
     return render_email("digest", context)
@@ -254,7 +262,7 @@ def _context(
     return {
         **links,
         "base_url": settings.base_url,
-        "topics": [s.topic.name for s in subscriber.subscriptions],
+        "topics": [s.topic.name for s in subscriber.subscriptions if s.topic.retired_at is None],
         "frequency": FREQUENCY_WORDS.get(frequency or "", "at the frequencies you chose"),
         "confirm_days": settings.confirm_days,
         "manage_days": settings.manage_days,

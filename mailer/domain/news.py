@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,7 @@ from mailer.database import escape_like
 from mailer.domain import audit
 from mailer.domain.paging import Page
 from mailer.domain.subscriptions import parse_topics
+from mailer.domain.topics import refuse_retired
 from mailer.errors import Conflict
 from mailer.errors import FieldErrors
 from mailer.errors import InvalidInput
@@ -109,8 +111,11 @@ def render_markdown(body: str) -> str:
     )
 
 
-def validate_draft(*, title: Any, summary: Any, body: Any, topic_slugs: Any) -> Draft:
-    """Check every field of a news item at once.
+def validate_draft(
+    *, title: Any, summary: Any, body: Any, topic_slugs: Any, keep: Collection[Topic] = ()
+) -> Draft:
+    """Check every field of a news item at once; of retired topics, only those in `keep` (the
+    item's own) may stay.
 
     :raises FieldErrors: with a message per bad field.
     """
@@ -129,7 +134,8 @@ def validate_draft(*, title: Any, summary: Any, body: Any, topic_slugs: Any) -> 
         errors["topics"] = "Topics must be a list of topic slugs"
     else:
         try:
-            topics = parse_topics(topic_slugs)
+            topics = parse_topics(topic_slugs, allow_retired=True)
+            refuse_retired(topics, keep=keep)
         except InvalidInput as error:
             errors["topics"] = error.message
     if errors:

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from mailer.database import row_count
 from mailer.domain import suppressions
 from mailer.domain.mailboxes import same_mailbox
+from mailer.domain.topics import refuse_retired
 from mailer.errors import InvalidInput
 from mailer.errors import InvalidToken
 from mailer.extensions import db
@@ -93,8 +94,8 @@ def normalise_address(raw: str) -> str:
     return str(result.ascii_email or result.normalized)
 
 
-def parse_topics(topic_slugs: Iterable[str]) -> tuple[Topic, ...]:
-    """Return the topics named by submitted slugs, or raise InvalidInput."""
+def parse_topics(topic_slugs: Iterable[str], *, allow_retired: bool = False) -> tuple[Topic, ...]:
+    """Return the (current, unless `allow_retired`) topics named by slugs, or raise InvalidInput."""
     slugs = set(topic_slugs)
     if not slugs:
         raise InvalidInput("topics", "Select at least one topic")
@@ -105,6 +106,8 @@ def parse_topics(topic_slugs: Iterable[str]) -> tuple[Topic, ...]:
     ).all()
     if len(topics) != len(slugs):
         raise InvalidInput("topics", "Select topics from the list")
+    if not allow_retired:
+        refuse_retired(topics)
     return tuple(topics)
 
 
@@ -117,11 +120,8 @@ def parse_frequency(value: str | None) -> Frequency:
 
 
 def find_subscriber(email: str, *, lock: bool = False) -> Subscriber | None:
-    """Return the subscriber with this (normalised) address, whatever its case.
-
-    With `lock`, the row stays locked until the transaction ends (PostgreSQL), so two
-    requests for one address are handled one after the other.
-    """
+    """Return the subscriber with this (normalised) address, whatever its case; with `lock`,
+    locked until the transaction ends, so two requests for one address go one by one."""
     statement = select(Subscriber).where(Subscriber.email_key == email.casefold())
     return db.session.scalar(statement.with_for_update() if lock else statement)
 
@@ -203,8 +203,7 @@ def subscriber_for_token(purpose: Purpose, token: str, *, lock: bool = False) ->
     Tokens name the subscriber by id and link version, so a revoked version (staff bumped it)
     or an erased subscriber makes every older link invalid. A confirmation link also names
     the second its subscriber was created, so it never confirms a later sign-up that was
-    given the id of a purged one. With `lock`, concurrent changes
-    through the same subscriber's links are handled one after the other.
+    given the id of a purged one. With `lock`, changes through one subscriber's links queue.
     """
     ref = read_subscriber_token(purpose, token)
     subscriber = db.session.get(Subscriber, ref.subscriber_id, with_for_update=lock)

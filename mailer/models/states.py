@@ -37,6 +37,10 @@ class ConsentAction(enum.StrEnum):
     IMPORTED = "imported"
 
 
+# The `method` of the consent events of subscriptions staff moved when they retired a topic.
+STAFF_TOPIC_MOVE = "staff-topic-retired"
+
+
 class MessageKind(enum.StrEnum):
     CONFIRM = "confirm"
     # The confirmation asked of someone imported from a list without a consent record.
@@ -54,6 +58,8 @@ class MessageKind(enum.StrEnum):
     DIGEST = "digest"
     # A bulletin staff wrote, sent once to each reader of its audience whatever their frequency.
     BULLETIN = "bulletin"
+    # Tells a subscriber that a topic they followed has been retired, and where they were moved.
+    TOPIC_ENDED = "topic_ended"
 
 
 class StaffRole(enum.StrEnum):

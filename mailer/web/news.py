@@ -23,6 +23,8 @@ from mailer import clock
 from mailer.domain import news
 from mailer.domain.paging import Page
 from mailer.domain.topics import list_topics
+from mailer.domain.topics import successor_of
+from mailer.domain.topics import topic_by_slug
 from mailer.formatting import as_clause
 from mailer.formatting import govuk_date
 from mailer.models import NewsItem
@@ -92,7 +94,9 @@ def topic(slug: str) -> str:
     page = _existing_page(
         news.published_page(page=_page_number(), per_page=PAGE_SIZE, topic=chosen)
     )
-    return render_template("news/topic.html", topic=chosen, page=page)
+    return render_template(
+        "news/topic.html", topic=chosen, page=page, successor=successor_of(chosen)
+    )
 
 
 @bp.get("/feed.atom")
@@ -156,10 +160,11 @@ def _existing_page(page: Page[NewsItem]) -> Page[NewsItem]:
 
 
 def _topic_or_404(slug: str) -> Topic:
-    for candidate in list_topics():
-        if candidate.slug == slug:
-            return candidate
-    abort(404)
+    """The topic with this slug, retired ones included: their pages and feeds stay."""
+    found = topic_by_slug(slug)
+    if found is None:
+        abort(404)
+    return found
 
 
 def _absolute(endpoint: str, **values: Any) -> str:

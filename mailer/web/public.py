@@ -28,6 +28,7 @@ from mailer.domain import subscriptions
 from mailer.domain.leaving import REASONS
 from mailer.domain.subscriptions import Choice
 from mailer.domain.subscriptions import Origin
+from mailer.domain.topics import grouped
 from mailer.domain.topics import list_topics
 from mailer.errors import InvalidInput
 from mailer.extensions import csrf
@@ -144,6 +145,7 @@ def manage(token: str) -> Any:
     if subscriber.status is not SubscriberStatus.ACTIVE:
         return render_template("not_subscribed.html", subscriber=subscriber)
     unsubscribe_token = subscriber_token(Purpose.UNSUBSCRIBE, subscriber)
+    ended = [s.topic for s in subscriber.subscriptions if s.topic.retired_at is not None]
     if not changing:
         form = MultiDict(
             [("topics", s.topic.slug) for s in subscriber.subscriptions]
@@ -155,6 +157,7 @@ def manage(token: str) -> Any:
             subscriber=subscriber,
             token=token,
             unsubscribe_token=unsubscribe_token,
+            ended=ended,
         )
     errors, choice = _read_choice(request.form)
     if errors or choice is None:
@@ -166,6 +169,7 @@ def manage(token: str) -> Any:
             subscriber=subscriber,
             token=token,
             unsubscribe_token=unsubscribe_token,
+            ended=ended,
         )
     with transaction():
         subscriptions.change_subscription(subscriber, choice, origin=origin(), now=clock.now())
@@ -284,7 +288,7 @@ def _choice_form(
     """Render a form of topic checkboxes and frequency radios."""
     page = render_template(
         template,
-        topics=list_topics(),
+        topic_groups=grouped(list_topics()),
         frequencies=FREQUENCIES,
         form=form,
         errors=errors or {},

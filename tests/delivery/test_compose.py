@@ -26,12 +26,14 @@ from mailer.domain import subscription_changes as changes
 from mailer.domain.subscriptions import Choice
 from mailer.domain.subscriptions import Origin
 from mailer.domain.subscriptions import parse_topics
+from mailer.domain.topic_retirement import retire_topic
 from mailer.extensions import db
 from mailer.models import Delivery
 from mailer.models import Frequency
 from mailer.models import MessageKind
 from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
+from mailer.models import Topic
 from tests.digests.conftest import make_digest
 from tests.digests.conftest import make_due
 from tests.email_html import parse
@@ -186,6 +188,11 @@ def _queue_one(app, kind: MessageKind) -> None:
             db.session.commit()
         elif kind in (MessageKind.ADD_TOPICS, MessageKind.EMAIL_CHANGE):
             _ask_for_a_change(kind)
+        elif kind is MessageKind.TOPIC_ENDED:
+            add_readers(1, follows={"events": Frequency.DAILY}, now=NOW)
+            events = db.session.scalars(select(Topic).where(Topic.slug == "events")).one()
+            retire_topic(events, move_to=None, tell=True, actor="test", now=NOW)
+            db.session.commit()
         else:
             queue_emails(1, kind=kind, now=NOW)
             if kind in (MessageKind.CONFIRM, MessageKind.INVITE):
@@ -280,6 +287,25 @@ def test_emails_match_their_golden_files(app, client, smtpd, kind):
         db.session.rollback()
     view = _golden_view(outgoing.data)
     path = GOLDEN / f"{kind}.txt"
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(view)
+    assert view == path.read_text()
+
+
+def test_the_topic_ended_email_matches_its_golden_file(app):
+    with app.app_context():
+        [reader] = add_readers(
+            1, follows={"events": Frequency.WEEKLY, "consultations": Frequency.WEEKLY}, now=NOW
+        )
+        topics = {t.slug: t for t in db.session.scalars(select(Topic))}
+        retire_topic(topics["events"], move_to=topics["funding"], tell=True, actor="test", now=NOW)
+        delivery = db.session.scalars(
+            select(Delivery).where(Delivery.subscriber_id == reader)
+        ).one()
+        outgoing = compose_delivery(delivery, MailSettings.from_config(app.config), now=NOW)
+        db.session.rollback()
+    view = _golden_view(outgoing.data).replace("reader0@example.org", "golden@example.com")
+    path = GOLDEN / "topic_ended.txt"
     if os.environ.get("UPDATE_GOLDEN"):
         path.write_text(view)
     assert view == path.read_text()

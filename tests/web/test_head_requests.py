@@ -82,6 +82,7 @@ def world(app: Flask) -> dict[str, Any]:
             "item_id": item.id,
             "subscriber_id": reader.id,
             "suppression_id": entry.id,
+            "slug": "funding",
         }
         db.session.commit()
     return values

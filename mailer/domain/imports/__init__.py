@@ -256,7 +256,8 @@ def _checked(
 
 
 def _topic_ids() -> dict[str, int]:
-    return dict(db.session.execute(select(Topic.slug, Topic.id)).all())
+    current = select(Topic.slug, Topic.id).where(Topic.retired_at.is_(None))
+    return dict(db.session.execute(current).all())
 
 
 def _tell(progress: Progress | None, done: int) -> None:

@@ -28,11 +28,13 @@ from mailer.errors import json_error
 from mailer.models import NewsItem
 from mailer.web.api import openapi
 from mailer.web.api import schema as api_schema
+from mailer.web.api import topics as topics_api
 from mailer.web.api.schema import RequestError
 
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp.register_blueprint(topics_api.bp)
 
 MAX_REQUEST_BYTES = 1024 * 1024
 PUBLIC_ENDPOINTS = frozenset({"api.openapi_document"})
@@ -86,7 +88,7 @@ def _never_cache(response: Response) -> Response:
 @bp.get("/openapi.json")
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3.1 description of this API (no key needed)."""
-    topics = [topic.slug for topic in list_topics()]
+    topics = [topic.slug for topic in list_topics(include_retired=True)]
     return openapi.build_document(base_url=_base_url(), topic_slugs=topics)
 
 

@@ -8,12 +8,13 @@ from typing import Any
 from mailer.models import NewsState
 from mailer.web.api import openapi_news
 from mailer.web.api import schema as api_schema
+from mailer.web.api import topics_openapi
 
 JSON = "application/json"
 PREFIX = "/api/v1"
 
 DESCRIPTION = """\
-News items of the Community Safety Partnerships news service.
+News items and topics of the Community Safety Partnerships news service.
 
 Every operation except this document needs an API key, sent as `Authorization: Bearer <key>`.
 Admins make keys in the staff area or with `mailer create-api-key NAME`. A missing or unknown
@@ -24,8 +25,8 @@ bad field or query parameter to a message. Request bodies are JSON objects of at
 """
 
 ERROR_CODES = """\
-`invalid_json` and `invalid_query` (400), `missing_key` and `invalid_key` (401),
-`revoked_key` (403), `not_found` (404), `method_not_allowed` (405), `state_conflict` (409),
+`invalid_json` and `invalid_query` (400), `missing_key` and `invalid_key` (401), `revoked_key`
+(403), `not_found` (404), `method_not_allowed` (405), `state_conflict` and `taken` (409),
 `request_entity_too_large` (413), `unsupported_media_type` (415), `invalid_fields` (422).
 """
 
@@ -37,7 +38,7 @@ def build_document(*, base_url: str, topic_slugs: Sequence[str]) -> dict[str, An
         "info": {"title": "CSP news API", "version": "1.0.0", "description": DESCRIPTION},
         "servers": [{"url": base_url}],
         "security": [{"bearerAuth": []}],
-        "paths": _paths(),
+        "paths": {**_paths(), **topics_openapi.paths(topic_slugs)},
         "components": {
             "securitySchemes": {
                 "bearerAuth": {
@@ -46,7 +47,7 @@ def build_document(*, base_url: str, topic_slugs: Sequence[str]) -> dict[str, An
                     "description": "An API key made by an admin.",
                 }
             },
-            "schemas": _schemas(topic_slugs),
+            "schemas": {**_schemas(topic_slugs), **topics_openapi.schemas(topic_slugs)},
             "parameters": _parameters(topic_slugs),
             "responses": _responses(),
         },

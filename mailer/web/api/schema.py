@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
@@ -161,7 +162,8 @@ def parse_changes(data: dict[str, Any], item: NewsItem) -> news.Draft:
         "body": item.body_markdown,
         "topics": [topic.slug for topic in item.topics],
     }
-    draft = _draft(errors, current | {k: v for k, v in data.items() if k in CONTENT_FIELDS}, data)
+    changed = current | {k: v for k, v in data.items() if k in CONTENT_FIELDS}
+    draft = _draft(errors, changed, data, keep=item.topics)
     if errors or draft is None:
         raise FieldErrors(errors)
     return draft
@@ -262,7 +264,7 @@ def parse_list_query(args: MultiDict[str, str]) -> ListQuery:
     topic = None
     if "topic" in args:
         try:
-            topic = parse_topics([args["topic"]])[0]
+            topic = parse_topics([args["topic"]], allow_retired=True)[0]
         except InvalidInput:
             errors["topic"] = "topic must be the slug of a topic"
     if errors:
@@ -313,7 +315,11 @@ def _unknown_fields(data: dict[str, Any], allowed: frozenset[str]) -> dict[str, 
 
 
 def _draft(
-    errors: dict[str, str], values: dict[str, Any], sent: dict[str, Any]
+    errors: dict[str, str],
+    values: dict[str, Any],
+    sent: dict[str, Any],
+    *,
+    keep: Sequence[Topic] = (),
 ) -> news.Draft | None:
     """Validate content with the domain's rules, and the value of each text field as sent.
 
@@ -327,6 +333,7 @@ def _draft(
             summary=values["summary"],
             body=values["body"],
             topic_slugs=values["topics"],
+            keep=keep,
         )
     except FieldErrors as error:
         errors.update(error.errors)

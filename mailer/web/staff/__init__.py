@@ -30,6 +30,7 @@ from mailer.web.staff import news as news_pages
 from mailer.web.staff import privacy
 from mailer.web.staff import runs
 from mailer.web.staff import subscribers
+from mailer.web.staff import topics
 from mailer.web.staff.auth import current_staff
 from mailer.web.staff.auth import log_in
 from mailer.web.staff.auth import log_out
@@ -38,7 +39,17 @@ from mailer.web.staff.auth import safe_next
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 bp.before_request(require_login)
-for _area in (account, news_pages, runs, subscribers, imports, privacy, deliverability, admin):
+for _area in (
+    account,
+    news_pages,
+    runs,
+    subscribers,
+    imports,
+    privacy,
+    deliverability,
+    admin,
+    topics,
+):
     bp.register_blueprint(_area.bp)
 
 

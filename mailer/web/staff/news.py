@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+from collections.abc import Sequence
 from datetime import UTC
 from datetime import datetime
 from typing import Any
@@ -33,6 +34,7 @@ from mailer.errors import FieldErrors
 from mailer.errors import InvalidInput
 from mailer.models import NewsItem
 from mailer.models import NewsState
+from mailer.models import Topic
 from mailer.web.security import shows_email
 from mailer.web.staff.auth import current_actor
 
@@ -65,7 +67,8 @@ def edit_item(item_id: int) -> Any:
         return _item_form(form, {}, item=item)
     try:
         with transaction():
-            news.update_item(item, _draft_from_form(), actor=current_actor(), now=clock.now())
+            draft = _draft_from_form(keep=item.topics)
+            news.update_item(item, draft, actor=current_actor(), now=clock.now())
     except FieldErrors as error:
         return _item_form(request.form, error.errors, status=400, item=item)
     flash("Changes saved")
@@ -173,19 +176,22 @@ def _item_form(
     status: int = 200,
     item: NewsItem | None = None,
 ) -> tuple[str, int]:
+    # An item filed under a topic since retired keeps it, and can be taken off it.
+    kept = [topic for topic in item.topics if topic.retired_at] if item else []
     page = render_template(
-        "staff/item_form.html", form=form, errors=errors, item=item, topics=list_topics()
+        "staff/item_form.html", form=form, errors=errors, item=item, topics=[*list_topics(), *kept]
     )
     return page, status
 
 
-def _draft_from_form() -> news.Draft:
+def _draft_from_form(keep: Sequence[Topic] = ()) -> news.Draft:
     form = request.form
     return news.validate_draft(
         title=form.get("title"),
         summary=form.get("summary"),
         body=form.get("body"),
         topic_slugs=form.getlist("topics"),
+        keep=keep,
     )
 
 

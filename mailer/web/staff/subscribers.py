@@ -198,7 +198,12 @@ def _selects() -> list[tuple[str, str, str, list[tuple[str, str]]]]:
             "Any status",
             [(s.value, s.value.capitalize()) for s in SubscriberStatus],
         ),
-        ("topic", "Topic", "Any topic", [(topic.slug, topic.name) for topic in list_topics()]),
+        (
+            "topic",
+            "Topic",
+            "Any topic",
+            [(topic.slug, topic.name) for topic in list_topics(include_retired=True)],
+        ),
         (
             "frequency",
             "How often",
