@@ -28,6 +28,7 @@ from mailer.domain import subscriptions
 from mailer.domain.paging import Page
 from mailer.domain.subscriber_admin import Filters
 from mailer.domain.subscriptions import Choice
+from mailer.domain.topics import grouped
 from mailer.domain.topics import list_topics
 from mailer.errors import InvalidInput
 from mailer.models import Frequency
@@ -139,7 +140,7 @@ def _topics_form(
     page = render_template(
         "staff/subscriber_topics.html",
         subscriber=found,
-        topics=list_topics(),
+        topic_groups=grouped(list_topics()),
         frequencies=FREQUENCIES,
         form=form,
         errors=errors,
