@@ -22,6 +22,7 @@ from mailer.delivery.compose import render_email
 from mailer.delivery.compose import serialise
 from mailer.delivery.messages import MailSettings
 from mailer.delivery.messages import compose_delivery
+from mailer.domain import bulletins
 from mailer.extensions import db
 from mailer.models import Delivery
 from mailer.models import Frequency
@@ -160,6 +161,21 @@ def test_messages_are_text_then_html_with_one_of_each_single_header(app, client,
     assert len(ids) == 2
 
 
+def _send_bulletin() -> None:
+    """Write a bulletin to the readers of funding and send it."""
+    content = bulletins.validate(
+        subject="Winter bulletin",
+        body="Dear partners, the winter funding round is open until 15 January.",
+        everyone=False,
+        topic_slugs=["funding"],
+        item_ids=[],
+        public=True,
+    )
+    bulletin = bulletins.create(content, actor="test", now=NOW)
+    bulletins.send_now(bulletin, actor="test", now=NOW, approval=False)
+    db.session.commit()
+
+
 def _queue_one(app, kind: MessageKind) -> None:
     """Queue one email of `kind` to someone it applies to."""
     with app.app_context():
@@ -168,6 +184,9 @@ def _queue_one(app, kind: MessageKind) -> None:
             add_readers(1, follows={"funding": frequency}, now=END - timedelta(days=1))
             publish_news("Safer Streets Fund round 6", at=END - timedelta(minutes=1))
             db.session.commit()
+        elif kind is MessageKind.BULLETIN:
+            add_readers(1, follows={"funding": Frequency.WEEKLY}, now=END - timedelta(days=1))
+            _send_bulletin()
         else:
             queue_emails(1, kind=kind, now=NOW)
             if kind in (MessageKind.CONFIRM, MessageKind.INVITE):
