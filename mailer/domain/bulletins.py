@@ -131,8 +131,6 @@ def _topics(errors: dict[str, str], slugs: Any, *, everyone: bool) -> tuple[Topi
 
 def _items(errors: dict[str, str], ids: Any) -> tuple[NewsItem, ...]:
     """The published news items with these ids, in the order given, each once."""
-    if ids is None:
-        return ()
     if not isinstance(ids, list | tuple) or not all(
         isinstance(i, int) and not isinstance(i, bool) for i in ids
     ):

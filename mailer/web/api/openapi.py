@@ -7,13 +7,14 @@ from typing import Any
 
 from mailer.domain import news
 from mailer.models import NewsState
+from mailer.web.api import bulletins_openapi
 from mailer.web.api import schema as api_schema
 
 JSON = "application/json"
 PREFIX = "/api/v1"
 
 DESCRIPTION = """\
-News items of the Community Safety Partnerships news service.
+News items and bulletins of the Community Safety Partnerships news service.
 
 Every operation except this document needs an API key, sent as `Authorization: Bearer <key>`.
 Admins make keys in the staff area or with `mailer create-api-key NAME`. A missing or unknown
@@ -37,7 +38,7 @@ def build_document(*, base_url: str, topic_slugs: Sequence[str]) -> dict[str, An
         "info": {"title": "CSP news API", "version": "1.0.0", "description": DESCRIPTION},
         "servers": [{"url": base_url}],
         "security": [{"bearerAuth": []}],
-        "paths": _paths(),
+        "paths": _paths() | bulletins_openapi.paths(),
         "components": {
             "securitySchemes": {
                 "bearerAuth": {
@@ -46,8 +47,8 @@ def build_document(*, base_url: str, topic_slugs: Sequence[str]) -> dict[str, An
                     "description": "An API key made by an admin.",
                 }
             },
-            "schemas": _schemas(topic_slugs),
-            "parameters": _parameters(topic_slugs),
+            "schemas": _schemas(topic_slugs) | bulletins_openapi.schemas(topic_slugs),
+            "parameters": _parameters(topic_slugs) | bulletins_openapi.parameters(),
             "responses": _responses(),
         },
     }
