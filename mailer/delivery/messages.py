@@ -231,13 +231,19 @@ def render_bulletin(
 
 
 def compose_bulletin(
-    bulletin: Bulletin, items: list[NewsItem], *, to: str, settings: MailSettings, now: datetime
+    bulletin: Bulletin,
+    items: list[NewsItem],
+    *,
+    to: str,
+    settings: MailSettings,
+    now: datetime,
+    test: bool = False,
 ) -> Outgoing:
-    """Build a bulletin to one address as the worker would, marked as a test in its subject,
-    with links that name nobody (the staff preview and the test sent to staff)."""
+    """Build a bulletin to one address as the worker would, with links that name nobody (the
+    staff preview; with `test`, marked as a test in its subject, the copy sent to staff)."""
     marks = Marks.new()
     links = marks.links(settings.base_url)
-    rendered = render_bulletin(bulletin, items, links=links, settings=settings, test=True)
+    rendered = render_bulletin(bulletin, items, links=links, settings=settings, test=test)
     filler = Filler(
         manage_token=lambda *_: "PREVIEW",
         unsubscribe_token=lambda *_: "PREVIEW",

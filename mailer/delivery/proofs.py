@@ -38,7 +38,7 @@ def send_test(
     """
     settings = MailSettings.from_config(config)
     try:
-        outgoing = compose_bulletin(bulletin, items, to=to, settings=settings, now=now)
+        outgoing = compose_bulletin(bulletin, items, to=to, settings=settings, now=now, test=True)
         signer = Signer.from_config(config)
         data = signer.sign(outgoing.data) if signer else outgoing.data
         with Connection(SmtpSettings.from_config(config)) as connection:
