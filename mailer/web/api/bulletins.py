@@ -186,7 +186,8 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _json(bulletin: Bulletin) -> dict[str, Any]:
-    """The API's view of a bulletin, with the readers it reaches now and its run."""
+    """The API's view of a bulletin: how many readers it reaches now, or, once sent, how many
+    its run was enqueued for; its run; its archive page."""
     run = bulletins.run_of(bulletin)
     archived = bulletin.public and bulletin.sent_at is not None
     return {
@@ -198,7 +199,7 @@ def _json(bulletin: Bulletin) -> dict[str, Any]:
         "everyone": bulletin.everyone,
         "topics": [topic.slug for topic in bulletin.topics],
         "items": [row.news_item_id for row in bulletin.items],
-        "audience": bulletins.audience_count(bulletin),
+        "audience": run.recipients if run is not None else bulletins.audience_count(bulletin),
         "public": bulletin.public,
         "send_at": _iso(bulletin.send_at),
         "sent_at": _iso(bulletin.sent_at),

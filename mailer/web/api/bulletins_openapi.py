@@ -192,7 +192,7 @@ def _bulletin(item_id: dict[str, Any]) -> dict[str, Any]:
         "audience": {
             "type": "integer",
             "minimum": 0,
-            "description": "How many readers it reaches now (once sent: who it would reach now)",
+            "description": "How many readers it reaches now; once sent, how many it was sent to",
         },
         "public": {"type": "boolean"},
         "send_at": timestamp,
