@@ -27,6 +27,8 @@ from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
 from mailer.models import SuppressionReason
 from tests import TODAY
+from tests.digests.test_digest_email import _check_golden
+from tests.digests.test_digest_email import _golden_view
 from tests.factories import add_readers
 from tests.factories import make_subscriber
 from tests.factories import publish_news
@@ -197,3 +199,19 @@ def test_a_test_the_relay_refuses_says_so(app, smtpd):
         bulletin = _bulletin()
         with pytest.raises(CopyNotSent, match="550"):
             send_test(bulletin, [], to="nobody@example.gov.uk", config=app.config, now=TODAY)
+
+
+def test_the_bulletin_email_matches_its_golden_file(app, smtpd):
+    with app.app_context():
+        add_readers(1, follows={"funding": Frequency.WEEKLY}, now=TODAY)
+        first = publish_news("Safer Streets Fund round 6", at=TODAY, summary="Bids close soon.")
+        second = publish_news("CSP conference", at=TODAY, summary="Book a place.")
+        bulletin = _bulletin(
+            items=[second, first],
+            body="Dear partners,\n\n## Funding\n\nThe **winter round** is open: [apply](https://www.gov.uk/).",
+        )
+        bulletins.send_now(bulletin, actor=ANN, now=TODAY, approval=False)
+        db.session.commit()
+    send_queued(app, now=TODAY)
+    [received] = smtpd.drain()
+    _check_golden(_golden_view(received.content), "bulletin.txt")

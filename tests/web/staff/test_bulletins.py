@@ -101,6 +101,7 @@ def test_the_check_page_count_is_the_number_of_emails_sent(app, editor, smtpd):
     listing = _text(editor.get("/staff/bulletins"))
     assert "Winter bulletin" in listing
     assert re.search(r'href="/staff/runs/\d+">Run \d+', listing)
+    assert "Bulletin: Winter bulletin" in _text(editor.get("/staff/runs"))
 
 
 @pytest.mark.parametrize(
