@@ -178,6 +178,9 @@ class Config:
     DIGEST_RECOVERY_DAYS = 7
     # Hours after publication in which a news item's immediate alert is still sent.
     ALERT_WITHIN_HOURS = 24
+    # The two-person rule for bulletins: a bulletin is sent or scheduled only once a second
+    # member of staff, not the one who submitted it, has approved it.
+    BULLETIN_APPROVAL_REQUIRED = False
     # Show the GOV.UK header with the crown, the crown in the footer and the GDS Transport
     # typeface. They are for services on gov.uk domains only; off, pages use system fonts.
     GOVUK_BRAND = False

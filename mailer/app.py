@@ -21,6 +21,7 @@ from mailer.extensions import limiter
 from mailer.paths import STATIC
 from mailer.paths import TEMPLATES
 from mailer.web import api
+from mailer.web import bulletins
 from mailer.web import changes
 from mailer.web import converters
 from mailer.web import data_copy  # noqa: F401  (adds the data-copy pages to public.bp)
@@ -49,6 +50,7 @@ def create_app(
     converters.init_app(app)
     # Before CSRF protection, which reads (and so size-checks) the form first.
     app.before_request(staff.news_pages.allow_long_forms)
+    app.before_request(staff.bulletin_pages.allow_long_forms)
     csrf.init_app(app)
     limiter.init_app(app)
     _register_pages(app)
@@ -69,6 +71,7 @@ def _register_pages(app: Flask) -> None:
     app.register_blueprint(public.bp)
     app.register_blueprint(changes.bp)
     app.register_blueprint(news.bp)
+    app.register_blueprint(bulletins.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(api.bp)
     # The API authenticates with bearer keys, not cookies, so CSRF tokens do not apply: to it

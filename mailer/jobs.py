@@ -18,6 +18,7 @@ from flask import Flask
 from mailer import clock
 from mailer.database import transaction
 from mailer.delivery import queue
+from mailer.domain import bulletins
 from mailer.domain import erasure
 from mailer.domain import news
 from mailer.domain import periods
@@ -126,6 +127,16 @@ def publish_due(app: Flask) -> int:
     return count
 
 
+def send_due_bulletins(app: Flask) -> int:
+    """Send the scheduled bulletins whose time has come: make and enqueue their runs."""
+    with app.app_context(), transaction():
+        runs = bulletins.send_due(now=clock.now())
+        made = [(run.id, run.bulletin_id, run.recipients) for run in runs]
+    for run_id, bulletin_id, recipients in made:
+        logger.info("sent bulletin %s as run %s to %s recipients", bulletin_id, run_id, recipients)
+    return len(made)
+
+
 def _settled(at: time, weekday: int = 0) -> tuple[time, str]:
     """When a digest job fires (time and weekday): when its periods end, plus the settling
     time, which may carry it over midnight."""
@@ -149,6 +160,7 @@ def add_jobs(scheduler: BaseScheduler, app: Flask) -> None:
         release_stale_leases, "interval", minutes=1, id="release-stale-leases", **common
     )
     scheduler.add_job(publish_due, "interval", seconds=30, id="publish-due", **common)
+    scheduler.add_job(send_due_bulletins, "interval", seconds=30, id="send-due-bulletins", **common)
     scheduler.add_job(purge_unconfirmed, "cron", minute=17, id="purge-unconfirmed", **common)
     # Daily, at quiet minutes of the night, apart from each other and from the digests.
     scheduler.add_job(

@@ -170,10 +170,19 @@ def publish_due() -> None:
     click.echo(f"Published {count} scheduled items.")
 
 
+@click.command("send-bulletins")
+@with_appcontext
+def send_bulletins() -> None:
+    """Send the scheduled bulletins whose time has come (a job's twin)."""
+    count = jobs.send_due_bulletins(app_object())
+    click.echo(f"Sent {count} scheduled bulletins.")
+
+
 COMMANDS = (
     send_due,
     send_digest,
     runs,
     publish_due,
+    send_bulletins,
     release_leases,
 )

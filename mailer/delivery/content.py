@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from mailer.clock import Period
 from mailer.extensions import db
+from mailer.models import Bulletin
 from mailer.models import Frequency
 from mailer.models import NewsItem
 from mailer.models import RunState
@@ -34,6 +35,8 @@ class RunContent:
     topics: dict[int, Topic] = field(default_factory=dict)
     # Topic ids of each item, in topic order.
     item_topics: dict[int, list[int]] = field(default_factory=dict)
+    # The bulletin a bulletin run sends (its items are the featured ones, in its order).
+    bulletin: Bulletin | None = None
 
     @property
     def signature(self) -> tuple[int, ...]:
@@ -66,7 +69,10 @@ def run_content(run_id: int) -> RunContent | None:
     period = None
     if run.period_start is not None and run.period_end is not None:
         period = Period(run.period_start, run.period_end)
-    content = RunContent(run.id, run.frequency, period, run.state, items)
+    if run.bulletin is not None:
+        order = {row.news_item_id: row.position for row in run.bulletin.items}
+        items.sort(key=lambda item: order.get(item.id, 0))
+    content = RunContent(run.id, run.frequency, period, run.state, items, bulletin=run.bulletin)
     for item in items:
         content.item_topics[item.id] = [topic.id for topic in item.topics]
         for topic in item.topics:

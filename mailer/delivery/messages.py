@@ -31,6 +31,7 @@ from mailer.formatting import FREQUENCY_WORDS
 from mailer.formatting import govuk_date
 from mailer.formatting import govuk_datetime
 from mailer.models import DATA_COPY_RECIPIENTS
+from mailer.models import Bulletin
 from mailer.models import Delivery
 from mailer.models import Frequency
 from mailer.models import MessageKind
@@ -55,6 +56,7 @@ SENDABLE_TO: dict[MessageKind, frozenset[SubscriberStatus]] = {
     MessageKind.ALERT: _ACTIVE,
     MessageKind.DIGEST: _ACTIVE,
     MessageKind.TOPIC_ENDED: _ACTIVE,
+    MessageKind.BULLETIN: _ACTIVE,
 }
 
 # List mail carries the one-click unsubscribe headers; transactional mail does not.
@@ -217,12 +219,62 @@ def compose_alert(item: NewsItem, *, to: str, settings: MailSettings, now: datet
     return filler.fill(proto, Recipient(to, 0, 0))
 
 
+def render_bulletin(
+    bulletin: Bulletin,
+    items: list[NewsItem],
+    *,
+    links: dict[str, str],
+    settings: MailSettings,
+    test: bool = False,
+) -> Rendered:
+    """Render a bulletin: one message for all its readers, who get it for the same reason
+    (they follow one of its topics, or it goes to everyone)."""
+    context = {
+        **links,
+        "bulletin": bulletin,
+        "items": items,
+        "item_url": lambda item: item_link(settings.base_url, item, "bulletin"),
+        "topics": [topic.name for topic in bulletin.topics],
+        "test": test,
+        "postal_address": settings.postal_address,
+    }
+    return render_email("bulletin", context)
+
+
+def compose_bulletin(
+    bulletin: Bulletin,
+    items: list[NewsItem],
+    *,
+    to: str,
+    settings: MailSettings,
+    now: datetime,
+    test: bool = False,
+) -> Outgoing:
+    """Build a bulletin to one address as the worker would, with links that name nobody (the
+    staff preview; with `test`, marked as a test in its subject, the copy sent to staff)."""
+    marks = Marks.new()
+    links = marks.links(settings.base_url)
+    rendered = render_bulletin(bulletin, items, links=links, settings=settings, test=test)
+    filler = Filler(
+        manage_token=lambda *_: "PREVIEW",
+        unsubscribe_token=lambda *_: "PREVIEW",
+        date=format_datetime(now),
+    )
+    proto = run_prototype(rendered, settings, Frequency.IMMEDIATE, marks, kind="bulletin")
+    return filler.fill(proto, Recipient(to, 0, 0))
+
+
 def run_prototype(
-    rendered: Rendered, settings: MailSettings, frequency: Frequency, marks: Marks
+    rendered: Rendered,
+    settings: MailSettings,
+    frequency: Frequency,
+    marks: Marks,
+    *,
+    kind: str | None = None,
 ) -> Prototype:
     """Lay out a message of a send run, rendered with `marks.links`, once for every recipient
     who reads the same."""
-    kind = "alert" if frequency is Frequency.IMMEDIATE else "digest"
+    kind = kind or ("alert" if frequency is Frequency.IMMEDIATE else "digest")
     return prototype(
         rendered,
         marks=marks,

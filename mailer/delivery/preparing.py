@@ -27,12 +27,15 @@ from mailer.delivery.fanout import Recipient
 from mailer.delivery.messages import MailSettings
 from mailer.delivery.messages import compose_delivery
 from mailer.delivery.messages import render_alert
+from mailer.delivery.messages import render_bulletin
 from mailer.delivery.messages import render_digest
 from mailer.delivery.messages import run_prototype
 from mailer.delivery.messages import why_not_send
 from mailer.delivery.verp import verp_address
+from mailer.models import Bulletin
 from mailer.models import Delivery
 from mailer.models import Frequency
+from mailer.models import NewsItem
 from mailer.tokens import Purpose
 from mailer.tokens import subscriber_token_maker
 
@@ -176,7 +179,9 @@ class Preparer:
             self._prototypes.move_to_end(key)
             return self._prototypes[key]
         proto = None
-        if immediate and content.items:
+        if content.bulletin is not None:
+            proto = self._bulletin_prototype(content.bulletin, content.items)
+        elif immediate and content.items:
             marks = Marks.new()
             rendered = render_alert(
                 content.items[0],
@@ -191,6 +196,13 @@ class Preparer:
         if len(self._prototypes) > PROTOTYPES_KEPT:
             self._prototypes.popitem(last=False)
         return proto
+
+    def _bulletin_prototype(self, bulletin: Bulletin, items: list[NewsItem]) -> Prototype:
+        """Lay out a bulletin once for all its readers; it may feature no items at all."""
+        marks = Marks.new()
+        links = marks.links(self.mail.base_url)
+        rendered = render_bulletin(bulletin, items, links=links, settings=self.mail)
+        return run_prototype(rendered, self.mail, Frequency.IMMEDIATE, marks, kind="bulletin")
 
     def _digest_prototype(self, content: RunContent, followed: frozenset[int]) -> Prototype | None:
         """Lay out a digest, with fewer items (and a link to the rest) if it would be heavier

@@ -20,6 +20,7 @@ from flask import send_from_directory
 from flask import url_for
 
 from mailer import clock
+from mailer.domain import bulletins
 from mailer.domain import news
 from mailer.domain.paging import Page
 from mailer.domain.topics import list_topics
@@ -27,6 +28,7 @@ from mailer.domain.topics import successor_of
 from mailer.domain.topics import topic_by_slug
 from mailer.formatting import as_clause
 from mailer.formatting import govuk_date
+from mailer.models import Bulletin
 from mailer.models import NewsItem
 from mailer.models import NewsState
 from mailer.models import Topic
@@ -101,9 +103,12 @@ def topic(slug: str) -> str:
 
 @bp.get("/feed.atom")
 def feed() -> Response:
-    """The Atom feed of the whole site."""
+    """The Atom feed of the whole site: its news (and what was withdrawn) and its public
+    bulletins."""
     items = news.feed_items(limit=FEED_ITEMS)
-    return _atom(items, title=SERVICE_NAME, page_url=_absolute("news.home"), self_endpoint=".feed")
+    sent = bulletins.recent_published(limit=FEED_ITEMS)
+    page_url = _absolute("news.home")
+    return _atom(items, title=SERVICE_NAME, page_url=page_url, self_endpoint=".feed", sent=sent)
 
 
 @bp.get("/topics/<slug>/feed.atom")
@@ -173,9 +178,15 @@ def _absolute(endpoint: str, **values: Any) -> str:
 
 
 def _atom(
-    items: Sequence[NewsItem], *, title: str, page_url: str, self_endpoint: str, **values: Any
+    items: Sequence[NewsItem],
+    *,
+    title: str,
+    page_url: str,
+    self_endpoint: str,
+    sent: Sequence[Bulletin] = (),
+    **values: Any,
 ) -> Response:
-    """Render items as an Atom feed whose ids are the items' public URLs."""
+    """Render items (and bulletins) as an Atom feed whose ids are their public URLs."""
     feed_url = _absolute(self_endpoint, **values)
     generator = FeedGenerator()
     generator.id(feed_url)
@@ -188,7 +199,10 @@ def _atom(
     # Newest first is the order of `items`; feedgen prepends unless told to append.
     for found in items:
         _add_entry(generator, found)
-    generator.updated(max((_updated(found) for found in items), default=clock.now()))
+    for bulletin in sent:
+        _add_bulletin_entry(generator, bulletin)
+    stamps = [_updated(found) for found in items] + [clock.as_utc(b.updated_at) for b in sent]
+    generator.updated(max(stamps, default=clock.now()))
     response = Response(generator.atom_str(pretty=True), mimetype="application/atom+xml")
     # Readers poll feeds; an ETag lets them get a 304 while nothing changed.
     response.add_etag()
@@ -225,6 +239,19 @@ def _add_entry(generator: FeedGenerator, found: NewsItem) -> None:
     topics_url = str(current_app.config["BASE_URL"]) + "/topics/"
     for subject in found.topics:
         entry.category(term=subject.slug, label=_xml_text(subject.name), scheme=topics_url)
+
+
+def _add_bulletin_entry(generator: FeedGenerator, bulletin: Bulletin) -> None:
+    url = _absolute("bulletins.bulletin", slug=bulletin.slug)
+    entry = generator.add_entry(order="append")
+    entry.id(url)
+    entry.title(_xml_text(bulletin.subject))
+    entry.link(href=url, rel="alternate", type="text/html")
+    entry.published(bulletin.sent_at)
+    entry.updated(clock.as_utc(bulletin.updated_at))
+    if bulletin.body_html:
+        entry.content(_xml_text(bulletin.body_html), type="html")
+    entry.category(term="bulletin", label="Bulletin")
 
 
 def _xml_text(text: str) -> str:

@@ -22,6 +22,7 @@ from mailer.delivery.compose import render_email
 from mailer.delivery.compose import serialise
 from mailer.delivery.messages import MailSettings
 from mailer.delivery.messages import compose_delivery
+from mailer.domain import bulletins
 from mailer.domain import subscription_changes as changes
 from mailer.domain.subscriptions import Choice
 from mailer.domain.subscriptions import Origin
@@ -178,6 +179,21 @@ def _ask_for_a_change(kind: MessageKind) -> None:
     db.session.commit()
 
 
+def _send_bulletin() -> None:
+    """Write a bulletin to the readers of funding and send it."""
+    content = bulletins.validate(
+        subject="Winter bulletin",
+        body="Dear partners, the winter funding round is open until 15 January.",
+        everyone=False,
+        topic_slugs=["funding"],
+        item_ids=[],
+        public=True,
+    )
+    bulletin = bulletins.create(content, actor="test", now=NOW)
+    bulletins.send_now(bulletin, actor="test", now=NOW, approval=False)
+    db.session.commit()
+
+
 def _queue_one(app, kind: MessageKind) -> None:
     """Queue one email of `kind` to someone it applies to."""
     with app.app_context():
@@ -193,6 +209,9 @@ def _queue_one(app, kind: MessageKind) -> None:
             events = db.session.scalars(select(Topic).where(Topic.slug == "events")).one()
             retire_topic(events, move_to=None, tell=True, actor="test", now=NOW)
             db.session.commit()
+        elif kind is MessageKind.BULLETIN:
+            add_readers(1, follows={"funding": Frequency.WEEKLY}, now=END - timedelta(days=1))
+            _send_bulletin()
         else:
             queue_emails(1, kind=kind, now=NOW)
             if kind in (MessageKind.CONFIRM, MessageKind.INVITE):

@@ -13,6 +13,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from mailer import clock
+from mailer.domain import bulletins
 from mailer.domain import deliverability
 from mailer.extensions import db
 from mailer.models import Frequency
@@ -77,7 +78,17 @@ def world(app: Flask) -> dict[str, Any]:
         )
         db.session.flush()
         entry = deliverability.suppression_page(page=1, per_page=1).items[0]
+        content = bulletins.validate(
+            subject="Winter bulletin",
+            body="",
+            everyone=True,
+            topic_slugs=[],
+            item_ids=[],
+            public=True,
+        )
+        bulletin = bulletins.create(content, actor="test", now=now)
         values = {
+            "bulletin_id": bulletin.id,
             "token": subscriber_token(Purpose.MANAGE, reader),
             "item_id": item.id,
             "subscriber_id": reader.id,

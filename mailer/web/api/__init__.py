@@ -1,4 +1,4 @@
-"""The JSON API, version 1: news items, with bearer API keys."""
+"""The JSON API, version 1: news items and bulletins, with bearer API keys."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from mailer.errors import conflict_json
 from mailer.errors import http_error_json
 from mailer.errors import json_error
 from mailer.models import NewsItem
+from mailer.web.api import bulletins as bulletins_api
 from mailer.web.api import openapi
 from mailer.web.api import schema as api_schema
 from mailer.web.api import topics as topics_api
@@ -35,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 bp.register_blueprint(topics_api.bp)
+bp.register_blueprint(bulletins_api.bp)
 
 MAX_REQUEST_BYTES = 1024 * 1024
 PUBLIC_ENDPOINTS = frozenset({"api.openapi_document"})
@@ -74,6 +76,7 @@ def _authenticate() -> None:
     if key.revoked_at is not None:
         raise RequestError(403, "revoked_key", "This API key has been revoked")
     g.api_actor = f"api:{key.id} {key.name}"
+    g.api_key_owner = key.created_by_id
     with transaction():
         staff.record_key_use(key, now=clock.now())
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mailer.models import NewsState
+from mailer.web.api import bulletins_openapi
 from mailer.web.api import openapi_news
 from mailer.web.api import schema as api_schema
 from mailer.web.api import topics_openapi
@@ -14,7 +15,7 @@ JSON = "application/json"
 PREFIX = "/api/v1"
 
 DESCRIPTION = """\
-News items and topics of the Community Safety Partnerships news service.
+News items, topics and bulletins of the Community Safety Partnerships news service.
 
 Every operation except this document needs an API key, sent as `Authorization: Bearer <key>`.
 Admins make keys in the staff area or with `mailer create-api-key NAME`. A missing or unknown
@@ -38,7 +39,7 @@ def build_document(*, base_url: str, topic_slugs: Sequence[str]) -> dict[str, An
         "info": {"title": "CSP news API", "version": "1.0.0", "description": DESCRIPTION},
         "servers": [{"url": base_url}],
         "security": [{"bearerAuth": []}],
-        "paths": {**_paths(), **topics_openapi.paths(topic_slugs)},
+        "paths": {**_paths(), **topics_openapi.paths(topic_slugs), **bulletins_openapi.paths()},
         "components": {
             "securitySchemes": {
                 "bearerAuth": {
@@ -47,8 +48,12 @@ def build_document(*, base_url: str, topic_slugs: Sequence[str]) -> dict[str, An
                     "description": "An API key made by an admin.",
                 }
             },
-            "schemas": {**_schemas(topic_slugs), **topics_openapi.schemas(topic_slugs)},
-            "parameters": _parameters(topic_slugs),
+            "schemas": {
+                **_schemas(topic_slugs),
+                **topics_openapi.schemas(topic_slugs),
+                **bulletins_openapi.schemas(topic_slugs),
+            },
+            "parameters": _parameters(topic_slugs) | bulletins_openapi.parameters(),
             "responses": _responses(),
         },
     }

@@ -24,6 +24,7 @@ from mailer.models import NewsState
 from mailer.web.paging import requested_page
 from mailer.web.staff import account
 from mailer.web.staff import admin
+from mailer.web.staff import bulletins as bulletin_pages
 from mailer.web.staff import deliverability
 from mailer.web.staff import imports
 from mailer.web.staff import news as news_pages
@@ -42,6 +43,7 @@ bp.before_request(require_login)
 for _area in (
     account,
     news_pages,
+    bulletin_pages,
     runs,
     subscribers,
     imports,

@@ -95,7 +95,10 @@ def _runs_context() -> dict[str, Any]:
 
 
 def run_title(run: SendRun) -> str:
-    """'Daily digest, period ending 25 November 2026 at 7:00am' or 'Alert: <title>'."""
+    """'Daily digest, period ending 25 November 2026 at 7:00am', 'Alert: <title>' or
+    'Bulletin: <subject>'."""
+    if run.bulletin is not None:
+        return f"Bulletin: {run.bulletin.subject}"
     if run.frequency is Frequency.IMMEDIATE:
         return f"Alert: {run.news_item.title if run.news_item else 'a deleted news item'}"
     ending = govuk_datetime(run.period_end, current_app.config["TIMEZONE"])

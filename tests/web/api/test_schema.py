@@ -8,10 +8,12 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck
 from hypothesis import settings
+from schemathesis.checks import positive_data_acceptance
 
 from config import TestingConfig
 from mailer import clock
 from mailer.database import transaction
+from mailer.domain import bulletins
 from mailer.domain import news
 from mailer.domain import staff
 from mailer.domain.subscriptions import parse_topics
@@ -58,7 +60,8 @@ class BearerKey:
 
 @pytest.fixture
 def api(app):
-    """Point the schema at this test's app, with a key and one item in each state (ids 1-4)."""
+    """Point the schema at this test's app, with a key, one item in each state (ids 1-4) and a
+    draft bulletin featuring the published one (id 1)."""
     with app.app_context(), transaction():
         made = staff.create_api_key("schemathesis", created_by=None, actor="test", now=clock.now())
         topics = parse_topics(["funding"])
@@ -72,6 +75,15 @@ def api(app):
                 news.publish_item(item, actor="test", now=now, at=at)
             if title == "Withdrawn":
                 news.withdraw_item(item, reason="The round closed early", actor="test", now=now)
+        content = bulletins.validate(
+            subject="Winter bulletin",
+            body="Dear partners,",
+            everyone=False,
+            topic_slugs=["funding"],
+            item_ids=[2],
+            public=True,
+        )
+        bulletins.create(content, actor="test", now=clock.now())
     target.app, target.key = app, made.plaintext
     yield target
     target.app = target.key = None
@@ -102,4 +114,9 @@ def test_every_operation_answers_as_documented(case, api, requests_sent):
     if case.headers and case.headers.get("Authorization") == STAND_IN:
         case.headers["Authorization"] = f"Bearer {api.key}"
     requests_sent[case.method] += 1
-    case.call_and_validate()
+    # A bulletin may feature only published news items, which no schema can say: an id the
+    # document allows may still be refused (422).
+    excluded = (
+        [positive_data_acceptance] if case.operation.label == "POST /api/v1/bulletins" else []
+    )
+    case.call_and_validate(excluded_checks=excluded)
