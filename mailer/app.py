@@ -22,6 +22,7 @@ from mailer.paths import STATIC
 from mailer.paths import TEMPLATES
 from mailer.web import api
 from mailer.web import converters
+from mailer.web import csps
 from mailer.web import data_copy  # noqa: F401  (adds the data-copy pages to public.bp)
 from mailer.web import news
 from mailer.web import outbox_viewer
@@ -67,6 +68,7 @@ def _register_pages(app: Flask) -> None:
     outbox viewer."""
     app.register_blueprint(public.bp)
     app.register_blueprint(news.bp)
+    app.register_blueprint(csps.bp)
     app.register_blueprint(staff.bp)
     # The API authenticates with bearer keys, not cookies, so CSRF tokens do not apply.
     csrf.exempt(api.bp)

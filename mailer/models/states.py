@@ -108,3 +108,21 @@ class RunState(enum.StrEnum):
     PAUSED = "paused"
     CANCELLED = "cancelled"
     DONE = "done"
+
+
+class Nation(enum.StrEnum):
+    ENGLAND = "england"
+    WALES = "wales"
+
+
+class CspStatus(enum.StrEnum):
+    ACTIVE = "active"
+    # No longer in the ONS list: merged into its successor, or gone.
+    ENDED = "ended"
+
+
+class SuggestionStatus(enum.StrEnum):
+    # Sent by someone from a partnership's page, waiting for staff.
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
