@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mailer.models import NewsState
+from mailer.web.api import openapi_csps
 from mailer.web.api import openapi_news
 from mailer.web.api import schema as api_schema
 
@@ -13,11 +14,11 @@ JSON = "application/json"
 PREFIX = "/api/v1"
 
 DESCRIPTION = """\
-News items of the Community Safety Partnerships news service.
+News items of the Community Safety Partnerships news service, and its CSP directory.
 
-Every operation except this document needs an API key, sent as `Authorization: Bearer <key>`.
-Admins make keys in the staff area or with `mailer create-api-key NAME`. A missing or unknown
-key is answered 401, a revoked key 403.
+Every operation except this document and the CSP directory needs an API key, sent as
+`Authorization: Bearer <key>`. Admins make keys in the staff area or with
+`mailer create-api-key NAME`. A missing or unknown key is answered 401, a revoked key 403.
 
 Errors are always JSON: `{"error": {"code", "message", "fields"}}`, where `fields` maps each
 bad field or query parameter to a message. Request bodies are JSON objects of at most 1 MiB.
@@ -37,7 +38,7 @@ def build_document(*, base_url: str, topic_slugs: Sequence[str]) -> dict[str, An
         "info": {"title": "CSP news API", "version": "1.0.0", "description": DESCRIPTION},
         "servers": [{"url": base_url}],
         "security": [{"bearerAuth": []}],
-        "paths": _paths(),
+        "paths": {**_paths(), **openapi_csps.paths()},
         "components": {
             "securitySchemes": {
                 "bearerAuth": {
@@ -46,8 +47,8 @@ def build_document(*, base_url: str, topic_slugs: Sequence[str]) -> dict[str, An
                     "description": "An API key made by an admin.",
                 }
             },
-            "schemas": _schemas(topic_slugs),
-            "parameters": _parameters(topic_slugs),
+            "schemas": {**_schemas(topic_slugs), **openapi_csps.schemas()},
+            "parameters": {**_parameters(topic_slugs), **openapi_csps.parameters()},
             "responses": _responses(),
         },
     }

@@ -23,6 +23,7 @@ from mailer.extensions import limiter
 from mailer.models import NewsState
 from mailer.web.paging import requested_page
 from mailer.web.staff import admin
+from mailer.web.staff import csps
 from mailer.web.staff import deliverability
 from mailer.web.staff import imports
 from mailer.web.staff import news as news_pages
@@ -37,7 +38,7 @@ from mailer.web.staff.auth import safe_next
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 bp.before_request(require_login)
-for _area in (news_pages, runs, subscribers, imports, privacy, deliverability, admin):
+for _area in (news_pages, runs, subscribers, imports, privacy, deliverability, admin, csps):
     bp.register_blueprint(_area.bp)
 
 

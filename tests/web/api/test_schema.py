@@ -17,6 +17,7 @@ from mailer.domain import staff
 from mailer.domain.subscriptions import parse_topics
 from mailer.domain.topics import DEMO_TOPICS
 from mailer.web.api.openapi import build_document
+from tests.factories import load_directory
 
 
 class Target:
@@ -72,6 +73,8 @@ def api(app):
                 news.publish_item(item, actor="test", now=now, at=at)
             if title == "Withdrawn":
                 news.withdraw_item(item, reason="The round closed early", actor="test", now=now)
+    with app.app_context():
+        load_directory(now=clock.now())
     target.app, target.key = app, made.plaintext
     yield target
     target.app = target.key = None
