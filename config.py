@@ -129,6 +129,9 @@ class Config:
     MANAGE_TOKEN_MAX_AGE = 30 * 24 * 3600
     # Seconds a link to download a copy of one's data stays valid; it also works only once.
     DATA_COPY_TOKEN_MAX_AGE = 3600
+    # Seconds the link a partnership is sent to confirm its directory entry stays valid (14
+    # days); it also works only once.
+    CSP_LINK_TOKEN_MAX_AGE = 14 * 24 * 3600
     # Confirmation, manage-link and data-copy emails one mailbox may be sent per hour; the
     # name+tag@ forms of an address count as name@.
     ADDRESS_EMAILS_PER_HOUR = 3

@@ -37,6 +37,8 @@ class Purpose(enum.StrEnum):
     MANAGE = "manage"
     DATA_COPY = "data-copy"
     UNSUBSCRIBE = "unsubscribe"
+    # A partnership's link to review and confirm its entry in the CSP directory.
+    CSP_CONTACT = "csp-contact"
 
 
 def _max_age(purpose: Purpose) -> int | None:
@@ -47,6 +49,7 @@ def _max_age(purpose: Purpose) -> int | None:
         Purpose.MANAGE: config["MANAGE_TOKEN_MAX_AGE"],
         Purpose.DATA_COPY: config["DATA_COPY_TOKEN_MAX_AGE"],
         Purpose.UNSUBSCRIBE: None,
+        Purpose.CSP_CONTACT: config["CSP_LINK_TOKEN_MAX_AGE"],
     }
     return ages[purpose]
 
@@ -155,6 +158,22 @@ def read_data_copy_token(token: str) -> tuple[int, int, int, int]:
     if not (_whole(subscriber_id) and _whole(version) and _whole(copies) and _whole(created)):
         raise InvalidToken("payload does not name a data copy")
     return subscriber_id, version, copies, created
+
+
+def csp_token(csp_id: int, links_used: int) -> str:
+    """Make a partnership's link to its directory entry; it names the links used so far, so
+    using it spends it (and any other sent before)."""
+    return make_token(Purpose.CSP_CONTACT, {"p": csp_id, "n": links_used})
+
+
+def read_csp_token(token: str) -> tuple[int, int]:
+    """Return what a partnership's link names: (CSP id, links used when it was sent), or
+    raise InvalidToken (ExpiredToken once too old)."""
+    payload = read_token(Purpose.CSP_CONTACT, token)
+    csp_id, used = payload.get("p"), payload.get("n")
+    if not (_whole(csp_id) and _whole(used)):
+        raise InvalidToken("payload does not name a partnership")
+    return csp_id, used
 
 
 def read_subscriber_token(purpose: Purpose, token: str) -> SubscriberRef:

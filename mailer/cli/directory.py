@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 from mailer import clock
 from mailer.database import read_only
 from mailer.database import transaction
+from mailer.domain.directory import self_service
 from mailer.domain.directory.files import SHIPPED_FILES
 from mailer.domain.directory.files import DirectoryFileError
 from mailer.domain.directory.files import read_vintage
@@ -68,4 +69,23 @@ def _print_changes(changes: Changes, *, applied: bool) -> None:
         click.echo("Dry run: nothing was changed. Run again without --dry-run to load.")
 
 
-COMMANDS = (load_csps,)
+@click.command("remind-csps")
+@click.option("--dry-run", is_flag=True, help="List who would be asked, and send nothing.")
+@with_appcontext
+def remind_csps(dry_run: bool) -> None:
+    """Email each partnership whose contact details were last confirmed a year ago or more
+    (and that was not asked in the last year) a link to confirm them; the scheduler's
+    remind-csps job does this every day."""
+    if dry_run:
+        with read_only():
+            due = self_service.due_for_reminder(now=clock.now())
+            for csp in due:
+                click.echo(f"Would ask: {csp.code} {csp.name} <{csp.email}>")
+        click.echo(f"Dry run: {len(due)} partnerships would be asked; nothing was sent.")
+        return
+    with transaction():
+        count = self_service.remind_due(now=clock.now(), actor="cli")
+    click.echo(f"Asked {count} partnerships to confirm their contact details.")
+
+
+COMMANDS = (load_csps, remind_csps)

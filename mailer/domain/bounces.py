@@ -246,8 +246,9 @@ def _apply(finding: Finding, *, rule: SoftBounceRule, now: datetime) -> str | No
     if verdict not in ("hard", "soft", "complaint"):
         return finding.problem or "unreadable"
     delivery = _bound_delivery(finding)
-    if delivery is None:
-        return f"no email of ours that still exists matches this {verdict} report"
+    if delivery is None or delivery.subscriber is None:  # a partnership's: staff see it
+        about = "that still exists" if delivery is None else "to a subscriber"
+        return f"no email of ours {about} matches this {verdict} report"
     subscriber = delivery.subscriber
     if subscriber.status is SubscriberStatus.ERASED:
         # Only the hash of the address is kept, and a report would bring the address back.

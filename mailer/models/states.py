@@ -50,6 +50,10 @@ class MessageKind(enum.StrEnum):
     DIGEST = "digest"
     # A bulletin staff wrote, sent once to each reader of its audience whatever their frequency.
     BULLETIN = "bulletin"
+    # To a partnership's role mailbox, not a subscriber: a link to review and confirm its
+    # contact details in the CSP directory, sent by staff or by the yearly reminder.
+    CSP_LINK = "csp_link"
+    CSP_REMINDER = "csp_reminder"
 
 
 class StaffRole(enum.StrEnum):

@@ -22,14 +22,18 @@ from mailer import clock
 from mailer.database import transaction
 from mailer.domain.csv_cells import neutralise_formula
 from mailer.domain.directory import listing
+from mailer.domain.directory import self_service as self_service_domain
 from mailer.domain.directory import suggestions
+from mailer.domain.directory.contacts import parse_contact
 from mailer.domain.directory.files import ATTRIBUTION
 from mailer.domain.directory.files import LICENCE_URL
 from mailer.domain.directory.listing import Search
 from mailer.domain.directory.presenting import CSV_COLUMNS
 from mailer.domain.directory.presenting import csp_json
 from mailer.domain.directory.presenting import csv_row
+from mailer.errors import ExpiredToken
 from mailer.errors import FieldErrors
+from mailer.errors import InvalidToken
 from mailer.extensions import limiter
 from mailer.models import Csp
 from mailer.models import Nation
@@ -151,6 +155,43 @@ def directory_csv() -> Response:
     day = clock.now().date().isoformat()
     response.headers["Content-Disposition"] = f'attachment; filename="csp-directory-{day}.csv"'
     return response
+
+
+@bp.after_request
+def _private_link_pages(response: Response) -> Response:
+    """A partnership's link page: never cached, and its address never leaks as a referrer."""
+    if request.view_args and "token" in request.view_args:
+        response.headers["Cache-Control"] = "private, no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.route("/csps/update/<token>", methods=["GET", "POST"])
+def self_service(token: str) -> Any:
+    """The page a partnership's emailed link opens: review, correct and confirm its contact
+    details. Saving spends the link; opening it does not (mail scanners open links)."""
+    csp = self_service_domain.csp_for_link(token)
+    if request.method != "POST":
+        form = MultiDict({"email": csp.email, "phone": csp.phone, "web": csp.web})
+        return render_template("csps/self_service.html", csp=csp, form=form, errors={})
+    try:
+        contact = parse_contact(request.form)
+    except FieldErrors as error:
+        page = render_template(
+            "csps/self_service.html", csp=csp, form=request.form, errors=error.errors
+        )
+        return page, 400
+    with transaction():
+        csp = self_service_domain.csp_for_link(token, lock=True)
+        self_service_domain.confirm_by_partnership(csp, contact, now=clock.now())
+    return render_template("csps/self_service_done.html", csp=csp)
+
+
+@bp.errorhandler(InvalidToken)
+def _link_error(error: InvalidToken) -> tuple[str, int]:
+    """A partnership's link that is tampered with, used already or too old."""
+    expired = isinstance(error, ExpiredToken)
+    return render_template("csps/link_error.html", expired=expired), 400
 
 
 def _csp_or_404(code: str) -> Csp:

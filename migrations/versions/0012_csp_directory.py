@@ -1,5 +1,6 @@
 """the CSP directory: partnerships with their ONS codes, names, status and contact details,
-the councils they cover, police force areas, and the corrections people suggest
+the councils they cover, police force areas, and the corrections people suggest; deliveries
+can go to a partnership's mailbox instead of a subscriber
 
 Revision ID: 0012
 Revises: 0011
@@ -45,6 +46,38 @@ def upgrade():
         sa.PrimaryKeyConstraint("csp_id", "council_id"),
     )
     _create_suggestions()
+    _deliveries_to_partnerships()
+
+
+def _deliveries_to_partnerships():
+    """A delivery names a subscriber or a partnership. The partnership column has no foreign
+    key (as in 0010), and on SQLite the subscriber column loses NOT NULL by SQLite's own
+    procedure for dropping a NOT NULL constraint (sqlite.org/lang_altertable.html, "Making
+    Other Kinds Of Table Schema Changes"): rewriting the stored CREATE TABLE in place. A batch
+    rebuild would drop the table, and with it, by cascade, what points at it."""
+    op.add_column("deliveries", sa.Column("csp_id", sa.Integer(), nullable=True))
+    op.create_index("ix_deliveries_csp_id", "deliveries", ["csp_id"], unique=False)
+    _subscriber_required(False)
+
+
+def _subscriber_required(required):
+    if op.get_bind().dialect.name != "sqlite":
+        op.alter_column(
+            "deliveries", "subscriber_id", existing_type=sa.Integer(), nullable=not required
+        )
+        return
+    before, after = "subscriber_id INTEGER NOT NULL,", "subscriber_id INTEGER,"
+    if required:
+        before, after = after, before
+    bind = op.get_bind()
+    version = bind.exec_driver_sql("PRAGMA schema_version").scalar()
+    bind.exec_driver_sql("PRAGMA writable_schema=ON")
+    bind.exec_driver_sql(
+        "UPDATE sqlite_master SET sql = replace(sql, ?, ?) WHERE type = 'table' AND name = ?",
+        (before, after, "deliveries"),
+    )
+    bind.exec_driver_sql(f"PRAGMA schema_version={int(version) + 1}")
+    bind.exec_driver_sql("PRAGMA writable_schema=OFF")
 
 
 def _create_csps():
@@ -98,6 +131,10 @@ def _create_suggestions():
 
 
 def downgrade():
+    op.execute("DELETE FROM deliveries WHERE subscriber_id IS NULL")
+    _subscriber_required(True)
+    op.drop_index("ix_deliveries_csp_id", table_name="deliveries")
+    op.drop_column("deliveries", "csp_id")
     op.drop_index("ix_csp_suggestions_status", table_name="csp_suggestions")
     op.drop_index("ix_csp_suggestions_csp_id", table_name="csp_suggestions")
     op.drop_table("csp_suggestions")

@@ -19,6 +19,7 @@ from mailer import clock
 from mailer.database import transaction
 from mailer.domain import audit
 from mailer.domain.directory import listing
+from mailer.domain.directory import self_service
 from mailer.domain.directory import suggestions
 from mailer.domain.directory.contacts import parse_contact
 from mailer.domain.directory.contacts import update_contact
@@ -93,6 +94,16 @@ def review(suggestion_id: int) -> Any:
         return redirect(url_for(".edit", code=csp.code))
 
     return _save(csp, approve, suggestion=suggestion)
+
+
+@bp.post("/csps/<code>/send-link")
+def send_link(code: str) -> Response:
+    """Email the partnership's role mailbox a single-use link to review and confirm its entry."""
+    csp = _csp_or_404(code)
+    with transaction():
+        self_service.send_link(csp, actor=current_actor(), now=clock.now())
+    flash(f"A link is on its way to {csp.email}")
+    return redirect(url_for(".edit", code=csp.code))
 
 
 def _save(csp: Csp, then: Any, *, suggestion: CspSuggestion | None = None) -> Any:
