@@ -95,7 +95,7 @@ def csp_for_link(token: str, *, lock: bool = False) -> Csp:
     """
     csp_id, used = read_csp_token(token)
     statement = select(Csp).where(Csp.id == csp_id)
-    csp = db.session.scalar(statement.with_for_update() if lock else statement)
+    csp = db.session.scalar(statement.with_for_update(of=Csp) if lock else statement)
     if csp is None or csp.links_used != used or csp.status is not CspStatus.ACTIVE:
         raise InvalidToken("the link was used already, or names no current partnership")
     return csp
