@@ -24,6 +24,7 @@ install: $(BIN)/.installed ## Create the virtual environment and install the ser
 run: install ## Set up and run everything on SQLite: web app, worker, scheduler, local outbox
 	$(BIN)/mailer db upgrade
 	$(BIN)/mailer seed-topics
+	$(BIN)/mailer load-csps
 	$(BIN)/mailer seed-demo
 	$(BIN)/mailer dev
 

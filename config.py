@@ -133,6 +133,9 @@ class Config:
     STAFF_INVITE_TOKEN_MAX_AGE = 7 * 24 * 3600
     # Whether admins must use an authenticator app (a second factor) to log in.
     STAFF_ADMIN_TOTP_REQUIRED = False
+    # Seconds the link a partnership is sent to confirm its directory entry stays valid (14
+    # days); it also works only once.
+    CSP_LINK_TOKEN_MAX_AGE = 14 * 24 * 3600
     # Confirmation, manage-link and data-copy emails one mailbox may be sent per hour; the
     # name+tag@ forms of an address count as name@.
     ADDRESS_EMAILS_PER_HOUR = 3

@@ -24,6 +24,7 @@ from mailer.web import api
 from mailer.web import bulletins
 from mailer.web import changes
 from mailer.web import converters
+from mailer.web import csps
 from mailer.web import data_copy  # noqa: F401  (adds the data-copy pages to public.bp)
 from mailer.web import news
 from mailer.web import outbox_viewer
@@ -72,6 +73,7 @@ def _register_pages(app: Flask) -> None:
     app.register_blueprint(changes.bp)
     app.register_blueprint(news.bp)
     app.register_blueprint(bulletins.bp)
+    app.register_blueprint(csps.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(api.bp)
     # The API authenticates with bearer keys, not cookies, so CSRF tokens do not apply: to it

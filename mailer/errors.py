@@ -119,13 +119,15 @@ def register_error_handlers(app: Flask) -> None:
         return _error_page(409, f"{sentence}. {error.hint}" if error.hint else sentence)
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str, int] | Response:
+    def http_error(error: HTTPException) -> tuple[str, int, dict[str, str]] | Response:
         # Unknown addresses and methods under /api/ never reach the API blueprint's handlers.
         if request.path.startswith("/api/"):
             return http_error_json(error)
         # Only a conflict carries a message of ours; the others have standard wording.
         message = error.description if error.code == 409 else None
-        return _error_page(error.code or 500, message)
+        # A 405 keeps its Allow header (RFC 9110), as the JSON errors do.
+        allow = {name: value for name, value in error.get_headers() if name.lower() == "allow"}
+        return (*_error_page(error.code or 500, message), allow)
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception) -> tuple[str, int]:

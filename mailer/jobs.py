@@ -25,6 +25,7 @@ from mailer.domain import periods
 from mailer.domain import retention
 from mailer.domain import send_runs
 from mailer.domain import subscriptions
+from mailer.domain.directory import self_service
 from mailer.extensions import db
 from mailer.models import Frequency
 from mailer.models import SendRun
@@ -145,6 +146,15 @@ def _settled(at: time, weekday: int = 0) -> tuple[time, str]:
     return fires.time(), periods.WEEKDAYS[fires.weekday()]
 
 
+def remind_partnerships(app: Flask) -> int:
+    """Ask each partnership whose directory entry was not confirmed for a year to confirm it
+    (once a year each)."""
+    with app.app_context(), transaction():
+        count = self_service.remind_due(now=clock.now())
+    logger.info("asked %s partnerships to confirm their contact details", count)
+    return count
+
+
 def add_jobs(scheduler: BaseScheduler, app: Flask) -> None:
     """Add every job to `scheduler`; a second scheduler is harmless (the jobs are idempotent)."""
     # A fire that comes late (a suspended machine, a busy pool) still runs, once: a dropped
@@ -173,6 +183,7 @@ def add_jobs(scheduler: BaseScheduler, app: Flask) -> None:
         delete_old_inbound, "cron", hour=3, minute=47, id="delete-old-inbound", **common
     )
     scheduler.add_job(send_alerts, "interval", minutes=1, id="send-alerts", **common)
+    scheduler.add_job(remind_partnerships, "cron", hour=9, minute=7, id="remind-csps", **common)
     _add_digest_jobs(scheduler, app, common)
 
 

@@ -19,3 +19,8 @@ def open_outbox(directory: str) -> mailbox.Maildir:
     for sub in ("tmp", "new", "cur"):
         (Path(directory) / sub).mkdir(parents=True, exist_ok=True)
     return mailbox.Maildir(directory, factory=None, create=False)
+
+
+# The ONS names, codes and lookups of the Community Safety Partnerships that `mailer
+# load-csps` reads by default.
+ONS_DATA = PROJECT_ROOT / "data" / "ons"

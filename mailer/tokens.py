@@ -41,6 +41,8 @@ class Purpose(enum.StrEnum):
     STAFF_INVITE = "staff-invite"
     # The link that carries out a subscriber's request (more topics, a new address).
     CHANGE = "change"
+    # A partnership's link to review and confirm its entry in the CSP directory.
+    CSP_CONTACT = "csp-contact"
 
 
 def _max_age(purpose: Purpose) -> int | None:
@@ -53,6 +55,7 @@ def _max_age(purpose: Purpose) -> int | None:
         Purpose.UNSUBSCRIBE: None,
         Purpose.STAFF_INVITE: config["STAFF_INVITE_TOKEN_MAX_AGE"],
         Purpose.CHANGE: config["CONFIRM_TOKEN_MAX_AGE"],
+        Purpose.CSP_CONTACT: config["CSP_LINK_TOKEN_MAX_AGE"],
     }
     return ages[purpose]
 
@@ -161,6 +164,22 @@ def read_data_copy_token(token: str) -> tuple[int, int, int, int]:
     if not (_whole(subscriber_id) and _whole(version) and _whole(copies) and _whole(created)):
         raise InvalidToken("payload does not name a data copy")
     return subscriber_id, version, copies, created
+
+
+def csp_token(csp_id: int, links_used: int) -> str:
+    """Make a partnership's link to its directory entry; it names the links used so far, so
+    using it spends it (and any other sent before)."""
+    return make_token(Purpose.CSP_CONTACT, {"p": csp_id, "n": links_used})
+
+
+def read_csp_token(token: str) -> tuple[int, int]:
+    """Return what a partnership's link names: (CSP id, links used when it was sent), or
+    raise InvalidToken (ExpiredToken once too old)."""
+    payload = read_token(Purpose.CSP_CONTACT, token)
+    csp_id, used = payload.get("p"), payload.get("n")
+    if not (_whole(csp_id) and _whole(used)):
+        raise InvalidToken("payload does not name a partnership")
+    return csp_id, used
 
 
 def read_subscriber_token(purpose: Purpose, token: str) -> SubscriberRef:

@@ -176,3 +176,19 @@ def publish_news(
     db.session.add(item)
     db.session.flush()
     return item
+
+
+def load_directory(*, now: datetime, **contacts: dict[str, Any]) -> None:
+    """Load the shipped ONS files into the directory, then give the partnerships named by
+    code the contact details given (email, phone, web, last_confirmed), and commit."""
+    from mailer.domain.directory.files import read_vintage
+    from mailer.domain.directory.listing import csp_by_code
+    from mailer.domain.directory.loading import apply_load
+
+    apply_load(read_vintage(), actor="test", now=now)
+    for code, values in contacts.items():
+        csp = csp_by_code(code)
+        assert csp is not None
+        for name, value in values.items():
+            setattr(csp, name, value)
+    db.session.commit()

@@ -82,3 +82,49 @@ def _add_sent_welcome() -> None:
         ),
         {"at": "2026-11-01 00:00:00"},
     )
+
+
+def test_deliveries_to_partnerships_come_and_go_with_0012_and_keep_the_others(tmp_path):
+    """0012 lets a delivery name a partnership instead of a subscriber; on SQLite by rewriting
+    the stored CREATE TABLE, never by rebuilding the table (which would delete, by cascade,
+    the bounce events of its deliveries). Undoing it drops only the partnership emails."""
+    app = create_app(TestingConfig, {"DATABASE_URL": f"sqlite:///{tmp_path}/csps.sqlite"})
+    with app.app_context():
+        upgrade()
+        db.session.execute(
+            text(
+                "INSERT INTO subscribers (email, email_key, status, token_version, generation, "
+                "created_at, updated_at, data_copies) "
+                "VALUES ('a@example.org', 'a@example.org', 'active', 1, 0, :at, :at, 0)"
+            ),
+            {"at": "2026-11-01 00:00:00"},
+        )
+        _add_sent_welcome()
+        db.session.execute(
+            text(
+                "INSERT INTO deliveries (kind, csp_id, status, attempts, next_attempt_at, "
+                "created_at, updated_at) VALUES ('csp_link', 7, 'sent', 1, :at, :at, :at)"
+            ),
+            {"at": "2026-11-01 00:00:00"},
+        )
+        db.session.execute(
+            text(
+                "INSERT INTO bounce_events (kind, received_at, delivery_id, status, diagnostic) "
+                "VALUES ('hard', :at, 1, '5.1.1', '')"
+            ),
+            {"at": "2026-11-02 00:00:00"},
+        )
+        db.session.commit()
+        db.session.remove()
+
+        downgrade(revision="0011")
+        assert db.session.execute(text("SELECT id, kind FROM deliveries")).all() == [(1, "welcome")]
+        assert db.session.scalar(text("SELECT delivery_id FROM bounce_events")) == 1
+        stored = db.session.scalar(text("SELECT sql FROM sqlite_master WHERE name='deliveries'"))
+        assert "subscriber_id INTEGER NOT NULL," in stored
+        assert "csp_id" not in stored
+        db.session.remove()
+        upgrade()
+        assert db.session.scalar(text("SELECT count(*) FROM deliveries")) == 1
+        db.session.remove()
+        db.engine.dispose()

@@ -27,6 +27,9 @@ def request_parts(delivery: Delivery, base_url: str) -> tuple[dict[str, Any], st
     :raises ValueError: no request of the kind was recorded before the email was queued.
     """
     key = REQUESTS[delivery.kind]
+    subscriber = delivery.subscriber
+    if subscriber is None:
+        raise ValueError("a request email goes to a subscriber")
     events = db.session.scalars(
         select(ConsentEvent)
         .where(
@@ -40,7 +43,7 @@ def request_parts(delivery: Delivery, base_url: str) -> tuple[dict[str, Any], st
     event = next((event for event in events if key in event.detail), None)
     if event is None:
         raise ValueError(f"no {key} request was recorded for this email")
-    link = f"{base_url}/change/{change_token(delivery.subscriber, event.id)}"
+    link = f"{base_url}/change/{change_token(subscriber, event.id)}"
     if delivery.kind is MessageKind.EMAIL_CHANGE:
         new_email = str(event.detail[key])
         return {"change_url": link, "new_email": new_email}, new_email
@@ -52,4 +55,4 @@ def request_parts(delivery: Delivery, base_url: str) -> tuple[dict[str, Any], st
         "change_url": link,
         "new_topics": names,
         "new_frequency": words,
-    }, delivery.subscriber.email
+    }, subscriber.email

@@ -26,6 +26,8 @@ from mailer.delivery.fanout import Marks
 from mailer.delivery.fanout import Prototype
 from mailer.delivery.fanout import Recipient
 from mailer.delivery.fanout import prototype
+from mailer.delivery.partnerships import partnership_context
+from mailer.delivery.partnerships import why_not_send_partnership
 from mailer.delivery.topic_notices import ended_topics
 from mailer.formatting import FREQUENCY_WORDS
 from mailer.formatting import govuk_date
@@ -76,6 +78,7 @@ class MailSettings:
     confirm_days: int
     manage_days: int
     data_copy_minutes: int = 60
+    csp_days: int = 14
     zone: str = "Europe/London"
     digest_max_items: int = 20
     bounce_domain: str = "bounces.localhost"
@@ -94,6 +97,7 @@ class MailSettings:
             confirm_days=int(config["CONFIRM_TOKEN_MAX_AGE"]) // 86400,
             manage_days=int(config["MANAGE_TOKEN_MAX_AGE"]) // 86400,
             data_copy_minutes=int(config["DATA_COPY_TOKEN_MAX_AGE"]) // 60,
+            csp_days=int(config["CSP_LINK_TOKEN_MAX_AGE"]) // 86400,
             zone=config["TIMEZONE"],
             digest_max_items=int(config["DIGEST_MAX_ITEMS"]),
             bounce_domain=config["BOUNCE_DOMAIN"],
@@ -102,12 +106,15 @@ class MailSettings:
 
 
 def why_not_send(delivery: Delivery) -> str | None:
-    """Return why a queued email no longer applies to its subscriber, or None to send it."""
-    status = delivery.subscriber.status
-    if status not in SENDABLE_TO[delivery.kind]:
-        return f"subscriber is {status.value}"
+    """Return why a queued email no longer applies to its subscriber (or partnership), or None
+    to send it."""
+    subscriber = delivery.subscriber
+    if subscriber is None:
+        return why_not_send_partnership(delivery)
+    if subscriber.status not in SENDABLE_TO[delivery.kind]:
+        return f"subscriber is {subscriber.status.value}"
     if delivery.kind is MessageKind.TOPIC_ENDED and not ended_topics(
-        delivery.subscriber_id, at=delivery.created_at
+        subscriber.id, at=delivery.created_at
     ):
         return "no longer follows the topic that ended"
     return None
@@ -130,6 +137,8 @@ def compose_delivery(delivery: Delivery, settings: MailSettings, *, now: datetim
     :raises ValueError: the message cannot be built (for example a malformed address).
     """
     subscriber = delivery.subscriber
+    if subscriber is None:
+        return _to_partnership(delivery, settings, now=now)
     links = subscriber_links(subscriber, settings.base_url)
     if delivery.kind is MessageKind.DATA_COPY:
         links["data_copy_url"] = f"{settings.base_url}/my-data/{data_copy_token(subscriber)}"
@@ -151,6 +160,18 @@ def compose_delivery(delivery: Delivery, settings: MailSettings, *, now: datetim
             feedback_id=feedback_id(delivery.kind.value, "lifecycle", settings.feedback_sender),
         )
     return _outgoing(rendered, to, settings, headers, now=now)
+
+
+def _to_partnership(delivery: Delivery, settings: MailSettings, *, now: datetime) -> Outgoing:
+    """The email with a partnership's link to its directory entry, to its role mailbox."""
+    csp = delivery.csp
+    if csp is None:
+        raise ValueError("the delivery names neither a subscriber nor a partnership")
+    context = partnership_context(
+        csp, delivery.kind, base_url=settings.base_url, days=settings.csp_days
+    )
+    rendered = render_email("csp_link", {**context, "postal_address": settings.postal_address})
+    return _outgoing(rendered, csp.email, settings, {}, now=now)
 
 
 def item_link(base_url: str, item: NewsItem, frequency: str) -> str:

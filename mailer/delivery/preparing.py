@@ -102,7 +102,8 @@ class Preparer:
     def prepare(self, ids: Sequence[int]) -> list[Preparation]:
         """Compose the claimed deliveries, or say why each of the others must not be sent."""
         rows = queue.load_claimed_rows(ids)
-        lifecycle = [row.delivery_id for row in rows if row.run_id is None]
+        # The emails of no run: to subscribers, and to partnerships (which have no row here).
+        lifecycle = sorted(set(ids) - {row.delivery_id for row in rows if row.run_id is not None})
         done = [self._prepare(delivery) for delivery in queue.load_claimed(lifecycle)]
         by_run: dict[int, list[queue.Claimed]] = {}
         for row in rows:

@@ -26,6 +26,8 @@ from sqlalchemy import values
 from mailer.database import on_postgresql
 from mailer.database import row_count
 from mailer.extensions import db
+from mailer.models import Csp
+from mailer.models import CspStatus
 from mailer.models import Delivery
 from mailer.models import DeliveryStatus
 from mailer.models import MessageKind
@@ -130,7 +132,9 @@ def renew_leases(
                 Subscriber.id == Delivery.subscriber_id, Subscriber.status.in_(statuses)
             )
             for statuses in set(sendable.values())
-        )
+        ),
+        # An email to a partnership: while it is current and has a mailbox.
+        exists().where(Csp.id == Delivery.csp_id, Csp.status == CspStatus.ACTIVE, Csp.email != ""),
     )
     sending = exists().where(SendRun.id == Delivery.run_id, SendRun.state == RunState.SENDING)
     renewed = db.session.scalars(

@@ -10,7 +10,6 @@ Functions flush; the caller (the inbox) commits, and answers the sending server 
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,7 +21,6 @@ from email.utils import getaddresses
 from typing import Any
 from typing import Protocol
 
-from flask import current_app
 from sqlalchemy import case
 from sqlalchemy import distinct
 from sqlalchemy import func
@@ -30,14 +28,14 @@ from sqlalchemy import select
 
 from mailer.domain import subscriptions
 from mailer.domain import suppressions
+from mailer.domain.inbound import Received
+from mailer.domain.inbound import keep
 from mailer.errors import InvalidToken
-from mailer.errors import MailerError
 from mailer.extensions import db
 from mailer.models import BounceEvent
 from mailer.models import BounceKind
 from mailer.models import Delivery
 from mailer.models import DeliveryStatus
-from mailer.models import InboundMessage
 from mailer.models import MessageKind
 from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
@@ -53,27 +51,6 @@ ACTOR = "bounce-inbox"
 RETURNABLE = (DeliveryStatus.SENT, DeliveryStatus.SENDING)
 # Bytes of a message read for its From header.
 MAX_HEAD = 64 * 1024
-# The window of the limit on messages kept from one client.
-HOUR = timedelta(hours=1)
-# The IPv6 network counted as one client by that limit.
-IPV6_CLIENT_PREFIX = 64
-
-
-class Received(Protocol):
-    """The message as the inbox received it (mailer.delivery.returns.Inbound)."""
-
-    @property
-    def mail_from(self) -> str: ...
-    @property
-    def rcpt_tos(self) -> tuple[str, ...]: ...
-    @property
-    def content(self) -> bytes: ...
-    @property
-    def peer(self) -> str: ...
-
-
-class InboxBusy(MailerError):
-    """The client that delivered a message has had as many kept as an hour allows."""
 
 
 class Finding(Protocol):
@@ -167,73 +144,6 @@ def _erased_address(address: str) -> bool:
     return entry is not None and entry.email is None
 
 
-def keep(received: Received, problem: str, *, now: datetime) -> InboundMessage:
-    """Store a message for staff, with what stopped it being handled: its headers and as much
-    of its body as INBOUND_KEEP_BYTES allows.
-
-    :raises InboxBusy: INBOUND_KEPT_PER_HOUR messages from its client were kept in the last
-        hour (the inbox asks the client to try again later).
-    """
-    if received.peer and _kept_from(received.peer, since=now - HOUR) >= _per_hour():
-        raise InboxBusy(f"{_per_hour()} messages from {received.peer} kept in the last hour")
-    content = _cut(received.content, int(current_app.config["INBOUND_KEEP_BYTES"]))
-    if len(content) < len(received.content):
-        note = f" (kept the first {len(content)} of {len(received.content)} bytes)"
-        problem = problem[: 400 - len(note)] + note
-    message = InboundMessage(
-        received_at=now,
-        mail_from=received.mail_from[:320],
-        rcpt_to=", ".join(received.rcpt_tos)[:1000],
-        problem=problem[:400],
-        content=content,
-        peer=received.peer[:45],
-    )
-    db.session.add(message)
-    db.session.flush()
-    logger.warning("inbound message %s kept for staff: %s", message.id, problem)
-    return message
-
-
-def _kept_from(peer: str, *, since: datetime) -> int:
-    """How many messages from one client (see `client_of`) were kept since a time."""
-    client = client_of(peer)
-    statement = (
-        select(InboundMessage.peer, func.count())
-        .where(InboundMessage.received_at > since)
-        .group_by(InboundMessage.peer)
-    )
-    return sum(count for kept, count in db.session.execute(statement) if client_of(kept) == client)
-
-
-def client_of(peer: str) -> str:
-    """Who a connecting address is, for the hourly limit: an IPv4 address (also as a dual-stack
-    socket writes it, ::ffff:a.b.c.d), or an IPv6 address's /64, since one host or home is
-    given a whole /64 and could use a new address for every message."""
-    try:
-        address = ipaddress.ip_address(peer)
-    except ValueError:
-        return peer
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{address}/{IPV6_CLIENT_PREFIX}", strict=False))
-    return str(address)
-
-
-def _per_hour() -> int:
-    return int(current_app.config["INBOUND_KEPT_PER_HOUR"])
-
-
-def _cut(content: bytes, limit: int) -> bytes:
-    """The first `limit` bytes of a message, ending at a line end if there is one (the
-    headers come first, so they are kept whole unless they alone pass the limit)."""
-    if len(content) <= limit:
-        return content
-    head = content[:limit]
-    end = head.rfind(b"\n")
-    return head[: end + 1] if end > 0 else head
-
-
 def _apply(finding: Finding, *, rule: SoftBounceRule, now: datetime) -> str | None:
     """Act on one finding; return why it could not be acted on, if so."""
     verdict = finding.verdict
@@ -247,15 +157,16 @@ def _apply(finding: Finding, *, rule: SoftBounceRule, now: datetime) -> str | No
     if verdict not in ("hard", "soft", "complaint"):
         return finding.problem or "unreadable"
     delivery = _bound_delivery(finding)
-    if delivery is None:
-        return f"no email of ours that still exists matches this {verdict} report"
+    if delivery is None or delivery.subscriber is None:  # a partnership's: staff see it
+        about = "that still exists" if delivery is None else "to a subscriber"
+        return f"no email of ours {about} matches this {verdict} report"
     subscriber = delivery.subscriber
     if subscriber.status is SubscriberStatus.ERASED:
-        # Only the hash of the address is kept, and a report would bring the address back.
+        # Only its hash is kept; a report would bring the address back.
         logger.info("%s report about an erased subscriber dropped", verdict)
         return None
-    if delivery.kind is MessageKind.EMAIL_CHANGE:
-        return f"{verdict} from the new address of a change request, not the subscriber's own"
+    if delivery.kind is MessageKind.EMAIL_CHANGE:  # the address asked for, not theirs
+        return f"{verdict} from the new address of a change request"
     if _recorded(verdict, delivery.id):
         # The same report again (anyone with a return path can send it): it adds nothing.
         logger.info("%s report for delivery %s seen before", verdict, delivery.id)

@@ -4,6 +4,11 @@ the service; everything is importable from here."""
 from __future__ import annotations
 
 from mailer.models.columns import UTCDateTime
+from mailer.models.directory import Council
+from mailer.models.directory import Csp
+from mailer.models.directory import CspSuggestion
+from mailer.models.directory import PoliceForceArea
+from mailer.models.directory import csp_councils
 from mailer.models.news import Bulletin
 from mailer.models.news import BulletinItem
 from mailer.models.news import NewsItem
@@ -21,13 +26,16 @@ from mailer.models.states import DATA_COPY_RECIPIENTS
 from mailer.models.states import BounceKind
 from mailer.models.states import BulletinState
 from mailer.models.states import ConsentAction
+from mailer.models.states import CspStatus
 from mailer.models.states import DeliveryStatus
 from mailer.models.states import Frequency
 from mailer.models.states import MessageKind
+from mailer.models.states import Nation
 from mailer.models.states import NewsState
 from mailer.models.states import RunState
 from mailer.models.states import StaffRole
 from mailer.models.states import SubscriberStatus
+from mailer.models.states import SuggestionStatus
 from mailer.models.states import SuppressionReason
 from mailer.models.subscribers import ConsentEvent
 from mailer.models.subscribers import LeavingReason
@@ -48,6 +56,11 @@ __all__ = [
     "bulletin_topics",
     "ConsentAction",
     "ConsentEvent",
+    "Council",
+    "Csp",
+    "csp_councils",
+    "CspStatus",
+    "CspSuggestion",
     "DATA_COPY_RECIPIENTS",
     "Delivery",
     "DeliveryStatus",
@@ -56,9 +69,11 @@ __all__ = [
     "InboundMessage",
     "LeavingReason",
     "MessageKind",
+    "Nation",
     "news_item_topics",
     "NewsItem",
     "NewsState",
+    "PoliceForceArea",
     "RunState",
     "SendRun",
     "StaffRole",
@@ -67,6 +82,7 @@ __all__ = [
     "SubscriberImport",
     "SubscriberStatus",
     "Subscription",
+    "SuggestionStatus",
     "Suppression",
     "SuppressionReason",
     "Topic",

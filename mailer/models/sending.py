@@ -23,6 +23,7 @@ from mailer.extensions import Base
 from mailer.models.columns import RandomKey
 from mailer.models.columns import UTCDateTime
 from mailer.models.columns import stored_enum
+from mailer.models.directory import Csp
 from mailer.models.news import Bulletin
 from mailer.models.news import BulletinItem
 from mailer.models.news import NewsItem
@@ -112,9 +113,13 @@ class Delivery(Base):
     kind: Mapped[MessageKind] = mapped_column(stored_enum(MessageKind))
     # The send run of list mail; none for the emails of the subscription lifecycle.
     run_id: Mapped[int | None] = mapped_column(ForeignKey("send_runs.id", ondelete="CASCADE"))
-    subscriber_id: Mapped[int] = mapped_column(
+    # The subscriber it goes to; none for an email to a partnership's mailbox.
+    subscriber_id: Mapped[int | None] = mapped_column(
         ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
     )
+    # The partnership (CSP directory) whose role mailbox it goes to, for the CSP_* kinds. No
+    # foreign key: SQLite adds one only by rebuilding the table (see migration 0012).
+    csp_id: Mapped[int | None] = mapped_column(index=True)
     status: Mapped[DeliveryStatus] = mapped_column(stored_enum(DeliveryStatus))
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -130,7 +135,8 @@ class Delivery(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    subscriber: Mapped[Subscriber] = relationship()
+    subscriber: Mapped[Subscriber | None] = relationship()
+    csp: Mapped[Csp | None] = relationship(primaryjoin="foreign(Delivery.csp_id) == Csp.id")
 
 
 class BounceEvent(Base):

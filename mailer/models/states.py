@@ -60,6 +60,10 @@ class MessageKind(enum.StrEnum):
     BULLETIN = "bulletin"
     # Tells a subscriber that a topic they followed has been retired, and where they were moved.
     TOPIC_ENDED = "topic_ended"
+    # To a partnership's role mailbox, not a subscriber: a link to review and confirm its
+    # contact details in the CSP directory, sent by staff or by the yearly reminder.
+    CSP_LINK = "csp_link"
+    CSP_REMINDER = "csp_reminder"
 
 
 class StaffRole(enum.StrEnum):
@@ -118,3 +122,21 @@ class RunState(enum.StrEnum):
     PAUSED = "paused"
     CANCELLED = "cancelled"
     DONE = "done"
+
+
+class Nation(enum.StrEnum):
+    ENGLAND = "england"
+    WALES = "wales"
+
+
+class CspStatus(enum.StrEnum):
+    ACTIVE = "active"
+    # No longer in the ONS list: merged into its successor, or gone.
+    ENDED = "ended"
+
+
+class SuggestionStatus(enum.StrEnum):
+    # Sent by someone from a partnership's page, waiting for staff.
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"

@@ -23,6 +23,7 @@ from mailer.delivery.returns import classify
 from mailer.delivery.verp import InboxAddresses
 from mailer.delivery.verp import Mailbox
 from mailer.domain import bounces
+from mailer.domain.inbound import InboxBusy
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ class InboxHandler:
         loop = asyncio.get_running_loop()
         try:
             await loop.run_in_executor(None, self.record, inbound)
-        except bounces.InboxBusy:
+        except InboxBusy:
             logger.warning("message from %s not kept: its hourly limit is reached", session.peer)
             return "451 4.7.1 too many messages from your address; try again later"
         # Whatever went wrong, the sender keeps the message and tries again later.

@@ -16,6 +16,7 @@ from mailer.delivery.returns import Inbound
 from mailer.delivery.returns import Outcome
 from mailer.delivery.returns import Verdict
 from mailer.domain import bounces
+from mailer.domain import inbound
 from mailer.extensions import db
 from mailer.models import InboundMessage
 from tests.bounces.conftest import deliver
@@ -85,7 +86,7 @@ def test_the_hourly_limit_counts_each_address_over_the_last_hour(app):
     with app.app_context():
         for minutes in (0, 10, 20):
             _keep("192.0.2.7", now=T0 + timedelta(minutes=minutes))
-        with pytest.raises(bounces.InboxBusy):
+        with pytest.raises(inbound.InboxBusy):
             _keep("192.0.2.7", now=T0 + timedelta(minutes=59))
         _keep("2001:db8::7", now=T0 + timedelta(minutes=59))
         _keep("192.0.2.7", now=T0 + timedelta(minutes=60, seconds=1))
@@ -97,9 +98,9 @@ def test_the_hourly_limit_counts_the_addresses_of_one_ipv6_network_together(app)
     with app.app_context():
         for host in (1, 2, 3):
             _keep(f"2001:db8:7:9::{host}", now=T0)
-        with pytest.raises(bounces.InboxBusy):
+        with pytest.raises(inbound.InboxBusy):
             _keep("2001:db8:7:9:ffff:1234:5678:9abc", now=T0)
-        with pytest.raises(bounces.InboxBusy):
+        with pytest.raises(inbound.InboxBusy):
             _keep("2001:0db8:0007:0009:0000:0000:0000:0004", now=T0)
         # Another network, and IPv4 clients as a dual-stack socket names them, are apart.
         _keep("2001:db8:7:a::1", now=T0)

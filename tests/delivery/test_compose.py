@@ -22,8 +22,12 @@ from mailer.delivery.compose import render_email
 from mailer.delivery.compose import serialise
 from mailer.delivery.messages import MailSettings
 from mailer.delivery.messages import compose_delivery
+from mailer.delivery.partnerships import PARTNERSHIP_KINDS
 from mailer.domain import bulletins
 from mailer.domain import subscription_changes as changes
+from mailer.domain.directory.listing import csp_by_code
+from mailer.domain.directory.self_service import remind_due
+from mailer.domain.directory.self_service import send_link
 from mailer.domain.subscriptions import Choice
 from mailer.domain.subscriptions import Origin
 from mailer.domain.subscriptions import parse_topics
@@ -39,6 +43,7 @@ from tests.digests.conftest import make_digest
 from tests.digests.conftest import make_due
 from tests.email_html import parse
 from tests.factories import add_readers
+from tests.factories import load_directory
 from tests.factories import publish_news
 from tests.factories import queue_emails
 from tests.helpers import csrf_token
@@ -212,6 +217,13 @@ def _queue_one(app, kind: MessageKind) -> None:
         elif kind is MessageKind.BULLETIN:
             add_readers(1, follows={"funding": Frequency.WEEKLY}, now=END - timedelta(days=1))
             _send_bulletin()
+        elif kind in PARTNERSHIP_KINDS:
+            load_directory(now=NOW, E22000187={"email": "csp@barnet.example.gov.uk"})
+            if kind is MessageKind.CSP_LINK:
+                send_link(csp_by_code("E22000187"), actor="test", now=NOW)
+            else:
+                remind_due(now=NOW)
+            db.session.commit()
         else:
             queue_emails(1, kind=kind, now=NOW)
             if kind in (MessageKind.CONFIRM, MessageKind.INVITE):

@@ -16,6 +16,7 @@ from mailer.delivery.returns import Outcome
 from mailer.delivery.returns import Verdict
 from mailer.domain import bounces
 from mailer.domain import erasure
+from mailer.domain import inbound
 from mailer.domain import suppressions
 from mailer.domain.subscriptions import find_subscriber
 from mailer.errors import InvalidInput
@@ -76,7 +77,7 @@ def _leave_traces(app, email=EMAIL):
         reply = Inbound(
             email, ("postmaster@csp-news.localhost",), f"From: {email}\r\n\r\nHi".encode()
         )
-        bounces.keep(reply, "a person's reply", now=now)
+        inbound.keep(reply, "a person's reply", now=now)
         db.session.add(
             SubscriberImport(
                 filename="list.csv",

@@ -15,6 +15,8 @@ from sqlalchemy import select
 from mailer import clock
 from mailer.domain import bulletins
 from mailer.domain import deliverability
+from mailer.domain.directory.listing import csp_by_code
+from mailer.domain.directory.suggestions import add_suggestion
 from mailer.extensions import db
 from mailer.models import Frequency
 from mailer.models import StaffRole
@@ -24,6 +26,7 @@ from mailer.models import SubscriberStatus
 from mailer.tokens import Purpose
 from mailer.tokens import subscriber_token
 from tests.factories import add_readers
+from tests.factories import load_directory
 from tests.factories import make_subscriber
 from tests.factories import publish_news
 from tests.helpers import ADMIN
@@ -59,6 +62,10 @@ def _form() -> dict[str, Any]:
         "name": "head key",
         "role": "editor",
         "note": "head",
+        "problem": "Changed by a HEAD request",
+        "correction": "Changed by a HEAD request",
+        "phone": "020 7946 0000",
+        "decision": "approve",
     }
 
 
@@ -87,8 +94,14 @@ def world(app: Flask) -> dict[str, Any]:
             public=True,
         )
         bulletin = bulletins.create(content, actor="test", now=now)
+        load_directory(now=now)
+        csp = csp_by_code("E22000187")
+        suggestion = add_suggestion(csp, "Wrong", "Right", "", now=now)
+        db.session.flush()
         values = {
             "bulletin_id": bulletin.id,
+            "code": csp.code,
+            "suggestion_id": suggestion.id,
             "token": subscriber_token(Purpose.MANAGE, reader),
             "item_id": item.id,
             "subscriber_id": reader.id,

@@ -27,6 +27,7 @@ from mailer.errors import http_error_json
 from mailer.errors import json_error
 from mailer.models import NewsItem
 from mailer.web.api import bulletins as bulletins_api
+from mailer.web.api import csps
 from mailer.web.api import openapi
 from mailer.web.api import schema as api_schema
 from mailer.web.api import topics as topics_api
@@ -37,9 +38,12 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 bp.register_blueprint(topics_api.bp)
 bp.register_blueprint(bulletins_api.bp)
+bp.register_blueprint(csps.bp)
 
 MAX_REQUEST_BYTES = 1024 * 1024
 PUBLIC_ENDPOINTS = frozenset({"api.openapi_document"})
+# The CSP directory is public open data: anyone may read it without a key.
+PUBLIC_BLUEPRINTS = frozenset({"api.csps"})
 
 
 @bp.before_request
@@ -55,7 +59,7 @@ def _allow_the_longest_item() -> None:
 @bp.before_request
 def _authenticate() -> None:
     """Let through only requests with a current API key, and note when each key was used."""
-    if request.endpoint in PUBLIC_ENDPOINTS:
+    if request.endpoint in PUBLIC_ENDPOINTS or request.blueprint in PUBLIC_BLUEPRINTS:
         return
     credentials = request.authorization
     if credentials is None or credentials.type != "bearer" or not credentials.token:

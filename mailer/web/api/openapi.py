@@ -7,6 +7,7 @@ from typing import Any
 
 from mailer.models import NewsState
 from mailer.web.api import bulletins_openapi
+from mailer.web.api import openapi_csps
 from mailer.web.api import openapi_news
 from mailer.web.api import schema as api_schema
 from mailer.web.api import topics_openapi
@@ -15,11 +16,12 @@ JSON = "application/json"
 PREFIX = "/api/v1"
 
 DESCRIPTION = """\
-News items, topics and bulletins of the Community Safety Partnerships news service.
+News items, topics and bulletins of the Community Safety Partnerships news service, and its
+CSP directory.
 
-Every operation except this document needs an API key, sent as `Authorization: Bearer <key>`.
-Admins make keys in the staff area or with `mailer create-api-key NAME`. A missing or unknown
-key is answered 401, a revoked key 403.
+Every operation except this document and the CSP directory needs an API key, sent as
+`Authorization: Bearer <key>`. Admins make keys in the staff area or with
+`mailer create-api-key NAME`. A missing or unknown key is answered 401, a revoked key 403.
 
 Errors are always JSON: `{"error": {"code", "message", "fields"}}`, where `fields` maps each
 bad field or query parameter to a message. Request bodies are JSON objects of at most 1 MiB.
@@ -39,7 +41,12 @@ def build_document(*, base_url: str, topic_slugs: Sequence[str]) -> dict[str, An
         "info": {"title": "CSP news API", "version": "1.0.0", "description": DESCRIPTION},
         "servers": [{"url": base_url}],
         "security": [{"bearerAuth": []}],
-        "paths": {**_paths(), **topics_openapi.paths(topic_slugs), **bulletins_openapi.paths()},
+        "paths": {
+            **_paths(),
+            **topics_openapi.paths(topic_slugs),
+            **bulletins_openapi.paths(),
+            **openapi_csps.paths(),
+        },
         "components": {
             "securitySchemes": {
                 "bearerAuth": {
@@ -52,8 +59,13 @@ def build_document(*, base_url: str, topic_slugs: Sequence[str]) -> dict[str, An
                 **_schemas(topic_slugs),
                 **topics_openapi.schemas(topic_slugs),
                 **bulletins_openapi.schemas(topic_slugs),
+                **openapi_csps.schemas(),
             },
-            "parameters": _parameters(topic_slugs) | bulletins_openapi.parameters(),
+            "parameters": {
+                **_parameters(topic_slugs),
+                **bulletins_openapi.parameters(),
+                **openapi_csps.parameters(),
+            },
             "responses": _responses(),
         },
     }

@@ -25,6 +25,7 @@ from mailer.web.paging import requested_page
 from mailer.web.staff import account
 from mailer.web.staff import admin
 from mailer.web.staff import bulletins as bulletin_pages
+from mailer.web.staff import csps
 from mailer.web.staff import deliverability
 from mailer.web.staff import imports
 from mailer.web.staff import news as news_pages
@@ -51,6 +52,7 @@ for _area in (
     deliverability,
     admin,
     topics,
+    csps,
 ):
     bp.register_blueprint(_area.bp)
 

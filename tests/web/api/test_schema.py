@@ -19,6 +19,7 @@ from mailer.domain import staff
 from mailer.domain.subscriptions import parse_topics
 from mailer.domain.topics import DEMO_TOPICS
 from mailer.web.api.openapi import build_document
+from tests.factories import load_directory
 
 
 class Target:
@@ -84,6 +85,8 @@ def api(app):
             public=True,
         )
         bulletins.create(content, actor="test", now=clock.now())
+    with app.app_context():
+        load_directory(now=clock.now())
     target.app, target.key = app, made.plaintext
     yield target
     target.app = target.key = None
