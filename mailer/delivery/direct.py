@@ -1,6 +1,7 @@
 """Emails sent at once, one at a time, while a member of staff waits: invitations to the staff
-area. They go over the configured relay, DKIM-signed like every email, and are not deliveries
-of the queue (no subscriber gets them); the caller records them before and after."""
+area and test copies of a bulletin. They go over the configured relay, DKIM-signed like every
+email, and are not deliveries of the queue (no subscriber gets them), so that the member of
+staff sees at once whether the relay took them; the caller records them before and after."""
 
 from __future__ import annotations
 
@@ -17,9 +18,12 @@ from mailer.delivery.compose import serialise
 from mailer.delivery.dkim import DkimKeyError
 from mailer.delivery.dkim import Signer
 from mailer.delivery.messages import MailSettings
+from mailer.delivery.messages import compose_bulletin
 from mailer.delivery.smtp import Connection
 from mailer.delivery.smtp import DeliveryError
 from mailer.delivery.smtp import SmtpSettings
+from mailer.models import Bulletin
+from mailer.models import NewsItem
 
 
 class NotSent(Exception):
@@ -51,6 +55,27 @@ def compose_invitation(
     )
     envelope_from = str(message["From"].addresses[0].addr_spec)
     return Outgoing(envelope_from, to, serialise(message), message_id)
+
+
+def send_test(
+    bulletin: Bulletin,
+    items: list[NewsItem],
+    *,
+    to: str,
+    config: Mapping[str, Any],
+    now: datetime,
+) -> str:
+    """Send one test copy of `bulletin` to `to`, built as a reader's copy is, now; return its
+    Message-ID. Call it after the transaction that records the test has committed.
+
+    :raises NotSent: the relay refused it or could not be reached, or signing failed.
+    """
+    settings = MailSettings.from_config(config)
+    try:
+        outgoing = compose_bulletin(bulletin, items, to=to, settings=settings, now=now, test=True)
+    except ValueError as error:
+        raise NotSent(str(error)) from None
+    return send_now(outgoing, config=config)
 
 
 def send_now(outgoing: Outgoing, *, config: Mapping[str, Any]) -> str:

@@ -78,6 +78,10 @@ def _subscriber_required(required):
     )
     bind.exec_driver_sql(f"PRAGMA schema_version={int(version) + 1}")
     bind.exec_driver_sql("PRAGMA writable_schema=OFF")
+    columns = bind.exec_driver_sql("PRAGMA table_info(deliveries)").all()
+    notnull = next(column[3] for column in columns if column[1] == "subscriber_id")
+    if bool(notnull) != required:
+        raise RuntimeError("deliveries.subscriber_id did not change as expected; stopping")
 
 
 def _create_csps():

@@ -13,9 +13,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from dkim.util import parse_tag_value
 from sqlalchemy import select
 
+from mailer.delivery.direct import NotSent
+from mailer.delivery.direct import send_test
 from mailer.delivery.dkim import Signer
-from mailer.delivery.proofs import CopyNotSent
-from mailer.delivery.proofs import send_test
 from mailer.domain import bulletins
 from mailer.domain import suppressions
 from mailer.extensions import db
@@ -197,7 +197,7 @@ def test_a_test_the_relay_refuses_says_so(app, smtpd):
     smtpd.script("RCPT", "550 5.1.1 no such user")
     with app.app_context():
         bulletin = _bulletin()
-        with pytest.raises(CopyNotSent, match="550"):
+        with pytest.raises(NotSent, match="550"):
             send_test(bulletin, [], to="nobody@example.gov.uk", config=app.config, now=TODAY)
 
 

@@ -21,10 +21,10 @@ from werkzeug.wrappers import Response
 
 from mailer import clock
 from mailer.database import transaction
+from mailer.delivery.direct import NotSent
+from mailer.delivery.direct import send_test
 from mailer.delivery.messages import MailSettings
 from mailer.delivery.messages import compose_bulletin
-from mailer.delivery.proofs import CopyNotSent
-from mailer.delivery.proofs import send_test
 from mailer.domain import audit
 from mailer.domain import bulletins
 from mailer.domain import news
@@ -165,7 +165,7 @@ def send_to_me(bulletin_id: int) -> Any:
     try:
         items = bulletins.featured(found)
         send_test(found, items, to=user.email, config=current_app.config, now=clock.now())
-    except CopyNotSent as error:
+    except NotSent as error:
         errors = {"test": f"The test could not be sent: {error}"}
         return _page(found, "staff/bulletin.html", errors=errors), 502
     flash(f"A test was sent to {user.email}")
