@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
 
-from mailer.domain.news import slugify
+from mailer.domain.slugs import slugify
 from mailer.extensions import db
 from mailer.models import ConsentAction
 from mailer.models import ConsentEvent

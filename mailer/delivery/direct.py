@@ -10,15 +10,12 @@ from datetime import datetime
 from typing import Any
 
 from mailer.delivery.compose import Outgoing
-from mailer.delivery.compose import build_message
-from mailer.delivery.compose import new_message_id
-from mailer.delivery.compose import recipient_header
 from mailer.delivery.compose import render_email
-from mailer.delivery.compose import serialise
 from mailer.delivery.dkim import DkimKeyError
 from mailer.delivery.dkim import Signer
 from mailer.delivery.messages import MailSettings
 from mailer.delivery.messages import compose_bulletin
+from mailer.delivery.messages import outgoing_to
 from mailer.delivery.smtp import Connection
 from mailer.delivery.smtp import DeliveryError
 from mailer.delivery.smtp import SmtpSettings
@@ -44,17 +41,7 @@ def compose_invitation(
             "postal_address": settings.postal_address,
         },
     )
-    message_id = new_message_id(settings.mail_from)
-    message = build_message(
-        rendered,
-        sender=settings.mail_from,
-        to=recipient_header(to),
-        now=now,
-        message_id=message_id,
-        reply_to=settings.reply_to,
-    )
-    envelope_from = str(message["From"].addresses[0].addr_spec)
-    return Outgoing(envelope_from, to, serialise(message), message_id)
+    return outgoing_to(rendered, to, settings, {}, now=now)
 
 
 def send_test(

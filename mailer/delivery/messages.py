@@ -159,7 +159,7 @@ def compose_delivery(delivery: Delivery, settings: MailSettings, *, now: datetim
             ),
             feedback_id=feedback_id(delivery.kind.value, "lifecycle", settings.feedback_sender),
         )
-    return _outgoing(rendered, to, settings, headers, now=now)
+    return outgoing_to(rendered, to, settings, headers, now=now)
 
 
 def _to_partnership(delivery: Delivery, settings: MailSettings, *, now: datetime) -> Outgoing:
@@ -171,7 +171,7 @@ def _to_partnership(delivery: Delivery, settings: MailSettings, *, now: datetime
         csp, delivery.kind, base_url=settings.base_url, days=settings.csp_days
     )
     rendered = render_email("csp_link", {**context, "postal_address": settings.postal_address})
-    return _outgoing(rendered, csp.email, settings, {}, now=now)
+    return outgoing_to(rendered, csp.email, settings, {}, now=now)
 
 
 def item_link(base_url: str, item: NewsItem, frequency: str) -> str:
@@ -308,7 +308,7 @@ def run_prototype(
     )
 
 
-def _outgoing(
+def outgoing_to(
     rendered: Rendered, to: str, settings: MailSettings, headers: dict[str, str], *, now: datetime
 ) -> Outgoing:
     """Build and serialise a message to one recipient."""

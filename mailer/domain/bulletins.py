@@ -13,17 +13,16 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select
-from sqlalchemy import func
-from sqlalchemy import or_
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from mailer.database import escape_like
 from mailer.domain import audit
 from mailer.domain import news
 from mailer.domain.paging import Page
+from mailer.domain.paging import page_of
 from mailer.domain.send_runs import make_bulletin_run
 from mailer.domain.send_runs import run_audience
+from mailer.domain.slugs import insert_with_unique_slug
+from mailer.domain.slugs import slugify
 from mailer.errors import Conflict
 from mailer.errors import FieldErrors
 from mailer.errors import InvalidInput
@@ -158,7 +157,7 @@ def create(content: Content, *, actor: str, now: datetime) -> Bulletin:
         state=BulletinState.DRAFT, created_by=actor[:400], created_at=now, updated_at=now
     )
     _apply(bulletin, content)
-    _insert_with_unique_slug(bulletin, news.slugify(content.subject))
+    insert_with_unique_slug(bulletin, slugify(content.subject))
     audit.record(actor, "bulletin.create", bulletin, now=now, detail={"subject": content.subject})
     return bulletin
 
@@ -312,13 +311,13 @@ def published_by_slug(slug: str) -> Bulletin | None:
 
 def archive_page(*, page: int = 1, per_page: int = 20) -> Page[Bulletin]:
     """Sent public bulletins, newest first."""
-    return _page(_archive().order_by(Bulletin.sent_at.desc(), Bulletin.id.desc()), page, per_page)
+    return page_of(_archive().order_by(Bulletin.sent_at.desc(), Bulletin.id.desc()), page, per_page)
 
 
 def bulletins_page(*, page: int = 1, per_page: int = 20) -> Page[Bulletin]:
     """Bulletins in any state, most recently changed first: the staff's and the API's list."""
     statement = select(Bulletin).order_by(Bulletin.updated_at.desc(), Bulletin.id.desc())
-    return _page(statement, page, per_page)
+    return page_of(statement, page, per_page)
 
 
 def recent_published(*, limit: int) -> Sequence[Bulletin]:
@@ -341,13 +340,6 @@ def _archive() -> Select[Bulletin]:
     return select(Bulletin).where(Bulletin.state == BulletinState.SENT, Bulletin.public.is_(True))
 
 
-def _page(statement: Select[Bulletin], page: int, per_page: int) -> Page[Bulletin]:
-    total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-    page = max(1, page)
-    rows = db.session.scalars(statement.limit(per_page).offset((page - 1) * per_page)).all()
-    return Page(rows, total, page, per_page)
-
-
 def _apply(bulletin: Bulletin, content: Content) -> None:
     bulletin.subject = content.subject
     bulletin.body_markdown = content.body
@@ -362,31 +354,6 @@ def _apply(bulletin: Bulletin, content: Content) -> None:
         row.position = position
         rows.append(row)
     bulletin.items = rows
-
-
-def _insert_with_unique_slug(bulletin: Bulletin, base: str) -> None:
-    """Insert under `base`, or `base-2`, `base-3`... if taken (even concurrently)."""
-    pattern = f"{escape_like(base)}-%"
-    taken = set(
-        db.session.scalars(
-            select(Bulletin.slug).where(
-                or_(Bulletin.slug == base, Bulletin.slug.like(pattern, escape="\\"))
-            )
-        )
-    )
-    number = 1
-    while True:
-        candidate = base if number == 1 else f"{base}-{number}"
-        number += 1
-        if candidate in taken:
-            continue
-        bulletin.slug = candidate
-        try:
-            with db.session.begin_nested():
-                db.session.add(bulletin)
-        except IntegrityError:
-            continue
-        return
 
 
 def _words(state: BulletinState) -> str:

@@ -9,6 +9,7 @@ from datetime import time
 from zoneinfo import ZoneInfo
 
 from mailer.domain import news
+from mailer.domain.slugs import slugify
 from mailer.domain.topics import seed_topics
 
 
@@ -129,7 +130,7 @@ def seed_demo(*, actor: str, now: datetime) -> int:
     added = 0
     # Oldest first, so that items of the same day keep the page's order (newest id first).
     for demo in reversed(DEMO_ITEMS):
-        if news.item_by_slug(news.slugify(demo.title)) is not None:
+        if news.item_by_slug(slugify(demo.title)) is not None:
             continue
         _publish_backdated(demo, actor=actor, now=now)
         added += 1

@@ -6,7 +6,6 @@ Functions flush; the caller owns the transaction.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,15 +13,16 @@ from typing import Any
 
 import nh3
 from markdown_it import MarkdownIt
-from sqlalchemy import Select
 from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from mailer.database import escape_like
 from mailer.domain import audit
 from mailer.domain.paging import Page
+from mailer.domain.paging import page_of
+from mailer.domain.slugs import insert_with_unique_slug
+from mailer.domain.slugs import slugify
 from mailer.domain.subscriptions import parse_topics
 from mailer.domain.topics import refuse_retired
 from mailer.errors import Conflict
@@ -181,7 +181,7 @@ def create_item(draft: Draft, *, actor: str, now: datetime) -> NewsItem:
     """Add a draft item with a unique slug made from its title."""
     item = NewsItem(state=NewsState.DRAFT, created_at=now, updated_at=now)
     _apply(item, draft)
-    _insert_with_unique_slug(item, slugify(draft.title))
+    insert_with_unique_slug(item, slugify(draft.title))
     audit.record(actor, "created", item, now=now, detail={"title": item.title})
     return item
 
@@ -291,13 +291,6 @@ def publish_due(*, now: datetime) -> int:
     return len(due)
 
 
-def slugify(title: str) -> str:
-    """Make a lower-case ASCII slug from a title."""
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:100].strip("-")
-    return slug or "news"
-
-
 def item_by_id(item_id: int, *, lock: bool = False) -> NewsItem | None:
     """The item with this id; with `lock`, concurrent state changes wait for each other."""
     if not 1 <= item_id <= MAX_ID:
@@ -324,7 +317,7 @@ def published_page(
                 func.lower(NewsItem.summary).like(pattern, escape="\\"),
             )
         )
-    return _page(
+    return page_of(
         statement.order_by(NewsItem.published_at.desc(), NewsItem.id.desc()), page, per_page
     )
 
@@ -355,14 +348,9 @@ def items_page(
         statement = statement.where(NewsItem.state == state)
     if topic is not None:
         statement = statement.where(NewsItem.topics.any(Topic.id == topic.id))
-    return _page(statement.order_by(NewsItem.updated_at.desc(), NewsItem.id.desc()), page, per_page)
-
-
-def _page(statement: Select[NewsItem], page: int, per_page: int) -> Page[NewsItem]:
-    total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-    page = max(1, page)
-    items = db.session.scalars(statement.limit(per_page).offset((page - 1) * per_page)).all()
-    return Page(items, total, page, per_page)
+    return page_of(
+        statement.order_by(NewsItem.updated_at.desc(), NewsItem.id.desc()), page, per_page
+    )
 
 
 def _apply(item: NewsItem, draft: Draft) -> None:
@@ -371,30 +359,3 @@ def _apply(item: NewsItem, draft: Draft) -> None:
     item.body_markdown = draft.body
     item.body_html = render_markdown(draft.body)
     item.topics = list(draft.topics)
-
-
-def _insert_with_unique_slug(item: NewsItem, base: str) -> None:
-    """Insert the item under `base`, or `base-2`, `base-3`... if taken (even concurrently)."""
-    taken = set(
-        db.session.scalars(
-            select(NewsItem.slug).where(
-                or_(
-                    NewsItem.slug == base,
-                    NewsItem.slug.like(f"{escape_like(base)}-%", escape="\\"),
-                )
-            )
-        )
-    )
-    number = 1
-    while True:
-        candidate = base if number == 1 else f"{base}-{number}"
-        number += 1
-        if candidate in taken:
-            continue
-        item.slug = candidate
-        try:
-            with db.session.begin_nested():
-                db.session.add(item)
-        except IntegrityError:
-            continue
-        return

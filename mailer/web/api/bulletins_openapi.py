@@ -9,8 +9,11 @@ from typing import Any
 from mailer.domain import bulletins
 from mailer.models import BulletinState
 from mailer.web.api import schema as api_schema
+from mailer.web.api.openapi_parts import errors as _errors
+from mailer.web.api.openapi_parts import json_body as _json_body
+from mailer.web.api.openapi_parts import json_response as _json_response
+from mailer.web.api.openapi_parts import ref as _ref
 
-JSON = "application/json"
 PREFIX = "/api/v1"
 
 
@@ -227,21 +230,5 @@ def parameters() -> dict[str, Any]:
     }
 
 
-def _errors(*statuses: int) -> dict[str, Any]:
-    return {str(status): {"$ref": f"#/components/responses/{status}"} for status in statuses}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json_response(description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"description": description, "content": {JSON: {"schema": schema}}}
-
-
 def _bulletin_response(description: str) -> dict[str, Any]:
     return _json_response(description, _ref("Bulletin"))
-
-
-def _json_body(schema: dict[str, Any], *, required: bool) -> dict[str, Any]:
-    return {"required": required, "content": {JSON: {"schema": schema}}}

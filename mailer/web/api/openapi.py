@@ -11,8 +11,11 @@ from mailer.web.api import openapi_csps
 from mailer.web.api import openapi_news
 from mailer.web.api import schema as api_schema
 from mailer.web.api import topics_openapi
+from mailer.web.api.openapi_parts import errors as _errors
+from mailer.web.api.openapi_parts import json_body as _json_body
+from mailer.web.api.openapi_parts import json_response as _json_response
+from mailer.web.api.openapi_parts import ref as _ref
 
-JSON = "application/json"
 PREFIX = "/api/v1"
 
 DESCRIPTION = """\
@@ -309,21 +312,5 @@ def _responses() -> dict[str, Any]:
     }
 
 
-def _errors(*statuses: int) -> dict[str, Any]:
-    return {str(status): {"$ref": f"#/components/responses/{status}"} for status in statuses}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json_response(description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"description": description, "content": {JSON: {"schema": schema}}}
-
-
 def _item_response(description: str) -> dict[str, Any]:
     return _json_response(description, _ref("NewsItem"))
-
-
-def _json_body(schema: dict[str, Any], *, required: bool) -> dict[str, Any]:
-    return {"required": required, "content": {JSON: {"schema": schema}}}

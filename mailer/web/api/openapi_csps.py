@@ -9,9 +9,11 @@ from mailer.domain.directory.files import ATTRIBUTION
 from mailer.domain.directory.presenting import CSV_COLUMNS
 from mailer.models import CspStatus
 from mailer.models import Nation
+from mailer.web.api.openapi_parts import JSON
+from mailer.web.api.openapi_parts import json_response as _json
+from mailer.web.api.openapi_parts import ref as _ref
 from mailer.web.api.schema import MAX_PAGE
 
-JSON = "application/json"
 PREFIX = "/api/v1"
 CODE = {"type": "string", "pattern": "^[EW][0-9]{8}$", "examples": ["E22000187"]}
 NO_CONTROL = "^[^\\u0000-\\u001f\\u007f]*$"
@@ -162,11 +164,3 @@ def _download(what: str, media_type: str, schema: dict[str, Any]) -> dict[str, A
             },
         }
     }
-
-
-def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"description": description, "content": {JSON: {"schema": schema}}}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}

@@ -8,8 +8,11 @@ from typing import Any
 from mailer.domain import topics
 from mailer.models import Frequency
 from mailer.web.api import schema as api_schema
+from mailer.web.api.openapi_parts import JSON
+from mailer.web.api.openapi_parts import errors as _shared
+from mailer.web.api.openapi_parts import json_response as _json
+from mailer.web.api.openapi_parts import ref as _ref
 
-JSON = "application/json"
 PREFIX = "/api/v1/topics"
 SLUG_PATTERN = "^[a-z0-9-]+$"
 # One line: no control characters nor the two non-characters XML cannot carry.
@@ -218,24 +221,12 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     return {**schema, "type": ["string", "null"]}
 
 
-def _shared(*statuses: int) -> dict[str, Any]:
-    return {str(status): {"$ref": f"#/components/responses/{status}"} for status in statuses}
-
-
 def _not_found() -> dict[str, Any]:
     return _error("There is no topic with this slug")
 
 
 def _error(description: str) -> dict[str, Any]:
     return _json(description, _ref("Error"))
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"description": description, "content": {JSON: {"schema": schema}}}
 
 
 def _body(schema: dict[str, Any]) -> dict[str, Any]:
