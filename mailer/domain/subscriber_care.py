@@ -44,12 +44,17 @@ def change_topics(subscriber: Subscriber, choice: Choice, *, actor: str, now: da
 
 
 def send_manage_link(subscriber: Subscriber, *, actor: str, now: datetime) -> None:
-    """Email an active subscriber a fresh link to manage their subscription.
+    """Email an active subscriber a fresh link to manage their subscription, recorded in their
+    consent history as asked for by staff.
 
     :raises NotActive: the subscriber is not active.
     """
     _active(subscriber)
     queue_email(subscriber, MessageKind.MANAGE, now=now, limited=False)
+    detail = {"manage_link": True, "by": actor}
+    record_consent(
+        subscriber, ConsentAction.REQUESTED, origin=Origin(method="staff"), now=now, detail=detail
+    )
     audit.record(actor, "sent a manage link", subscriber, now=now)
 
 

@@ -189,6 +189,11 @@ def test_staff_change_topics_and_send_a_manage_link_for_someone_who_asks(app, cl
         assert event.detail["method"] == "staff"
         assert event.detail["by"].endswith(ADMIN)
     _post(staff, f"{page}/manage-link", form_page=page)
+    with app.app_context():
+        asked = db.session.scalars(
+            select(ConsentEvent).order_by(ConsentEvent.id.desc()).limit(1)
+        ).one()
+        assert (asked.action, asked.detail["method"]) == (ConsentAction.REQUESTED, "staff")
     send_queued(app)
     email = smtpd.get()
     assert email.message["Subject"].startswith("Manage your")
