@@ -97,17 +97,24 @@ def from_stored(value: Mapping[str, Any] | None) -> Segment:
     return Segment(*(tuple(sorted(set(value.get(name) or ()))) for name in DIMENSIONS))
 
 
-def parse(errors: dict[str, str], value: Any, *, field: str = "segment", sep: str = ".") -> Segment:
+def parse(
+    errors: dict[str, str],
+    value: Any,
+    *,
+    field: str = "segment",
+    sep: str = ".",
+    dimensions: tuple[str, ...] = DIMENSIONS,
+) -> Segment:
     """Check a segment given as {"nations": [...], "pfas": [...], "csps": [...],
     "organisation_types": [...]} (all optional); record a message per bad part in `errors`
     under `field` or `field<sep>dimension`."""
     if value is None:
         return Segment()
-    if not isinstance(value, Mapping) or set(value) - set(DIMENSIONS):
-        errors[field] = "Segment must be an object with nations, pfas, csps, organisation_types"
+    if not isinstance(value, Mapping) or set(value) - set(dimensions):
+        errors[field] = f"{field.capitalize()} must be an object with {', '.join(dimensions)}"
         return Segment()
     parts: dict[str, tuple[str, ...]] = {}
-    for name in DIMENSIONS:
+    for name in dimensions:
         codes = value.get(name, [])
         if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
             errors[f"{field}{sep}{name}"] = f"{name} must be a list of codes"
@@ -180,6 +187,11 @@ def describe(segment: Segment, *, dimensions: tuple[str, ...] = DIMENSIONS) -> l
     if "organisation_types" in dimensions:
         words += [ORGANISATION_LABELS[OrganisationType(o)] for o in segment.organisation_types]
     return words
+
+
+def applies_to_stored(stored: Mapping[str, Any] | None) -> str:
+    """Where an item with this stored segment applies, for templates ("" for everywhere)."""
+    return applies_to(from_stored(stored))
 
 
 def applies_to(segment: Segment) -> str:
