@@ -193,3 +193,18 @@ def test_an_urgent_item_for_some_places_is_counted_and_sent_there_only(app, clie
     received = sorted(m.rcpt_tos[0] for m in smtpd.drain())
     assert len(received) == 3
     assert all(r.startswith(("cdf", "swa")) for r in received)
+
+
+def test_the_api_counts_an_urgent_item_only_where_it_applies(app, client, auth):  # noqa: F811
+    with app.app_context():
+        profile = practitioners.parse_profile(None, [CARDIFF])
+        for subscriber_id in add_readers(2, follows={"funding": Frequency.DAILY}, now=TODAY):
+            practitioners.apply_profile(db.session.get_one(Subscriber, subscriber_id), profile)
+        add_readers(3, follows={"funding": Frequency.DAILY}, now=TODAY, prefix="non")
+        db.session.commit()
+    made = create(client, auth, applies_to={"nations": ["wales"]}).get_json()
+    audience = f"{NEWS}/{made['id']}/audience"
+    urgent = client.get(f"{audience}?urgent=true", headers=auth).get_json()
+    assert urgent["at_once"] == 2
+    # Not urgent: where it applies changes nothing; the daily readers get it in the digest.
+    assert client.get(audience, headers=auth).get_json()["daily"]["count"] == 5
