@@ -24,7 +24,6 @@ from mailer.domain import news
 from mailer.domain import periods
 from mailer.domain import retention
 from mailer.domain import send_runs
-from mailer.domain import subscriptions
 from mailer.domain.directory import self_service
 from mailer.extensions import db
 from mailer.models import Frequency
@@ -81,7 +80,7 @@ def purge_unconfirmed(app: Flask) -> int:
     of uploaded lists not imported within it."""
     days = int(app.config["UNCONFIRMED_RETENTION_DAYS"])
     with app.app_context(), transaction():
-        count = subscriptions.purge_unconfirmed(now=clock.now(), older_than=timedelta(days=days))
+        count = retention.purge_unconfirmed(now=clock.now(), older_than=timedelta(days=days))
         lists = retention.discard_stale_uploads(now=clock.now(), older_than=timedelta(days=days))
     logger.info("purged %s unconfirmed sign-ups older than %s days", count, days)
     logger.info("discarded %s uploaded lists not imported within %s days", lists, days)

@@ -128,3 +128,41 @@ def test_deliveries_to_partnerships_come_and_go_with_0012_and_keep_the_others(tm
         assert db.session.scalar(text("SELECT count(*) FROM deliveries")) == 1
         db.session.remove()
         db.engine.dispose()
+
+
+def test_0013_adds_and_drops_practitioners_answers_and_segments_keeping_every_delivery(tmp_path):
+    """0013 adds columns and a table in place; stepping back drops them, never rebuilding the
+    subscribers table (which would delete, by cascade, what points at it)."""
+    app = create_app(TestingConfig, {"DATABASE_URL": f"sqlite:///{tmp_path}/areas.sqlite"})
+    with app.app_context():
+        upgrade()
+        db.session.execute(
+            text(
+                "INSERT INTO subscribers (email, email_key, status, token_version, generation, "
+                "created_at, updated_at, data_copies, organisation_type) "
+                "VALUES ('a@example.org', 'a@example.org', 'active', 1, 0, :at, :at, 0, 'police')"
+            ),
+            {"at": "2026-11-01 00:00:00"},
+        )
+        _add_sent_welcome()
+        db.session.execute(
+            text(
+                "INSERT INTO csps (id, code, name, name_cy, nation, status, email, phone, web, "
+                "links_used, created_at, updated_at) VALUES (1, 'W14000015', 'Cardiff', "
+                "'Caerdydd', 'wales', 'active', '', '', '', 0, :at, :at)"
+            ),
+            {"at": "2026-11-01 00:00:00"},
+        )
+        db.session.execute(text("INSERT INTO subscriber_areas VALUES (1, 1)"))
+        db.session.commit()
+        db.session.remove()
+
+        downgrade(revision="0012")
+        assert db.session.scalar(text("SELECT count(*) FROM deliveries")) == 1
+        assert db.session.scalar(text("SELECT count(*) FROM subscribers")) == 1
+        db.session.remove()
+        upgrade()
+        assert db.session.scalar(text("SELECT organisation_type FROM subscribers")) is None
+        assert db.session.scalar(text("SELECT count(*) FROM subscriber_areas")) == 0
+        db.session.remove()
+        db.engine.dispose()

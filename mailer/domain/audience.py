@@ -6,6 +6,8 @@ the two cannot disagree.
   urgent item reaches every active subscriber of its topics, whatever their frequency.
 - A digest reaches those who take one of its items' topics at its frequency.
 - A bulletin reaches everyone active, or those who take one of its topics at any frequency.
+- A bulletin, or an urgent item's alert, with a segment (`mailer.domain.segments`) reaches
+  only those of that audience who are in the segment.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from sqlalchemy import true
 
 from mailer.domain.periods import DIGESTS
 from mailer.domain.periods import Schedule
+from mailer.domain.segments import EVERYWHERE
+from mailer.domain.segments import Segment
 from mailer.extensions import db
 from mailer.models import Frequency
 from mailer.models import Subscriber
@@ -32,11 +36,12 @@ from mailer.models import Subscription
 @dataclass(frozen=True)
 class Audience:
     """The active subscribers who take one of `topic_ids` at `frequency` (at any frequency when
-    it is None), or, with `everyone`, every active subscriber."""
+    it is None), or, with `everyone`, every active subscriber; only those in `segment`."""
 
     topic_ids: tuple[int, ...] = ()
     frequency: Frequency | None = None
     everyone: bool = False
+    segment: Segment = EVERYWHERE
 
     @property
     def empty(self) -> bool:
@@ -46,6 +51,8 @@ class Audience:
     def condition(self) -> ColumnElement[bool]:
         """The WHERE clause on `Subscriber` that picks the audience."""
         active = Subscriber.status == SubscriberStatus.ACTIVE
+        if not self.segment.empty:
+            active = active & self.segment.condition()
         if self.everyone:
             return active & true()
         wants = exists().where(
@@ -65,10 +72,14 @@ class Audience:
 
 
 def of_topics(
-    topic_ids: Sequence[int], frequency: Frequency | None, *, everyone: bool = False
+    topic_ids: Sequence[int],
+    frequency: Frequency | None,
+    *,
+    everyone: bool = False,
+    segment: Segment = EVERYWHERE,
 ) -> Audience:
-    """The audience of these topics (sorted, without repeats) at `frequency`."""
-    return Audience(tuple(sorted(set(topic_ids))), frequency, everyone)
+    """The audience of these topics (sorted, without repeats) at `frequency`, in `segment`."""
+    return Audience(tuple(sorted(set(topic_ids))), frequency, everyone, segment)
 
 
 @dataclass(frozen=True)
@@ -89,12 +100,20 @@ class Reach:
 
 
 def item_reach(
-    topic_ids: Sequence[int], *, urgent: bool, published_at: datetime, schedule: Schedule
+    topic_ids: Sequence[int],
+    *,
+    urgent: bool,
+    published_at: datetime,
+    schedule: Schedule,
+    segment: Segment = EVERYWHERE,
 ) -> Reach:
     """The audiences the alert and the digest runs of an item with these topics will have,
     counted by the very conditions their enqueues use (each counts a person once, whatever
-    number of the item's topics they follow)."""
-    alert = of_topics(topic_ids, None if urgent else Frequency.IMMEDIATE)
+    number of the item's topics they follow); an urgent item's alert only in its segment."""
+    if urgent:
+        alert = of_topics(topic_ids, None, segment=segment)
+    else:
+        alert = of_topics(topic_ids, Frequency.IMMEDIATE)
     daily, weekly = (of_topics(topic_ids, frequency) for frequency in DIGESTS)
     return Reach(
         at_once=alert.count(),

@@ -7,18 +7,21 @@ has approved it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select
 from sqlalchemy import select
 
 from mailer.domain import audit
 from mailer.domain import news
-from mailer.domain.paging import Page
-from mailer.domain.paging import page_of
+from mailer.domain import segments
+from mailer.domain.bulletin_lists import archive_page
+from mailer.domain.bulletin_lists import bulletins_page
+from mailer.domain.bulletin_lists import published_by_slug
+from mailer.domain.bulletin_lists import recent_published
+from mailer.domain.segments import EVERYWHERE
+from mailer.domain.segments import Segment
 from mailer.domain.send_runs import make_bulletin_run
 from mailer.domain.send_runs import run_audience
 from mailer.domain.slugs import insert_with_unique_slug
@@ -74,10 +77,21 @@ class Content:
     topics: tuple[Topic, ...]
     items: tuple[NewsItem, ...]
     public: bool
+    segment: Segment = EVERYWHERE
+
+
+__all__ = ["archive_page", "bulletins_page", "published_by_slug", "recent_published"]
 
 
 def validate(
-    *, subject: Any, body: Any, everyone: Any, topic_slugs: Any, item_ids: Any, public: Any
+    *,
+    subject: Any,
+    body: Any,
+    everyone: Any,
+    topic_slugs: Any,
+    item_ids: Any,
+    public: Any,
+    segment: Any = None,
 ) -> Content:
     """Check every field of a bulletin at once, with the news items' rules for text.
 
@@ -96,9 +110,12 @@ def validate(
         errors["public"] = "Public must be true or false"
     topics = _topics(errors, topic_slugs, everyone=everyone is True)
     items = _items(errors, item_ids)
+    chosen = segments.parse(errors, segment)
     if errors:
         raise FieldErrors(errors)
-    return Content(clean_subject, clean_body, everyone is True, topics, items, public is True)
+    return Content(
+        clean_subject, clean_body, everyone is True, topics, items, public is True, chosen
+    )
 
 
 def _topics(errors: dict[str, str], slugs: Any, *, everyone: bool) -> tuple[Topic, ...]:
@@ -304,29 +321,6 @@ def bulletin_by_id(bulletin_id: int, *, lock: bool = False) -> Bulletin | None:
     return db.session.get(Bulletin, bulletin_id, with_for_update=lock)
 
 
-def published_by_slug(slug: str) -> Bulletin | None:
-    """A sent public bulletin, for the archive."""
-    return db.session.scalar(_archive().where(Bulletin.slug == slug))
-
-
-def archive_page(*, page: int = 1, per_page: int = 20) -> Page[Bulletin]:
-    """Sent public bulletins, newest first."""
-    return page_of(_archive().order_by(Bulletin.sent_at.desc(), Bulletin.id.desc()), page, per_page)
-
-
-def bulletins_page(*, page: int = 1, per_page: int = 20) -> Page[Bulletin]:
-    """Bulletins in any state, most recently changed first: the staff's and the API's list."""
-    statement = select(Bulletin).order_by(Bulletin.updated_at.desc(), Bulletin.id.desc())
-    return page_of(statement, page, per_page)
-
-
-def recent_published(*, limit: int) -> Sequence[Bulletin]:
-    """The latest sent public bulletins, for the feed."""
-    return db.session.scalars(
-        _archive().order_by(Bulletin.sent_at.desc(), Bulletin.id.desc()).limit(limit)
-    ).all()
-
-
 def featured(bulletin: Bulletin) -> list[NewsItem]:
     """The featured items still published, in the bulletin's order."""
     return [row.news_item for row in bulletin.items if row.news_item.state is NewsState.PUBLISHED]
@@ -336,16 +330,13 @@ def run_of(bulletin: Bulletin) -> SendRun | None:
     return db.session.scalar(select(SendRun).where(SendRun.bulletin_id == bulletin.id))
 
 
-def _archive() -> Select[Bulletin]:
-    return select(Bulletin).where(Bulletin.state == BulletinState.SENT, Bulletin.public.is_(True))
-
-
 def _apply(bulletin: Bulletin, content: Content) -> None:
     bulletin.subject = content.subject
     bulletin.body_markdown = content.body
     bulletin.body_html = news.render_markdown(content.body)
     bulletin.everyone = content.everyone
     bulletin.public = content.public
+    bulletin.segment = content.segment.to_json()
     bulletin.topics = list(content.topics)
     by_id = {row.news_item_id: row for row in bulletin.items}
     rows = []

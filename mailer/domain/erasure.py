@@ -212,6 +212,9 @@ def _tombstone(subscriber: Subscriber, *, now: datetime) -> None:
     subscriber.generation += 1
     subscriber.confirmed_at = None
     subscriber.unsubscribed_at = None
+    # What they said about their work goes with the address.
+    subscriber.organisation_type = None
+    subscriber.areas = []
     subscriber.updated_at = now
 
 

@@ -246,3 +246,15 @@ def discard_stale_uploads(*, now: datetime, older_than: timedelta) -> int:
         upload.discarded_at = now
         audit.record("retention", "subscribers.import_discard", upload, now=now)
     return len(stale)
+
+
+def purge_unconfirmed(*, now: datetime, older_than: timedelta) -> int:
+    """Delete sign-ups never confirmed within `older_than`; return how many went."""
+    result = db.session.execute(
+        delete(Subscriber)
+        .where(Subscriber.status == SubscriberStatus.PENDING)
+        .where(Subscriber.confirmed_at.is_(None))
+        # Not created_at: someone who asks again today must keep today's link working.
+        .where(Subscriber.updated_at < now - older_than)
+    )
+    return row_count(result)

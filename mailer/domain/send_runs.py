@@ -27,6 +27,7 @@ from mailer.database import dialect_insert
 from mailer.database import row_count
 from mailer.domain import audience
 from mailer.domain import audit
+from mailer.domain import segments
 from mailer.domain.audience import Audience
 from mailer.domain.periods import DIGESTS
 from mailer.domain.periods import SETTLE
@@ -152,7 +153,10 @@ def run_audience(run: SendRun) -> Audience:
     if run.bulletin_id is not None:
         bulletin = db.session.get_one(Bulletin, run.bulletin_id)
         return audience.of_topics(
-            [topic.id for topic in bulletin.topics], None, everyone=bulletin.everyone
+            [topic.id for topic in bulletin.topics],
+            None,
+            everyone=bulletin.everyone,
+            segment=segments.from_stored(bulletin.segment),
         )
     items = run.items_statement().with_only_columns(NewsItem.id)
     topic_ids = db.session.scalars(
@@ -160,10 +164,11 @@ def run_audience(run: SendRun) -> Audience:
         .where(news_item_topics.c.news_item_id.in_(items))
         .distinct()
     ).all()
-    frequency: Frequency | None = run.frequency
     if run.news_item is not None and run.news_item.urgent:
-        frequency = None
-    return audience.of_topics(topic_ids, frequency)
+        return audience.of_topics(
+            topic_ids, None, segment=segments.from_stored(run.news_item.segment)
+        )
+    return audience.of_topics(topic_ids, run.frequency)
 
 
 # The columns of a delivery that `_queued` gives values for, in its order.

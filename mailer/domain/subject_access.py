@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from mailer.domain import audit
+from mailer.domain import practitioners
 from mailer.domain import suppressions
 from mailer.extensions import db
 from mailer.models import BounceEvent
@@ -55,6 +56,7 @@ def _profile(subscriber: Subscriber) -> dict[str, Any]:
         "created_at": subscriber.created_at.isoformat(),
         "confirmed_at": _iso(subscriber.confirmed_at),
         "unsubscribed_at": _iso(subscriber.unsubscribed_at),
+        **practitioners.profile_json(subscriber),
         "subscriptions": [
             {
                 "topic": s.topic.slug,

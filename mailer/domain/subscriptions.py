@@ -16,15 +16,15 @@ from typing import Any
 from email_validator import EmailNotValidError
 from email_validator import validate_email
 from flask import current_app
-from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from mailer.database import row_count
+from mailer.domain import practitioners
 from mailer.domain import suppressions
 from mailer.domain.mailboxes import same_mailbox
+from mailer.domain.practitioners import Profile
 from mailer.domain.topics import refuse_retired
 from mailer.errors import InvalidInput
 from mailer.errors import InvalidToken
@@ -69,6 +69,8 @@ class Choice:
 
     topics: tuple[Topic, ...]
     frequency: Frequency
+    # Who they work for and where, if asked (None: leave what they said as it is).
+    profile: Profile | None = None
 
 
 # The emails anyone can have sent to an address by typing it into the site, and so the ones
@@ -294,18 +296,6 @@ def revoke_links(subscriber: Subscriber, *, now: datetime) -> None:
     subscriber.updated_at = now
 
 
-def purge_unconfirmed(*, now: datetime, older_than: timedelta) -> int:
-    """Delete sign-ups never confirmed within `older_than`; return how many went."""
-    result = db.session.execute(
-        delete(Subscriber)
-        .where(Subscriber.status == SubscriberStatus.PENDING)
-        .where(Subscriber.confirmed_at.is_(None))
-        # Not created_at: someone who asks again today must keep today's link working.
-        .where(Subscriber.updated_at < now - older_than)
-    )
-    return row_count(result)
-
-
 def replace_subscriptions(subscriber: Subscriber, choice: Choice, *, now: datetime) -> None:
     """Make the subscriber's topics exactly those of `choice`, at its frequency."""
     wanted = {topic.id: topic for topic in choice.topics}
@@ -319,11 +309,14 @@ def replace_subscriptions(subscriber: Subscriber, choice: Choice, *, now: dateti
         subscriber.subscriptions.append(
             Subscription(topic=topic, frequency=choice.frequency, created_at=now)
         )
+    if choice.profile is not None:
+        practitioners.apply_profile(subscriber, choice.profile)
 
 
 def describe_choice(choice: Choice) -> dict[str, Any]:
-    """Summarise a choice for the consent record."""
-    return {"topics": [t.slug for t in choice.topics], "frequency": choice.frequency.value}
+    """Summarise a choice for the consent record, with who they work for and where if given."""
+    detail = {"topics": [t.slug for t in choice.topics], "frequency": choice.frequency.value}
+    return {**detail, **practitioners.describe_profile(choice.profile)}
 
 
 def record_consent(

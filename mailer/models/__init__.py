@@ -9,6 +9,7 @@ from mailer.models.directory import Csp
 from mailer.models.directory import CspSuggestion
 from mailer.models.directory import PoliceForceArea
 from mailer.models.directory import csp_councils
+from mailer.models.directory import subscriber_areas
 from mailer.models.news import Bulletin
 from mailer.models.news import BulletinItem
 from mailer.models.news import NewsItem
@@ -32,6 +33,7 @@ from mailer.models.states import Frequency
 from mailer.models.states import MessageKind
 from mailer.models.states import Nation
 from mailer.models.states import NewsState
+from mailer.models.states import OrganisationType
 from mailer.models.states import RunState
 from mailer.models.states import StaffRole
 from mailer.models.states import SubscriberStatus
@@ -73,11 +75,13 @@ __all__ = [
     "news_item_topics",
     "NewsItem",
     "NewsState",
+    "OrganisationType",
     "PoliceForceArea",
     "RunState",
     "SendRun",
     "StaffRole",
     "StaffUser",
+    "subscriber_areas",
     "Subscriber",
     "SubscriberImport",
     "SubscriberStatus",

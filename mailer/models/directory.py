@@ -29,6 +29,14 @@ csp_councils = Table(
     Column("council_id", ForeignKey("councils.id", ondelete="CASCADE"), primary_key=True),
 )
 
+# The CSP areas a subscriber said they work in (optional).
+subscriber_areas = Table(
+    "subscriber_areas",
+    Base.metadata,
+    Column("subscriber_id", ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True),
+    Column("csp_id", ForeignKey("csps.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
 
 class PoliceForceArea(Base):
     """A police force area (ONS code E23… or W15…)."""

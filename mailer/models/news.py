@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import JSON
 from sqlalchemy import Column
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
@@ -54,6 +56,9 @@ class NewsItem(Base):
     # and is left out of the digests; the reason is recorded.
     urgent: Mapped[bool] = mapped_column(default=False, server_default=false())
     urgent_reason: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    # Where it applies ({"nations": [...], "pfas": [...], "csps": [...]}, codes), shown as
+    # "Applies to …"; an urgent item's alert goes only to that segment of its readers.
+    segment: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -103,6 +108,9 @@ class Bulletin(Base):
     everyone: Mapped[bool] = mapped_column(default=False)
     # Shown in the public archive and the feed once sent; False for email-only bulletins.
     public: Mapped[bool] = mapped_column(default=True)
+    # Only these readers ({"nations", "pfas", "csps", "organisation_types"}: lists of codes;
+    # an empty or missing list does not narrow).
+    segment: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
     send_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     created_by: Mapped[str] = mapped_column(String(400))

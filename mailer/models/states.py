@@ -129,6 +129,18 @@ class Nation(enum.StrEnum):
     WALES = "wales"
 
 
+class OrganisationType(enum.StrEnum):
+    """Who a subscriber works for, if they say."""
+
+    POLICE = "police"
+    COUNCIL = "council"
+    FIRE = "fire-and-rescue"
+    HEALTH = "health"
+    PROBATION = "probation"
+    VOLUNTARY = "voluntary-sector"
+    OTHER = "other"
+
+
 class CspStatus(enum.StrEnum):
     ACTIVE = "active"
     # No longer in the ONS list: merged into its successor, or gone.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 from typing import Any
 
 from sqlalchemy import JSON
@@ -21,6 +22,9 @@ from mailer.models.states import ConsentAction
 from mailer.models.states import Frequency
 from mailer.models.states import SubscriberStatus
 from mailer.models.states import SuppressionReason
+
+if TYPE_CHECKING:
+    from mailer.models.directory import Csp
 
 
 class Topic(Base):
@@ -65,10 +69,14 @@ class Subscriber(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Who they work for, if they said (an OrganisationType value); their CSP areas are in
+    # `subscriber_areas`.
+    organisation_type: Mapped[str | None] = mapped_column(String(30))
 
     subscriptions: Mapped[list[Subscription]] = relationship(
         back_populates="subscriber", cascade="all, delete-orphan", order_by="Subscription.id"
     )
+    areas: Mapped[list[Csp]] = relationship(secondary="subscriber_areas", order_by="Csp.name")
 
 
 class Subscription(Base):

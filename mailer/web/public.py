@@ -23,6 +23,8 @@ from werkzeug.datastructures import MultiDict
 
 from mailer import clock
 from mailer.database import transaction
+from mailer.domain import practitioners
+from mailer.domain import segments
 from mailer.domain import subscription_changes
 from mailer.domain import subscriptions
 from mailer.domain.leaving import REASONS
@@ -30,6 +32,7 @@ from mailer.domain.subscriptions import Choice
 from mailer.domain.subscriptions import Origin
 from mailer.domain.topics import grouped
 from mailer.domain.topics import list_topics
+from mailer.errors import FieldErrors
 from mailer.errors import InvalidInput
 from mailer.extensions import csrf
 from mailer.extensions import limiter
@@ -150,6 +153,8 @@ def manage(token: str) -> Any:
         form = MultiDict(
             [("topics", s.topic.slug) for s in subscriber.subscriptions]
             + [("frequency", s.frequency.value) for s in subscriber.subscriptions[:1]]
+            + [("organisation_type", subscriber.organisation_type or "")]
+            + [("areas", csp.code) for csp in subscriber.areas]
         )
         return _choice_form(
             "manage.html",
@@ -274,7 +279,15 @@ def _read_choice(form: MultiDict[str, str]) -> tuple[dict[str, str], Choice | No
         frequency = subscriptions.parse_frequency(form.get("frequency"))
     except InvalidInput as error:
         errors[error.field] = error.message
-    return errors, None if errors else Choice(topics, frequency)
+    profile = None
+    if form.get("profile") == "asked":
+        try:
+            profile = practitioners.parse_profile(
+                form.get("organisation_type"), form.getlist("areas")
+            )
+        except FieldErrors as error:
+            errors.update(error.errors)
+    return errors, None if errors else Choice(topics, frequency, profile)
 
 
 def _choice_form(
@@ -290,6 +303,7 @@ def _choice_form(
         template,
         topic_groups=grouped(list_topics()),
         frequencies=FREQUENCIES,
+        practitioner_choices=segments.choices(),
         form=form,
         errors=errors or {},
         **context,

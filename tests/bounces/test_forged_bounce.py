@@ -14,6 +14,7 @@ from sqlalchemy import delete
 from sqlalchemy import select
 
 from mailer.domain import periods
+from mailer.domain import retention
 from mailer.domain import send_runs
 from mailer.domain import subscriptions
 from mailer.domain.imports import apply_import
@@ -98,9 +99,7 @@ def test_a_bounce_to_the_return_path_of_a_purged_sign_up_suppresses_nobody(app, 
     with app.app_context():
         make_subscriber(email=VICTIM, now=T0 - timedelta(days=30))
         assert (
-            subscriptions.purge_unconfirmed(
-                now=T0 + timedelta(days=8), older_than=timedelta(days=7)
-            )
+            retention.purge_unconfirmed(now=T0 + timedelta(days=8), older_than=timedelta(days=7))
             == 1
         )
         db.session.commit()

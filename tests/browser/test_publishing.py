@@ -15,6 +15,7 @@ from mailer.models import StaffRole
 from mailer.tokens import Purpose
 from mailer.tokens import subscriber_token
 from tests import TODAY
+from tests.factories import load_directory
 from tests.helpers import ADMIN
 from tests.helpers import PASSWORD
 from tests.helpers import make_staff
@@ -164,6 +165,8 @@ def test_subscription_pages_and_staff_admin_pages_pass_axe(
     app, live_server, page, admin, smtpd, screenshots, axe
 ):
     base = live_server
+    with app.app_context():
+        load_directory(now=TODAY)
     page.goto(f"{base}/subscribe")
     _follow(page, "button:has-text('Subscribe')")
     assert page.locator(".govuk-error-summary").is_visible()
@@ -172,6 +175,8 @@ def test_subscription_pages_and_staff_admin_pages_pass_axe(
     page.fill("#email", "practitioner@example.org")
     page.check("input[value='funding']")
     page.check("input[value='weekly']")
+    page.check("input[value='voluntary-sector']")
+    page.select_option("#areas", ["W14000015", "W14000011"])
     _accessible(page, axe, "subscribe")
     _follow(page, "button:has-text('Subscribe')")
     assert page.locator("h1").inner_text() == "Check your email"

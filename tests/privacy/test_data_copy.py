@@ -20,9 +20,9 @@ from mailer.app import create_app
 from mailer.database import transaction
 from mailer.domain import data_copy
 from mailer.domain import suppressions
+from mailer.domain.retention import purge_unconfirmed
 from mailer.domain.subject_access import SCHEMA_PATH
 from mailer.domain.subscriptions import find_subscriber
-from mailer.domain.subscriptions import purge_unconfirmed
 from mailer.domain.subscriptions import revoke_links
 from mailer.extensions import db
 from mailer.models import AuditEvent

@@ -45,7 +45,7 @@ def test_form_lists_every_topic_and_ticks_nothing(client):
     page = client.get("/subscribe").get_data(as_text=True)
     assert page.count('type="checkbox"') == 9
     assert 'value="domestic-homicide-reviews"' in page
-    assert page.count('type="radio"') == 3
+    assert page.count('name="frequency" type="radio"') == 3
     assert "checked" not in page
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
+from typing import TypeVar
 
 from flask import Blueprint
 from flask import Response
@@ -16,9 +18,11 @@ from werkzeug.exceptions import HTTPException
 from mailer import clock
 from mailer.database import transaction
 from mailer.domain import news
+from mailer.domain import news_places
 from mailer.domain import staff
 from mailer.domain.audience import item_reach
 from mailer.domain.periods import Schedule
+from mailer.domain.segments import Segment
 from mailer.domain.topics import list_topics
 from mailer.errors import Conflict
 from mailer.errors import FieldErrors
@@ -35,6 +39,7 @@ from mailer.web.api.schema import RequestError
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 bp.register_blueprint(topics_api.bp)
 bp.register_blueprint(bulletins_api.bp)
@@ -112,10 +117,13 @@ def list_items() -> dict[str, Any]:
 @bp.post("/news")
 def create_item() -> tuple[dict[str, Any], int, dict[str, str]]:
     """Add an item as a draft, or publish or schedule it at once."""
-    new = api_schema.parse_new_item(api_schema.read_object(required=True))
+    data = api_schema.read_object(required=True)
+    new, places = _with_places(lambda: api_schema.parse_new_item(data), data)
     now = clock.now()
     with transaction():
         item = news.create_item(new.draft, actor=g.api_actor, now=now)
+        if places is not None:
+            news_places.set_places(item, places, actor=g.api_actor, now=now)
         if new.publish:
             news.publish_item(
                 item, actor=g.api_actor, now=now, at=new.publish_at, urgency=new.urgency
@@ -134,10 +142,35 @@ def get_item(item_id: int) -> dict[str, Any]:
 def update_item(item_id: int) -> dict[str, Any]:
     """Change some of an item's title, summary, body and topics; its slug stays."""
     item = _item_or_404(item_id, lock=True)
-    draft = api_schema.parse_changes(api_schema.read_object(required=True), item)
+    data = api_schema.read_object(required=True)
+    draft, places = _with_places(lambda: api_schema.parse_changes(data, item), data)
     with transaction():
         news.update_item(item, draft, actor=g.api_actor, now=clock.now())
+        if places is not None:
+            news_places.set_places(item, places, actor=g.api_actor, now=clock.now())
     return _item_json(item)
+
+
+def _with_places(parse: Callable[[], T], data: dict[str, Any]) -> tuple[T, Segment | None]:
+    """What `parse` reads, and where the item applies (None when not given), every error at
+    once.
+
+    :raises FieldErrors: a message per bad field.
+    """
+    errors: dict[str, str] = {}
+    parsed = places = None
+    try:
+        parsed = parse()
+    except FieldErrors as error:
+        errors.update(error.errors)
+    if "applies_to" in data:
+        try:
+            places = news_places.validate_places(data["applies_to"])
+        except FieldErrors as error:
+            errors.update(error.errors)
+    if errors or parsed is None:
+        raise FieldErrors(errors)
+    return parsed, places
 
 
 @bp.post("/news/<int:item_id>/publish")
@@ -163,6 +196,7 @@ def item_audience(item_id: int) -> dict[str, Any]:
         urgent=asked.urgency.urgent,
         published_at=asked.at or clock.now(),
         schedule=Schedule.from_config(current_app.config),
+        segment=news_places.places_of(item),
     )
     return api_schema.reach_json(reach)
 

@@ -17,6 +17,7 @@ from flask import url_for
 from mailer import clock
 from mailer.database import transaction
 from mailer.domain import bulletins
+from mailer.domain import segments
 from mailer.errors import FieldErrors
 from mailer.errors import InvalidInput
 from mailer.errors import json_error
@@ -26,7 +27,7 @@ from mailer.web.api.schema import RequestError
 
 bp = Blueprint("bulletins", __name__)
 
-CREATE_FIELDS = frozenset({"subject", "body", "topics", "items", "public"})
+CREATE_FIELDS = frozenset({"subject", "body", "topics", "items", "public", "segment"})
 SEND_FIELDS = frozenset({"at"})
 TEXT_FIELDS = {
     "subject": (bulletins.MAX_SUBJECT, api_schema.LINE_PATTERN),
@@ -134,6 +135,7 @@ def _parse_new(data: dict[str, Any]) -> bulletins.Content:
             topic_slugs=topics,
             item_ids=data.get("items", []),
             public=data.get("public", True),
+            segment=data.get("segment"),
         )
     except FieldErrors as error:
         errors.update(error.errors)
@@ -201,6 +203,7 @@ def _json(bulletin: Bulletin) -> dict[str, Any]:
         "items": [row.news_item_id for row in bulletin.items],
         "audience": run.recipients if run is not None else bulletins.audience_count(bulletin),
         "public": bulletin.public,
+        "segment": segments.from_stored(bulletin.segment).to_json(),
         "send_at": _iso(bulletin.send_at),
         "sent_at": _iso(bulletin.sent_at),
         "submitted_by": bulletin.submitted_by,

@@ -9,6 +9,7 @@ from typing import Any
 from mailer.domain import bulletins
 from mailer.models import BulletinState
 from mailer.web.api import schema as api_schema
+from mailer.web.api import segments_openapi
 from mailer.web.api.openapi_parts import errors as _errors
 from mailer.web.api.openapi_parts import json_body as _json_body
 from mailer.web.api.openapi_parts import json_response as _json_response
@@ -156,6 +157,7 @@ def schemas(topic_slugs: Sequence[str]) -> dict[str, Any]:
                     "description": "Ids of published news items to feature, in order",
                 },
                 "public": {"type": "boolean", "default": True},
+                "segment": segments_openapi.segment(),
             },
             "examples": [
                 {
@@ -198,6 +200,7 @@ def _bulletin(item_id: dict[str, Any]) -> dict[str, Any]:
             "description": "How many readers it reaches now; once sent, how many it was sent to",
         },
         "public": {"type": "boolean"},
+        "segment": segments_openapi.stored(),
         "send_at": timestamp,
         "sent_at": timestamp,
         "submitted_by": actor,

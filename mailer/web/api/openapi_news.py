@@ -9,6 +9,7 @@ from typing import Any
 from mailer.domain import news
 from mailer.models import NewsState
 from mailer.web.api import schema as api_schema
+from mailer.web.api import segments_openapi
 
 URGENT = {"required": ["urgent"], "properties": {"urgent": {"const": True}}}
 # An urgent item says why it cannot wait.
@@ -38,6 +39,7 @@ def news_item() -> dict[str, Any]:
             "withdrawn_reason",
             "urgent",
             "urgent_reason",
+            "applies_to",
             "created_at",
             "updated_at",
             "url",
@@ -58,6 +60,10 @@ def news_item() -> dict[str, Any]:
             "withdrawn_reason": {"type": ["string", "null"]},
             "urgent": {"type": "boolean"},
             "urgent_reason": {"type": ["string", "null"]},
+            "applies_to": {
+                **segments_openapi.stored(places_only=True),
+                "description": "Where it applies; empty lists for everywhere",
+            },
             "created_at": timestamp,
             "updated_at": timestamp,
             "url": {"type": "string", "format": "uri", "description": "The public page"},
@@ -89,6 +95,13 @@ def content_properties(topic_slugs: Sequence[str]) -> dict[str, Any]:
             "minItems": 1,
             "items": topic_slug(topic_slugs),
             "description": "Slugs of the item's topics",
+        },
+        "applies_to": {
+            **segments_openapi.segment(places_only=True),
+            "description": (
+                'Where it applies, shown as "Applies to …"; an urgent item\'s email goes only '
+                "to readers who said they work there. Left out: unchanged (none when new)"
+            ),
         },
     }
 

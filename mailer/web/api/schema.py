@@ -16,7 +16,9 @@ from werkzeug.datastructures import MultiDict
 
 from mailer.domain import news
 from mailer.domain.audience import Reach
+from mailer.domain.news_places import places_of
 from mailer.domain.paging import Page
+from mailer.domain.segments import PLACES
 from mailer.domain.subscriptions import parse_topics
 from mailer.errors import FieldErrors
 from mailer.errors import InvalidInput
@@ -55,7 +57,7 @@ TEXT_FIELDS = {
 }
 CONTENT_FIELDS = frozenset({*TEXT_FIELDS, "topics"})
 URGENT_FIELDS = frozenset({"urgent", "urgent_reason"})
-CREATE_FIELDS = CONTENT_FIELDS | {"publish", "publish_at"} | URGENT_FIELDS
+CREATE_FIELDS = CONTENT_FIELDS | {"publish", "publish_at", "applies_to"} | URGENT_FIELDS
 PUBLISH_FIELDS = frozenset({"publish_at"}) | URGENT_FIELDS
 WITHDRAW_FIELDS = frozenset({"reason"})
 
@@ -155,7 +157,7 @@ def parse_changes(data: dict[str, Any], item: NewsItem) -> news.Draft:
 
     :raises FieldErrors: a message per bad field.
     """
-    errors = _unknown_fields(data, CONTENT_FIELDS)
+    errors = _unknown_fields(data, CONTENT_FIELDS | {"applies_to"})
     current = {
         "title": item.title,
         "summary": item.summary,
@@ -289,6 +291,7 @@ def item_json(item: NewsItem, *, base_url: str) -> dict[str, Any]:
         "withdrawn_reason": item.withdrawn_reason or None,
         "urgent": item.urgent,
         "urgent_reason": item.urgent_reason or None,
+        "applies_to": {k: v for k, v in places_of(item).to_json().items() if k in PLACES},
         "created_at": _iso(item.created_at),
         "updated_at": _iso(item.updated_at),
         "url": f"{base_url}/news/{item.slug}",

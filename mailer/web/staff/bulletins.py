@@ -28,6 +28,7 @@ from mailer.delivery.messages import compose_bulletin
 from mailer.domain import audit
 from mailer.domain import bulletins
 from mailer.domain import news
+from mailer.domain import segments
 from mailer.domain.topics import list_topics
 from mailer.errors import FieldErrors
 from mailer.errors import InvalidInput
@@ -191,6 +192,8 @@ def _page(found: Bulletin, template: str, **extra: Any) -> str:
         template,
         bulletin=found,
         audience=bulletins.audience_count(found),
+        segment=segments.from_stored(found.segment),
+        segment_words=segments.describe(segments.from_stored(found.segment)),
         run=bulletins.run_of(found),
         items=bulletins.featured(found),
         history=audit.recent(target=found),
@@ -215,6 +218,7 @@ def _filled(found: Bulletin) -> MultiDict[str, str]:
     ]
     pairs += [("topics", topic.slug) for topic in found.topics]
     pairs += [("items", str(row.news_item_id)) for row in found.items]
+    pairs += segments.form_pairs(found.segment)
     if found.public:
         pairs.append(("public", "yes"))
     return MultiDict(pairs)
@@ -234,7 +238,8 @@ def _form(
     page = render_template(
         "staff/bulletin_form.html",
         form=form,
-        errors=errors,
+        errors={field.replace(".", "-"): message for field, message in errors.items()},
+        choices=segments.choices(),
         bulletin=bulletin,
         topics=[topic for topic in list_topics() if topic.retired_at is None],
         recent=recent,
@@ -255,6 +260,7 @@ def _content() -> bulletins.Content:
         topic_slugs=[] if everyone else form.getlist("topics"),
         item_ids=ids,
         public="public" in form,
+        segment=segments.from_form(form),
     )
 
 

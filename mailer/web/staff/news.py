@@ -27,8 +27,11 @@ from mailer.delivery.messages import MailSettings
 from mailer.delivery.messages import compose_alert
 from mailer.domain import audit
 from mailer.domain import news
+from mailer.domain import news_places
+from mailer.domain import segments
 from mailer.domain.audience import item_reach
 from mailer.domain.periods import Schedule
+from mailer.domain.segments import Segment
 from mailer.domain.topics import list_topics
 from mailer.errors import FieldErrors
 from mailer.errors import InvalidInput
@@ -48,7 +51,9 @@ def new_item() -> Any:
         return _item_form(MultiDict(), {})
     try:
         with transaction():
-            item = news.create_item(_draft_from_form(), actor=current_actor(), now=clock.now())
+            draft, places = _read_form()
+            item = news.create_item(draft, actor=current_actor(), now=clock.now())
+            news_places.set_places(item, places, actor=current_actor(), now=clock.now())
     except FieldErrors as error:
         return _item_form(request.form, error.errors, status=400)
     flash("Draft saved")
@@ -63,12 +68,14 @@ def edit_item(item_id: int) -> Any:
         form = MultiDict(
             [("title", item.title), ("summary", item.summary), ("body", item.body_markdown)]
             + [("topics", topic.slug) for topic in item.topics]
+            + segments.form_pairs(item.segment, prefix=news_places.FIELD)
         )
         return _item_form(form, {}, item=item)
     try:
         with transaction():
-            draft = _draft_from_form(keep=item.topics)
+            draft, places = _read_form(keep=item.topics)
             news.update_item(item, draft, actor=current_actor(), now=clock.now())
+            news_places.set_places(item, places, actor=current_actor(), now=clock.now())
     except FieldErrors as error:
         return _item_form(request.form, error.errors, status=400, item=item)
     flash("Changes saved")
@@ -123,9 +130,15 @@ def publish(item_id: int) -> Any:
             urgent=urgency.urgent,
             published_at=at or clock.now(),
             schedule=Schedule.from_config(current_app.config),
+            segment=news_places.places_of(found),
         )
         return render_template(
-            "staff/publish_check.html", item=found, reach=reach, at=at, urgency=urgency
+            "staff/publish_check.html",
+            item=found,
+            reach=reach,
+            at=at,
+            urgency=urgency,
+            places=news_places.places_of(found),
         )
     with transaction():
         news.publish_item(found, actor=current_actor(), now=clock.now(), at=at, urgency=urgency)
@@ -179,9 +192,37 @@ def _item_form(
     # An item filed under a topic since retired keeps it, and can be taken off it.
     kept = [topic for topic in item.topics if topic.retired_at] if item else []
     page = render_template(
-        "staff/item_form.html", form=form, errors=errors, item=item, topics=[*list_topics(), *kept]
+        "staff/item_form.html",
+        form=form,
+        errors=errors,
+        item=item,
+        topics=[*list_topics(), *kept],
+        choices=segments.choices(),
     )
     return page, status
+
+
+def _read_form(keep: Sequence[Topic] = ()) -> tuple[news.Draft, Segment]:
+    """The draft and where it applies, with every error at once.
+
+    :raises FieldErrors: a message per bad field.
+    """
+    errors: dict[str, str] = {}
+    draft = places = None
+    try:
+        draft = _draft_from_form(keep)
+    except FieldErrors as error:
+        errors.update(error.errors)
+    given = segments.from_form(request.form, prefix=news_places.FIELD)
+    try:
+        places = news_places.validate_places(
+            {name: given[name] for name in segments.PLACES}, sep="-"
+        )
+    except FieldErrors as error:
+        errors.update(error.errors)
+    if errors or draft is None or places is None:
+        raise FieldErrors(errors)
+    return draft, places
 
 
 def _draft_from_form(keep: Sequence[Topic] = ()) -> news.Draft:

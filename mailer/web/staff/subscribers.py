@@ -21,6 +21,7 @@ from mailer import clock
 from mailer.database import transaction
 from mailer.domain import audit
 from mailer.domain import leaving
+from mailer.domain import practitioners
 from mailer.domain import subscriber_admin
 from mailer.domain import subscriber_care
 from mailer.domain import subscriber_export
@@ -75,6 +76,8 @@ def subscriber(subscriber_id: int) -> str:
         detail=detail,
         subscriber=detail.subscriber,
         status_tags=STATUS_TAGS,
+        organisation=practitioners.organisation_label(detail.subscriber.organisation_type),
+        areas=practitioners.area_words(detail.subscriber),
     )
 
 

@@ -80,6 +80,7 @@ def test_a_bulletin_is_written_sent_and_listed(app, client, auth, smtpd):
         "submitted_by": None,
         "approved_by": None,
         "run": None,
+        "segment": {"nations": [], "pfas": [], "csps": [], "organisation_types": []},
         "url": None,
     }
     sent = client.post(f"{BULLETINS}/{made['id']}/send", headers=auth)
