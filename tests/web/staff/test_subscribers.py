@@ -160,7 +160,7 @@ def test_the_list_shows_each_subscriber_newest_first_with_topics_and_frequency(a
     assert "12 July 2026" in row
     assert 'data-status="pending"' in _rows(page, "subscribers")[0]
     assert "2 subscribers, newest first" in page
-    assert '<a class="govuk-link" href="/staff/subscribers">Subscribers</a>' in page
+    assert 'href="/staff/subscribers" aria-current="page">Subscribers</a>' in page
 
 
 def test_an_erased_subscriber_is_listed_without_an_address(app, admin):
