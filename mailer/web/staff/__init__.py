@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint
+from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -17,6 +18,8 @@ from werkzeug.wrappers import Response
 from mailer import clock
 from mailer.database import transaction
 from mailer.domain import staff as accounts
+from mailer.domain.audit_words import Sentence
+from mailer.domain.audit_words import describe_events
 from mailer.domain.news import items_page
 from mailer.domain.stats import dashboard_counts
 from mailer.extensions import limiter
@@ -34,6 +37,7 @@ from mailer.web.staff import privacy
 from mailer.web.staff import runs
 from mailer.web.staff import subscribers
 from mailer.web.staff import topics
+from mailer.web.staff.audit_links import target_url
 from mailer.web.staff.auth import current_staff
 from mailer.web.staff.auth import log_in
 from mailer.web.staff.auth import log_out
@@ -73,7 +77,17 @@ def _staff_context() -> dict[str, Any]:
     if user is not None:
         admin = user.role is StaffRole.ADMIN
         groups = staff_navigation(request.endpoint or "", admin=admin)
-    return {"staff_user": user, "staff_area": True, "staff_nav": groups}
+    return {
+        "staff_user": user,
+        "staff_area": True,
+        "staff_nav": groups,
+        "audit_sentences": _audit_sentences,
+        "audit_url": target_url,
+    }
+
+
+def _audit_sentences(events: Any) -> list[Sentence]:
+    return describe_events(events, zone=current_app.config["TIMEZONE"])
 
 
 @bp.route("/login", methods=["GET", "POST"])

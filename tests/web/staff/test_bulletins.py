@@ -203,8 +203,8 @@ def test_the_two_person_rule_on_the_staff_pages(app, client, editor, smtpd):
         ("bulletin.send", OTHER),
     ]
     history = _text(client.get(page))
-    assert "bulletin.approve by staff:" in history
-    assert OTHER in history
+    assert f"Other Editor ({OTHER}) approved <a" in history
+    assert f"Editor ({EDITOR}) asked another member of staff to approve <a" in history
 
 
 def test_editing_an_approved_bulletin_needs_approval_again(app, client, editor):
