@@ -19,6 +19,7 @@ from mailer import clock
 from mailer.database import transaction
 from mailer.domain import staff as accounts
 from mailer.domain.audit_words import Sentence
+from mailer.domain.audit_words import actor_words
 from mailer.domain.audit_words import describe_events
 from mailer.domain.news import items_page
 from mailer.domain.stats import dashboard_counts
@@ -83,6 +84,7 @@ def _staff_context() -> dict[str, Any]:
         "staff_nav": groups,
         "audit_sentences": _audit_sentences,
         "audit_url": target_url,
+        "actor_words": actor_words,
     }
 
 

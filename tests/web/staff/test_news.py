@@ -340,7 +340,13 @@ def test_the_email_preview_is_the_alert_as_sent_and_escapes_the_title(app, clien
     _write(client, title="Alcohol consultation <script>alert(1)</script>")
     page = client.get(f"/staff/news/{_item(app).id}/preview-email").get_data(as_text=True)
     assert "CSP news: Alcohol consultation &lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert "List-Unsubscribe-Post" in page
+    # The subject is in words at the top; every header is behind "Technical details".
+    summary = page.split('id="email-summary"', 1)[1].split("</dl>", 1)[0]
+    assert ">Subject</dt>" in summary
+    assert "List-Unsubscribe-Post" not in summary
+    headers = page.split('id="email-headers"', 1)[1].split("</details>", 1)[0]
+    assert "Technical details" in headers
+    assert "List-Unsubscribe-Post" in headers
     assert "/news/alcohol-consultation-script-alert-1-script" in page
     assert "<script>alert(1)" not in page
     # Inside srcdoc the email's own escaping is escaped once more for the attribute.

@@ -335,6 +335,10 @@ def test_the_subscriber_page_shows_consent_history_and_the_emails_sent(app, admi
         "confirmed",
         "requested",
     ]
+    assert "Asked to subscribe using the form on this website." in consents[1]
+    assert "Confirmed their subscription by following a link in an email from us." in consents[0]
+    # The raw record is behind "Technical details".
+    assert consents[1].index("Technical details") < consents[1].index("192.0.2.7")
     assert "192.0.2.7" in consents[1]
     assert "TestBrowser/1.0" in consents[1]
     assert "form" in consents[1]
