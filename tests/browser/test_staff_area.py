@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from mailer.domain import audit
+from mailer.domain import send_runs
 from mailer.extensions import db
 from mailer.models import ConsentAction
 from mailer.models import Frequency
@@ -238,3 +239,47 @@ def test_the_news_search_fits_a_phone(visit, content):
     tab.follow("button:has-text('Search')")
     assert "1 result" in tab.page.inner_text("main")
     tab.check("news-search-results")
+
+
+def _staff_pages(app, content):
+    """Every staff page a GET with no arguments reaches, and the pages of one of each thing."""
+    plain = sorted(
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/staff")
+        and "GET" in rule.methods
+        and not rule.arguments
+        and rule.endpoint not in ("staff.logout", "staff.subscribers.export_subscribers")
+        and not rule.rule.endswith((".csv", ".json"))
+    )
+    things = [
+        f"/staff/news/{content['item']}",
+        f"/staff/news/{content['item']}/preview-email",
+        f"/staff/subscribers/{content['subscriber']}",
+        f"/staff/subscribers/{content['subscriber']}/topics",
+        f"/staff/runs/{content['run']}",
+    ]
+    return plain + things
+
+
+@pytest.mark.slow
+def test_no_staff_page_is_wider_than_a_phone(app, visit, content):
+    with app.app_context():
+        item = publish_news("A second item with a rather long title for a phone", at=TODAY)
+        run, _ = send_runs.make_alert_run(item, actor="scheduler", now=TODAY)
+        db.session.commit()
+        content = {**content, "item": item.id, "run": run.id}
+    tab = visit(375)
+    tab.sign_in()
+    checked, too_wide = [], {}
+    for path in _staff_pages(app, content):
+        tab.go(path)
+        if tab.page.url.startswith(f"{tab.base}/staff/login"):
+            continue
+        checked.append(path)
+        wide = tab.page.evaluate("document.documentElement.scrollWidth")
+        if wide > tab.page.evaluate("window.innerWidth"):
+            too_wide[path] = wide
+    assert too_wide == {}
+    assert len(checked) > 20, checked
+    assert tab.fonts == []
