@@ -158,7 +158,7 @@ def actor_words(actor: str) -> str:
     if kind == "api":
         name = rest.partition(" ")[2]
         return f"The API key ‘{name}’" if name else "An API key"
-    return ACTORS.get(kind, actor)
+    return ACTORS.get(kind, actor[:1].upper() + actor[1:])
 
 
 def _name_of(email: str) -> str:
