@@ -94,3 +94,17 @@ def test_public_pages_keep_the_public_navigation(client):
     page = client.get("/news").get_data(as_text=True)
     assert "Manage your subscription" in page
     assert "Sign out" not in page
+
+
+@pytest.fixture
+def govuk_brand(app_settings):
+    """Turn GOVUK_BRAND on for the app built after this fixture."""
+    app_settings["GOVUK_BRAND"] = True
+
+
+def test_with_the_govuk_brand_the_account_is_in_the_govuk_header(govuk_brand, admin):
+    page = admin.get("/staff/").get_data(as_text=True)
+    header = re.search(r'<div class="govuk-header">.*?</header>', page, re.S).group(0)
+    assert 'class="govuk-header__logotype"' in header
+    assert ">Sign out</button>" in header
+    assert 'aria-label="Staff area"' in header
