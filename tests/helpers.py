@@ -115,3 +115,15 @@ def at_once(action: Any, times: int = 2) -> list[Any]:
     for thread in threads:
         thread.join(timeout=30)
     return results
+
+
+def when_fields(day: Any, time: str) -> dict[str, str]:
+    """The publish or send form's "Schedule" choice for `day` (a date or "YYYY-MM-DD")."""
+    year, month, date_of_month = str(day)[:10].split("-")
+    return {
+        "when": "later",
+        "date-day": str(int(date_of_month)),
+        "date-month": str(int(month)),
+        "date-year": year,
+        "time": time,
+    }

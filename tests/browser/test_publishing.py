@@ -66,7 +66,7 @@ def _log_in(page, base, email):
     assert page.url.startswith(f"{base}/staff/login")
     page.fill("#email", email)
     page.fill("#password", PASSWORD)
-    _follow(page, "button:has-text('Log in')")
+    _follow(page, "button:has-text('Sign in')")
     assert page.url == f"{base}/staff/"
 
 

@@ -53,9 +53,9 @@ def test_admin_adds_edits_orders_and_retires_topics(
     page.goto(f"{base}/staff/login")
     page.fill("#email", ADMIN)
     page.fill("#password", PASSWORD)
-    _follow(page, "button:has-text('Log in')")
+    _follow(page, "button:has-text('Sign in')")
 
-    _follow(page, ".staff-nav >> text=Topics")
+    _follow(page, ".app-sub-navigation >> text=Topics")
     assert page.url == f"{base}/staff/topics"
     _checked(page, axe, screenshots, "list", width)
 

@@ -87,7 +87,7 @@ def test_the_upload_page_explains_the_columns_and_the_consent_rules(admin):
     assert "email,topics,frequency,consent_source,consent_date" in page
     assert "<code>domestic-homicide-reviews</code>" in page
     assert 'href="/privacy#why"' in page
-    assert "Import subscribers</a>" in page
+    assert 'href="/staff/subscribers/import" aria-current="page">Import</a>' in page
     assert 'enctype="multipart/form-data"' in page
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint
+from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -17,10 +18,14 @@ from werkzeug.wrappers import Response
 from mailer import clock
 from mailer.database import transaction
 from mailer.domain import staff as accounts
+from mailer.domain.audit_words import Sentence
+from mailer.domain.audit_words import actor_words
+from mailer.domain.audit_words import describe_events
 from mailer.domain.news import items_page
 from mailer.domain.stats import dashboard_counts
 from mailer.extensions import limiter
 from mailer.models import NewsState
+from mailer.models import StaffRole
 from mailer.web.paging import requested_page
 from mailer.web.staff import account
 from mailer.web.staff import admin
@@ -33,11 +38,13 @@ from mailer.web.staff import privacy
 from mailer.web.staff import runs
 from mailer.web.staff import subscribers
 from mailer.web.staff import topics
+from mailer.web.staff.audit_links import target_url
 from mailer.web.staff.auth import current_staff
 from mailer.web.staff.auth import log_in
 from mailer.web.staff.auth import log_out
 from mailer.web.staff.auth import require_login
 from mailer.web.staff.auth import safe_next
+from mailer.web.staff.navigation import staff_navigation
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 bp.before_request(require_login)
@@ -66,13 +73,29 @@ def _never_cache(response: Response) -> Response:
 
 @bp.context_processor
 def _staff_context() -> dict[str, Any]:
-    return {"staff_user": current_staff(), "staff_area": True}
+    user = current_staff()
+    groups = None
+    if user is not None:
+        admin = user.role is StaffRole.ADMIN
+        groups = staff_navigation(request.endpoint or "", admin=admin)
+    return {
+        "staff_user": user,
+        "staff_area": True,
+        "staff_nav": groups,
+        "audit_sentences": _audit_sentences,
+        "audit_url": target_url,
+        "actor_words": actor_words,
+    }
+
+
+def _audit_sentences(events: Any) -> list[Sentence]:
+    return describe_events(events, zone=current_app.config["TIMEZONE"])
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("20 per minute", methods=["POST"])
 def login() -> Any:
-    """Log in with address and password; five failures lock the account for 15 minutes."""
+    """Sign in with address and password; five failures lock the account for 15 minutes."""
     if request.method != "POST":
         return render_template("staff/login.html", errors={}, form=MultiDict())
     with transaction():
@@ -106,7 +129,7 @@ def logout() -> Response:
         with transaction():
             accounts.end_sessions(user)
     log_out()
-    flash("You have logged out")
+    flash("You have signed out")
     return redirect(url_for("staff.login"))
 
 

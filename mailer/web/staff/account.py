@@ -153,7 +153,7 @@ def two_factor_off() -> Response:
         abort(409, "Admins must use an authenticator app here")
     with transaction():
         staff_access.turn_off(user, actor=actor_label(user), now=clock.now())
-    flash("Your account no longer asks for a code; log in again")
+    flash("Your account no longer asks for a code; sign in again")
     return redirect(url_for("staff.login"))
 
 

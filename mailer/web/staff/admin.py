@@ -147,7 +147,7 @@ def turn_off_second_factor(user_id: int) -> Response:
     user = _user_or_404(user_id)
     with transaction():
         staff_access.turn_off(user, actor=current_actor(), now=clock.now())
-    flash(f"{user.email} no longer needs a code to log in")
+    flash(f"{user.email} no longer needs a code to sign in")
     return redirect(url_for("staff.admin.users"))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import email.policy
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint
@@ -38,7 +39,7 @@ from mailer.web.paging import requested_page
 from mailer.web.security import shows_email
 from mailer.web.staff.auth import current_actor
 from mailer.web.staff.auth import current_staff
-from mailer.web.staff.news import _schedule_time
+from mailer.web.staff.schedule_form import scheduled_time
 
 bp = Blueprint("bulletins", __name__)
 
@@ -173,17 +174,10 @@ def send_to_me(bulletin_id: int) -> Any:
     return redirect(url_for("staff.bulletins.bulletin", bulletin_id=found.id))
 
 
-def _when(form: MultiDict[str, str]) -> Any:
+def _when(form: MultiDict[str, str]) -> datetime | None:
     """None to send now, or the time to send at."""
-    if form.get("when") != "later":
-        return None
-    try:
-        at = _schedule_time(form)
-    except InvalidInput as error:
-        raise InvalidInput(error.field, error.message.replace("publish", "send")) from None
-    if at is None:
-        raise InvalidInput("date", "Enter the date and time to send it")
-    return at
+    zone = current_app.config["TIMEZONE"]
+    return scheduled_time(form, zone=zone, now=clock.now(), verb="send")
 
 
 def _page(found: Bulletin, template: str, **extra: Any) -> str:

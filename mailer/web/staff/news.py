@@ -6,10 +6,8 @@ from __future__ import annotations
 import email
 import email.policy
 from collections.abc import Sequence
-from datetime import UTC
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint
 from flask import abort
@@ -40,6 +38,7 @@ from mailer.models import NewsState
 from mailer.models import Topic
 from mailer.web.security import shows_email
 from mailer.web.staff.auth import current_actor
+from mailer.web.staff.schedule_form import scheduled_time
 
 bp = Blueprint("news", __name__)
 
@@ -237,29 +236,9 @@ def _draft_from_form(keep: Sequence[Topic] = ()) -> news.Draft:
 
 
 def _schedule_time(form: MultiDict[str, str]) -> datetime | None:
-    """Read an optional date and time (in the service's zone) to publish at.
-
-    A time in the past is refused rather than publishing at once, and so is a time that the
-    clocks skip or pass twice (the end of March and of October).
-    """
-    date, time = form.get("date", "").strip(), form.get("time", "").strip()
-    if not date and not time:
-        return None
-    try:
-        naive = datetime.strptime(f"{date} {time or '00:00'}", "%Y-%m-%d %H:%M")
-    except ValueError:
-        raise InvalidInput("date", "Enter a date like 2026-12-01 and a time like 09:30") from None
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
-    local = naive.replace(tzinfo=zone)
-    if local.utcoffset() != naive.replace(tzinfo=zone, fold=1).utcoffset() or (
-        local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive
-    ):
-        raise InvalidInput("date", "The clocks change at that time: choose another time")
-    if local <= clock.now():
-        raise InvalidInput(
-            "date", "The time must be in the future, or leave it empty to publish now"
-        )
-    return local
+    """None to publish now, or the time (in the service's zone) to publish at."""
+    zone = current_app.config["TIMEZONE"]
+    return scheduled_time(form, zone=zone, now=clock.now(), verb="publish")
 
 
 LONG_FORMS = frozenset({"staff.news.new_item", "staff.news.edit_item"})

@@ -23,8 +23,7 @@ from mailer.domain import audit
 from mailer.domain import deliverability
 from mailer.domain import run_stats
 from mailer.domain import send_runs
-from mailer.formatting import govuk_datetime
-from mailer.models import Frequency
+from mailer.domain.audit_words import run_name
 from mailer.models import RunState
 from mailer.models import SendRun
 from mailer.web.staff.auth import current_actor
@@ -95,14 +94,8 @@ def _runs_context() -> dict[str, Any]:
 
 
 def run_title(run: SendRun) -> str:
-    """'Daily digest, period ending 25 November 2026 at 7:00am', 'Alert: <title>' or
-    'Bulletin: <subject>'."""
-    if run.bulletin is not None:
-        return f"Bulletin: {run.bulletin.subject}"
-    if run.frequency is Frequency.IMMEDIATE:
-        return f"Alert: {run.news_item.title if run.news_item else 'a deleted news item'}"
-    ending = govuk_datetime(run.period_end, current_app.config["TIMEZONE"])
-    return f"{run.frequency.value.capitalize()} digest, period ending {ending}"
+    """'Daily digest of Wednesday 25 November 2026', 'Alert: <title>' or 'Bulletin: <subject>'."""
+    return run_name(run, zone=current_app.config["TIMEZONE"])
 
 
 def about(left: timedelta) -> str:

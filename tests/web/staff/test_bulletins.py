@@ -27,6 +27,7 @@ from tests.helpers import csrf_token
 from tests.helpers import login
 from tests.helpers import make_staff
 from tests.helpers import send_queued
+from tests.helpers import when_fields
 
 OTHER = "other.editor@example.gov.uk"
 
@@ -203,8 +204,8 @@ def test_the_two_person_rule_on_the_staff_pages(app, client, editor, smtpd):
         ("bulletin.send", OTHER),
     ]
     history = _text(client.get(page))
-    assert "bulletin.approve by staff:" in history
-    assert OTHER in history
+    assert f"Other Editor ({OTHER}) approved <a" in history
+    assert f"Editor ({EDITOR}) asked another member of staff to approve <a" in history
 
 
 def test_editing_an_approved_bulletin_needs_approval_again(app, client, editor):
@@ -240,13 +241,11 @@ def test_schedule_then_the_job_sends_it_at_its_time(app, editor, runner, smtpd):
     _write(editor)
     bulletin = _only(app)
     page = f"/staff/bulletins/{bulletin.id}/send"
-    past = _post(editor, page, {"when": "later", "date": "2001-01-01", "time": "09:00"})
+    past = _post(editor, page, when_fields("2001-01-01", "9am"))
     assert past.status_code == 400
-    assert "The time must be in the future, or leave it empty to send now" in _text(past)
+    assert "The date must be in the future" in _text(past)
     tomorrow = clock.now() + timedelta(days=1)
-    response = _post(
-        editor, page, {"when": "later", "date": f"{tomorrow:%Y-%m-%d}", "time": "09:30"}
-    )
+    response = _post(editor, page, when_fields(tomorrow.date(), "9:30am"))
     assert response.status_code == 302
     assert _only(app).state is BulletinState.SCHEDULED
     assert runner.invoke(args=["send-bulletins"]).output == "Sent 0 scheduled bulletins.\n"
@@ -265,7 +264,7 @@ def test_a_scheduled_bulletin_can_be_cancelled(app, editor, runner):
     _post(
         editor,
         f"/staff/bulletins/{bulletin.id}/send",
-        {"when": "later", "date": f"{tomorrow:%Y-%m-%d}", "time": "09:30"},
+        when_fields(tomorrow.date(), "9:30am"),
     )
     page = f"/staff/bulletins/{bulletin.id}"
     assert _post(editor, f"{page}/cancel", form_page=page).status_code == 302

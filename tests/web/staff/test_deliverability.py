@@ -128,7 +128,7 @@ def test_admins_see_the_list_newest_first_with_reasons_in_words(app, admin):
     assert "13 July 2026 at 1:00pm" in rows[2]
     assert "bounce-inbox" in rows[2]
     assert "3 addresses, newest first" in page
-    assert '<a class="govuk-link" href="/staff/suppressions">Suppression list</a>' in page
+    assert 'href="/staff/suppressions" aria-current="page">Suppression list</a>' in page
 
 
 def test_the_list_shows_fifty_a_page(app, admin):

@@ -25,6 +25,7 @@ from tests.helpers import PASSWORD
 from tests.helpers import csrf_token
 from tests.helpers import login
 from tests.helpers import make_staff
+from tests.helpers import when_fields
 
 HOSTILE_MARKDOWN = """## Funding round
 
@@ -303,7 +304,7 @@ def test_scheduling_then_the_publish_due_job_publishes_on_time(app, client, runn
     response = _post(
         client,
         f"/staff/news/{item.id}/publish",
-        {"date": f"{tomorrow:%Y-%m-%d}", "time": "09:30", "confirm": "yes"},
+        {**when_fields(tomorrow.date(), "9:30am"), "confirm": "yes"},
         form_page=f"/staff/news/{item.id}",
     )
     assert response.status_code == 302
@@ -339,7 +340,13 @@ def test_the_email_preview_is_the_alert_as_sent_and_escapes_the_title(app, clien
     _write(client, title="Alcohol consultation <script>alert(1)</script>")
     page = client.get(f"/staff/news/{_item(app).id}/preview-email").get_data(as_text=True)
     assert "CSP news: Alcohol consultation &lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert "List-Unsubscribe-Post" in page
+    # The subject is in words at the top; every header is behind "Technical details".
+    summary = page.split('id="email-summary"', 1)[1].split("</dl>", 1)[0]
+    assert ">Subject</dt>" in summary
+    assert "List-Unsubscribe-Post" not in summary
+    headers = page.split('id="email-headers"', 1)[1].split("</details>", 1)[0]
+    assert "Technical details" in headers
+    assert "List-Unsubscribe-Post" in headers
     assert "/news/alcohol-consultation-script-alert-1-script" in page
     assert "<script>alert(1)" not in page
     # Inside srcdoc the email's own escaping is escaped once more for the attribute.
@@ -396,40 +403,49 @@ def test_create_staff_asks_twice_and_refuses_a_mismatch(runner):
 
 
 @pytest.mark.parametrize(
-    ("date", "time", "message"),
+    ("fields", "message"),
     [
-        ("2025-03-01", "09:30", "The time must be in the future"),
-        ("2030-03-31", "01:30", "The clocks change at that time"),
-        ("2030-10-27", "01:30", "The clocks change at that time"),
-        ("31/02/2026", "", "Enter a date like"),
+        (when_fields("2025-03-01", "09:30"), "The date must be in the future"),
+        (when_fields("2030-03-31", "1:30am"), "The clocks change at that time"),
+        (when_fields("2030-10-27", "01:30"), "The clocks change at that time"),
+        (
+            {**when_fields("2030-01-01", "9am"), "date-day": "31", "date-month": "2"},
+            "Enter a real date",
+        ),
+        ({**when_fields("2030-01-01", "9am"), "date-year": ""}, "The date must include a year"),
+        (
+            {**when_fields("2030-01-01", "9am"), "date-day": "", "date-month": "", "date-year": ""},
+            "Enter the date to publish it",
+        ),
+        (when_fields("2030-01-01", "25:00"), "Enter a time like 9:30am or 14:30"),
+        (when_fields("2030-01-01", "half nine"), "Enter a time like 9:30am or 14:30"),
+        (when_fields("2030-01-01", ""), "Enter the time to publish it, like 9:30am or 14:30"),
     ],
 )
-def test_past_clock_change_and_malformed_times_are_refused(
-    app, client, editor, date, time, message
-):
+def test_past_clock_change_and_malformed_times_are_refused(app, client, editor, fields, message):
     login(client, editor)
     _write(client)
     item = _item(app)
     response = _post(
-        client,
-        f"/staff/news/{item.id}/publish",
-        {"date": date, "time": time},
-        form_page=f"/staff/news/{item.id}",
+        client, f"/staff/news/{item.id}/publish", fields, form_page=f"/staff/news/{item.id}"
     )
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert _item(app).state is NewsState.DRAFT
 
 
-@pytest.mark.parametrize(("date", "utc_hour"), [("2030-07-01", 8), ("2030-12-02", 9)])
-def test_a_schedule_is_read_as_uk_time(app, client, editor, date, utc_hour):
+@pytest.mark.parametrize(
+    ("date", "time", "utc_hour"),
+    [("2030-07-01", "9:30am", 8), ("2030-12-02", "09:30", 9), ("2030-12-02", "2:30pm", 14)],
+)
+def test_a_schedule_is_read_as_uk_time(app, client, editor, date, time, utc_hour):
     login(client, editor)
     _write(client)
     item = _item(app)
     _post(
         client,
         f"/staff/news/{item.id}/publish",
-        {"date": date, "time": "09:30", "confirm": "yes"},
+        {**when_fields(date, time), "confirm": "yes"},
         form_page=f"/staff/news/{item.id}",
     )
     item = _item(app)
@@ -617,3 +633,49 @@ def test_urgent_news_needs_a_reason_and_the_check_says_everyone_gets_it_now(app,
         True,
         "Bids close tomorrow",
     )
+
+
+def test_the_publish_form_uses_the_date_input_and_the_check_page_carries_the_choice(
+    app, client, editor
+):
+    login(client, editor)
+    _write(client)
+    item = _item(app)
+    form = client.get(f"/staff/news/{item.id}").get_data(as_text=True)
+    for name in ("date-day", "date-month", "date-year", "time"):
+        assert f'name="{name}"' in form
+    assert ">Publish now</label>" in form
+    assert ">Schedule</label>" in form
+    assert "For example, 27 3 2027" in form
+    assert "For example, 9:30am or 14:30" in form
+    path = f"/staff/news/{item.id}/publish"
+    check = _post(
+        client, path, when_fields("2030-12-02", "2:30pm"), form_page=f"/staff/news/{item.id}"
+    )
+    page = check.get_data(as_text=True)
+    assert "It will be published on 2 December 2030 at 2:30pm" in page
+    hidden = dict(re.findall(r'<input type="hidden" name="([\w-]+)" value="([^"]*)">', page))
+    assert {k: hidden[k] for k in ("when", "date-day", "date-month", "date-year", "time")} == {
+        "when": "later",
+        "date-day": "2",
+        "date-month": "12",
+        "date-year": "2030",
+        "time": "2:30pm",
+    }
+    hidden.pop("csrf_token")
+    assert _post(client, path, hidden, form_page=f"/staff/news/{item.id}").status_code == 302
+    assert _item(app).state is NewsState.SCHEDULED
+
+
+def test_an_error_on_the_date_links_to_the_day_field(app, client, editor):
+    login(client, editor)
+    _write(client)
+    item = _item(app)
+    fields = {**when_fields("2030-01-01", "9am"), "date-month": "13"}
+    page = _post(
+        client, f"/staff/news/{item.id}/publish", fields, form_page=f"/staff/news/{item.id}"
+    )
+    text = page.get_data(as_text=True)
+    assert '<a href="#date-day">Enter a real date</a>' in text
+    assert 'id="date-day-error"' in text
+    assert 'value="13"' in text

@@ -118,7 +118,7 @@ def test_the_list_and_the_page_show_a_sent_run(app, smtpd, staff, at):
 
     listing = staff.get("/staff/runs").get_data(as_text=True)
     row = listing.split(f'id="run-{run_id}"', 1)[1].split("</tr>", 1)[0]
-    assert "Daily digest, period ending 25 November 2026 at 7:00am" in row
+    assert "Daily digest of Wednesday 25 November 2026" in row
     assert f'href="/staff/runs/{run_id}"' in row
     assert 'data-state="done"' in row
     figures = ("recipients", "sent", "waiting", "failed")
@@ -305,7 +305,9 @@ def test_an_alert_is_listed_by_its_title_and_the_nav_links_to_runs(app, staff):
         db.session.commit()
     page = staff.get("/staff/runs").get_data(as_text=True)
     assert "Alert: Funding round opens" in page
-    assert '<a class="govuk-link" href="/staff/runs">Send runs</a>' in page
+    assert re.search(
+        r'href="/staff/runs" aria-current="page">\s*<strong[^>]*>Sending</strong>', page
+    )
     assert 'href="/staff/runs"' in staff.get("/staff/").get_data(as_text=True)
 
 

@@ -160,7 +160,7 @@ def test_the_list_shows_each_subscriber_newest_first_with_topics_and_frequency(a
     assert "12 July 2026" in row
     assert 'data-status="pending"' in _rows(page, "subscribers")[0]
     assert "2 subscribers, newest first" in page
-    assert '<a class="govuk-link" href="/staff/subscribers">Subscribers</a>' in page
+    assert 'href="/staff/subscribers" aria-current="page">Subscribers</a>' in page
 
 
 def test_an_erased_subscriber_is_listed_without_an_address(app, admin):
@@ -335,6 +335,10 @@ def test_the_subscriber_page_shows_consent_history_and_the_emails_sent(app, admi
         "confirmed",
         "requested",
     ]
+    assert "Asked to subscribe using the form on this website." in consents[1]
+    assert "Confirmed their subscription by following a link in an email from us." in consents[0]
+    # The raw record is behind "Technical details".
+    assert consents[1].index("Technical details") < consents[1].index("192.0.2.7")
     assert "192.0.2.7" in consents[1]
     assert "TestBrowser/1.0" in consents[1]
     assert "form" in consents[1]
