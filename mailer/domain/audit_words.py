@@ -38,6 +38,7 @@ ACTIONS: dict[str, str] = {
     "scheduled": "scheduled {target} to be published {publish_at}",
     "published": "published {target}",
     "withdrew": "withdrew {target}",
+    "applies to": "changed where {target} applies",
     "moved": "moved the topic {target} {direction}",
     "retired": "retired the topic {target}",
     "locked": "locked the account {target} after too many wrong passwords",
