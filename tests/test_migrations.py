@@ -52,14 +52,7 @@ def test_deliveries_made_before_return_keys_keep_none_and_stepping_back_keeps_th
     app = create_app(TestingConfig, {"DATABASE_URL": f"sqlite:///{tmp_path}/keys.sqlite"})
     with app.app_context():
         upgrade(revision="0007")
-        db.session.execute(
-            text(
-                "INSERT INTO subscribers (email, email_key, status, token_version, generation, "
-                "created_at, updated_at, data_copies) "
-                "VALUES ('a@example.org', 'a@example.org', 'active', 1, 0, :at, :at, 0)"
-            ),
-            {"at": "2026-11-01 00:00:00"},
-        )
+        _add_subscriber()
         _add_sent_welcome()
         db.session.commit()
         db.session.remove()
@@ -71,6 +64,18 @@ def test_deliveries_made_before_return_keys_keep_none_and_stepping_back_keeps_th
         assert db.session.scalar(text("SELECT count(*) FROM deliveries")) == 1
         db.session.remove()
         db.engine.dispose()
+
+
+def _add_subscriber() -> None:
+    """Subscriber 1, active, written as the schema of any revision from 0007 on takes it."""
+    db.session.execute(
+        text(
+            "INSERT INTO subscribers (email, email_key, status, token_version, generation, "
+            "created_at, updated_at, data_copies) "
+            "VALUES ('a@example.org', 'a@example.org', 'active', 1, 0, :at, :at, 0)"
+        ),
+        {"at": "2026-11-01 00:00:00"},
+    )
 
 
 def _add_sent_welcome() -> None:
@@ -91,14 +96,7 @@ def test_deliveries_to_partnerships_come_and_go_with_0012_and_keep_the_others(tm
     app = create_app(TestingConfig, {"DATABASE_URL": f"sqlite:///{tmp_path}/csps.sqlite"})
     with app.app_context():
         upgrade()
-        db.session.execute(
-            text(
-                "INSERT INTO subscribers (email, email_key, status, token_version, generation, "
-                "created_at, updated_at, data_copies) "
-                "VALUES ('a@example.org', 'a@example.org', 'active', 1, 0, :at, :at, 0)"
-            ),
-            {"at": "2026-11-01 00:00:00"},
-        )
+        _add_subscriber()
         _add_sent_welcome()
         db.session.execute(
             text(
