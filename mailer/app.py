@@ -16,6 +16,7 @@ from mailer import cli
 from mailer import database
 from mailer import errors
 from mailer import formatting
+from mailer import i18n
 from mailer.domain import segments
 from mailer.extensions import csrf
 from mailer.extensions import limiter
@@ -58,6 +59,7 @@ def create_app(
     _register_pages(app)
     errors.register_error_handlers(app)
     formatting.init_app(app)
+    i18n.init_app(app)
     # "Applies to Wales": on item pages and in the emails that carry the item.
     app.jinja_env.filters["applies_to"] = segments.applies_to_stored
     app.jinja_env.trim_blocks = True

@@ -9,6 +9,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = PROJECT_ROOT / "templates"
 STATIC = PROJECT_ROOT / "static"
+TRANSLATIONS = PROJECT_ROOT / "translations"
 MIGRATIONS = PROJECT_ROOT / "migrations"
 # GOV.UK Frontend's compiled CSS, JavaScript, fonts and images, installed by npm.
 FRONTEND = PROJECT_ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"

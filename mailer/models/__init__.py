@@ -15,6 +15,11 @@ from mailer.models.news import BulletinItem
 from mailer.models.news import NewsItem
 from mailer.models.news import bulletin_topics
 from mailer.models.news import news_item_topics
+from mailer.models.practice import CaseStudy
+from mailer.models.practice import CaseStudyAttachment
+from mailer.models.practice import CaseStudyEnquiry
+from mailer.models.practice import CaseStudyTag
+from mailer.models.practice import CaseStudyVersion
 from mailer.models.sending import BounceEvent
 from mailer.models.sending import Delivery
 from mailer.models.sending import DeliverySummary
@@ -26,6 +31,8 @@ from mailer.models.staff import StaffUser
 from mailer.models.states import DATA_COPY_RECIPIENTS
 from mailer.models.states import BounceKind
 from mailer.models.states import BulletinState
+from mailer.models.states import CaseStudyRating
+from mailer.models.states import CaseStudyState
 from mailer.models.states import ConsentAction
 from mailer.models.states import CspStatus
 from mailer.models.states import DeliveryStatus
@@ -56,6 +63,13 @@ __all__ = [
     "BulletinItem",
     "BulletinState",
     "bulletin_topics",
+    "CaseStudy",
+    "CaseStudyAttachment",
+    "CaseStudyEnquiry",
+    "CaseStudyRating",
+    "CaseStudyState",
+    "CaseStudyTag",
+    "CaseStudyVersion",
     "ConsentAction",
     "ConsentEvent",
     "Council",

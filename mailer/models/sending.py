@@ -120,6 +120,11 @@ class Delivery(Base):
     # The partnership (CSP directory) whose role mailbox it goes to, for the CSP_* kinds. No
     # foreign key: SQLite adds one only by rebuilding the table (see migration 0012).
     csp_id: Mapped[int | None] = mapped_column(index=True)
+    # The case study whose submitter it goes to, the enquiry it relays to a case study's
+    # contact, or the contact-form message it answers (no foreign keys, as csp_id).
+    case_study_id: Mapped[int | None] = mapped_column(index=True)
+    enquiry_id: Mapped[int | None] = mapped_column(index=True)
+    contact_message_id: Mapped[int | None] = mapped_column(index=True)
     status: Mapped[DeliveryStatus] = mapped_column(stored_enum(DeliveryStatus))
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())

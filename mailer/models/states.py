@@ -152,3 +152,23 @@ class SuggestionStatus(enum.StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
+
+
+class CaseStudyState(enum.StrEnum):
+    # Being written by the submitter, who returns to it by an emailed link.
+    DRAFT = "draft"
+    # Sent to staff, waiting in the review queue.
+    SUBMITTED = "submitted"
+    IN_REVIEW = "in_review"
+    # Sent back with notes; the submitter edits it and submits it again.
+    CHANGES_REQUESTED = "changes_requested"
+    PUBLISHED = "published"
+    REJECTED = "rejected"
+
+
+class CaseStudyRating(enum.StrEnum):
+    # What the evidence says, as the submitter rates it and staff check it.
+    WORKED = "worked"
+    PROMISING = "promising"
+    UNTESTED = "untested"
+    DID_NOT_WORK = "did_not_work"

@@ -1,0 +1,23 @@
+"""Welsh pages answer at the English path under /cy, and their links stay in Welsh."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+
+
+def test_a_page_answers_under_cy_and_its_form_posts_back_under_cy(client: FlaskClient) -> None:
+    english = client.get("/subscribe")
+    welsh = client.get("/cy/subscribe")
+
+    assert english.status_code == welsh.status_code == 200
+    assert 'action="/subscribe"' in english.text
+    assert 'action="/cy/subscribe"' in welsh.text
+
+
+def test_the_welsh_home_page_is_cy_alone_and_with_a_slash(client: FlaskClient) -> None:
+    assert client.get("/cy").status_code == 200
+    assert client.get("/cy/").status_code == 200
+
+
+def test_a_path_that_only_starts_with_cy_is_not_welsh(client: FlaskClient) -> None:
+    assert client.get("/cymraeg").status_code == 404
