@@ -56,3 +56,13 @@ def init_app(app: Flask) -> None:
         default_translation_directories=str(TRANSLATIONS),
     )
     app.wsgi_app = WelshPaths(app.wsgi_app)  # type: ignore[method-assign]
+
+
+def localised(thing: object, field: str, language: str) -> tuple[str, bool]:
+    """A text field of a news item, bulletin, topic or case study in `language`, and whether
+    it fell back to English: the Welsh is in `<field>_cy`, and an empty one falls back."""
+    english = str(getattr(thing, field, "") or "")
+    if language != WELSH:
+        return english, False
+    welsh = str(getattr(thing, f"{field}_cy", "") or "")
+    return (welsh, False) if welsh.strip() else (english, bool(english))

@@ -68,3 +68,14 @@ SECTIONS: dict[str, str] = {
 }
 
 SUMMARY_MAX_WORDS = 400
+
+
+def search_text(
+    title: str, summary: str, answers: dict[str, str], tags: list[tuple[str, str]], *extra: str
+) -> str:
+    """One text of everything a case study says, for the full-text search: title, summary,
+    the answers in page order, the labels of its tags (vocabulary, code) and `extra` (partners,
+    area, the CSP's name)."""
+    labels = [VOCABULARIES.get(vocabulary, {}).get(code, "") for vocabulary, code in tags]
+    parts = [title, summary, *(str(answers.get(key, "")) for key in SECTIONS), *labels, *extra]
+    return "\n".join(part.strip() for part in parts if part and part.strip())

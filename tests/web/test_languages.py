@@ -21,3 +21,15 @@ def test_the_welsh_home_page_is_cy_alone_and_with_a_slash(client: FlaskClient) -
 
 def test_a_path_that_only_starts_with_cy_is_not_welsh(client: FlaskClient) -> None:
     assert client.get("/cymraeg").status_code == 404
+
+
+def test_localised_text_falls_back_to_english_and_says_so() -> None:
+    from types import SimpleNamespace
+
+    from mailer.i18n import localised
+
+    item = SimpleNamespace(title="Funding round", title_cy="")
+    assert localised(item, "title", "en") == ("Funding round", False)
+    assert localised(item, "title", "cy") == ("Funding round", True)
+    item.title_cy = "Cylch cyllido"
+    assert localised(item, "title", "cy") == ("Cylch cyllido", False)
