@@ -192,3 +192,17 @@ def load_directory(*, now: datetime, **contacts: dict[str, Any]) -> None:
         for name, value in values.items():
             setattr(csp, name, value)
     db.session.commit()
+
+
+def add_contact_message(
+    *,
+    now: datetime,
+    name: str = "Sam Patel",
+    email: str = "sam.patel@example.org",
+    subject_area: str = "directory",
+    message: str = "The Barnet entry lists an old phone number.",
+) -> Any:
+    """A message sent through the contact form at `now` (flushed, not committed)."""
+    from mailer.domain import contact
+
+    return contact.receive(contact.Contact(name, email, subject_area, message), now=now)

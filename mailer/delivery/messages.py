@@ -20,6 +20,9 @@ from mailer.delivery.compose import recipient_header
 from mailer.delivery.compose import render_email
 from mailer.delivery.compose import serialise
 from mailer.delivery.compose import unsubscribe_mailto
+from mailer.delivery.contact_replies import CONTACT_KINDS
+from mailer.delivery.contact_replies import contact_reply
+from mailer.delivery.contact_replies import why_not_send_contact
 from mailer.delivery.content import Digest
 from mailer.delivery.fanout import Filler
 from mailer.delivery.fanout import Marks
@@ -109,6 +112,8 @@ def why_not_send(delivery: Delivery) -> str | None:
     """Return why a queued email no longer applies to its subscriber (or partnership), or None
     to send it."""
     subscriber = delivery.subscriber
+    if delivery.kind in CONTACT_KINDS:
+        return why_not_send_contact(delivery)
     if subscriber is None:
         return why_not_send_partnership(delivery)
     if subscriber.status not in SENDABLE_TO[delivery.kind]:
@@ -137,6 +142,11 @@ def compose_delivery(delivery: Delivery, settings: MailSettings, *, now: datetim
     :raises ValueError: the message cannot be built (for example a malformed address).
     """
     subscriber = delivery.subscriber
+    if delivery.kind in CONTACT_KINDS:
+        rendered, to = contact_reply(
+            delivery, zone=settings.zone, postal_address=settings.postal_address
+        )
+        return outgoing_to(rendered, to, settings, {}, now=now)
     if subscriber is None:
         return _to_partnership(delivery, settings, now=now)
     links = subscriber_links(subscriber, settings.base_url)
