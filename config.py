@@ -143,6 +143,9 @@ class Config:
     SUBSCRIBE_RATE_LIMIT = "60 per hour"
     # Flask-Limiter limit on messages sent through the contact form per client IP.
     CONTACT_RATE_LIMIT = "10 per hour"
+    # The unit's shared mailbox, told of each new contact-form message (with a link to the
+    # staff area, none of the writer's words); None tells no one.
+    CONTACT_UNIT_EMAIL: str | None = None
     # Flask-Limiter storage; use redis://... when several web processes run.
     RATELIMIT_STORAGE_URI = "memory://"
     # Days after which sign-ups that were never confirmed are deleted.

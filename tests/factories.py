@@ -201,8 +201,11 @@ def add_contact_message(
     email: str = "sam.patel@example.org",
     subject_area: str = "directory",
     message: str = "The Barnet entry lists an old phone number.",
+    tell_unit: bool = False,
 ) -> Any:
-    """A message sent through the contact form at `now` (flushed, not committed)."""
+    """A message sent through the contact form at `now` (flushed, not committed); with
+    `tell_unit`, the note to the unit's mailbox is queued too."""
     from mailer.domain import contact
 
-    return contact.receive(contact.Contact(name, email, subject_area, message), now=now)
+    written = contact.Contact(name, email, subject_area, message)
+    return contact.receive(written, now=now, tell_unit=tell_unit)

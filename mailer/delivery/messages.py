@@ -21,7 +21,8 @@ from mailer.delivery.compose import render_email
 from mailer.delivery.compose import serialise
 from mailer.delivery.compose import unsubscribe_mailto
 from mailer.delivery.contact_replies import CONTACT_KINDS
-from mailer.delivery.contact_replies import contact_reply
+from mailer.delivery.contact_replies import ContactMail
+from mailer.delivery.contact_replies import contact_email
 from mailer.delivery.contact_replies import why_not_send_contact
 from mailer.delivery.content import Digest
 from mailer.delivery.fanout import Filler
@@ -86,6 +87,7 @@ class MailSettings:
     digest_max_items: int = 20
     bounce_domain: str = "bounces.localhost"
     feedback_sender: str = "cspnews"
+    contact_unit_email: str | None = None
 
     @classmethod
     def from_config(cls, config: Any) -> MailSettings:
@@ -105,6 +107,7 @@ class MailSettings:
             digest_max_items=int(config["DIGEST_MAX_ITEMS"]),
             bounce_domain=config["BOUNCE_DOMAIN"],
             feedback_sender=config["FEEDBACK_ID_SENDER"],
+            contact_unit_email=config.get("CONTACT_UNIT_EMAIL") or None,
         )
 
 
@@ -143,9 +146,10 @@ def compose_delivery(delivery: Delivery, settings: MailSettings, *, now: datetim
     """
     subscriber = delivery.subscriber
     if delivery.kind in CONTACT_KINDS:
-        rendered, to = contact_reply(
-            delivery, zone=settings.zone, postal_address=settings.postal_address
+        mail = ContactMail(
+            settings.base_url, settings.zone, settings.postal_address, settings.contact_unit_email
         )
+        rendered, to = contact_email(delivery, mail)
         return outgoing_to(rendered, to, settings, {}, now=now)
     if subscriber is None:
         return _to_partnership(delivery, settings, now=now)

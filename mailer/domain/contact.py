@@ -59,8 +59,9 @@ def clean_message(text: str) -> str:
     return CONTROL.sub("", text.replace("\r\n", "\n")).strip()
 
 
-def receive(contact: Contact, *, now: datetime) -> ContactMessage:
-    """Keep a message for staff (flushes). Nothing is emailed to the address it gives."""
+def receive(contact: Contact, *, now: datetime, tell_unit: bool = False) -> ContactMessage:
+    """Keep a message for staff (flushes); with `tell_unit`, queue a note to the unit's own
+    mailbox. Nothing is ever emailed to the address the message gives."""
     if contact.subject_area not in SUBJECT_AREAS or LINE_BREAKS.search(contact.name):
         raise ValueError("the contact form was not checked")
     message = ContactMessage(
@@ -73,7 +74,24 @@ def receive(contact: Contact, *, now: datetime) -> ContactMessage:
     )
     db.session.add(message)
     audit.record("public", "contact.receive", message, now=now)
+    if tell_unit:
+        _queue(MessageKind.CONTACT_NOTICE, message, now=now)
     return message
+
+
+def _queue(kind: MessageKind, message: ContactMessage, *, now: datetime) -> Delivery:
+    """A queued email about a message (flushed, so that it has its id)."""
+    delivery = Delivery(
+        kind=kind,
+        contact_message_id=message.id,
+        status=DeliveryStatus.QUEUED,
+        next_attempt_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(delivery)
+    db.session.flush()
+    return delivery
 
 
 def inbox_page(*, status: ContactStatus | None, page: int, per_page: int) -> Page[ContactMessage]:
@@ -121,16 +139,7 @@ def reply(message: ContactMessage, body: str, *, actor: str, now: datetime) -> C
     A second reply to a message is a follow-up; a closed message takes none."""
     if message.status is ContactStatus.CLOSED:
         raise AlreadyHandled("the message was closed without a reply")
-    delivery = Delivery(
-        kind=MessageKind.CONTACT_REPLY,
-        contact_message_id=message.id,
-        status=DeliveryStatus.QUEUED,
-        next_attempt_at=now,
-        created_at=now,
-        updated_at=now,
-    )
-    db.session.add(delivery)
-    db.session.flush()
+    delivery = _queue(MessageKind.CONTACT_REPLY, message, now=now)
     answer = ContactReply(body=body, author=actor[:400], delivery_id=delivery.id, created_at=now)
     message.replies.append(answer)
     message.status = ContactStatus.ANSWERED

@@ -66,6 +66,8 @@ class MessageKind(enum.StrEnum):
     CSP_REMINDER = "csp_reminder"
     # To the person who wrote through the contact form: a member of staff's reply.
     CONTACT_REPLY = "contact_reply"
+    # To the unit's own mailbox (CONTACT_UNIT_EMAIL): a new message is in the contact inbox.
+    CONTACT_NOTICE = "contact_notice"
 
 
 class StaffRole(enum.StrEnum):

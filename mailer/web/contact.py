@@ -57,7 +57,8 @@ def contact_form() -> Any:
     if checked is None:
         return _form(request.form, errors, status=400)
     with transaction():
-        contact.receive(checked, now=clock.now())
+        tell_unit = bool(current_app.config.get("CONTACT_UNIT_EMAIL"))
+        contact.receive(checked, now=clock.now(), tell_unit=tell_unit)
     return redirect(url_for(".sent"))
 
 

@@ -20,6 +20,7 @@ from mailer.delivery.compose import list_headers
 from mailer.delivery.compose import new_message_id
 from mailer.delivery.compose import render_email
 from mailer.delivery.compose import serialise
+from mailer.delivery.contact_replies import CONTACT_KINDS
 from mailer.delivery.messages import MailSettings
 from mailer.delivery.messages import compose_delivery
 from mailer.delivery.partnerships import PARTNERSHIP_KINDS
@@ -206,6 +207,8 @@ def _queue_to_no_subscriber(kind: MessageKind) -> None:
     if kind is MessageKind.CONTACT_REPLY:
         message = add_contact_message(now=NOW)
         contact.reply(message, "Thank you: it is corrected.", actor="test", now=NOW)
+    elif kind is MessageKind.CONTACT_NOTICE:
+        add_contact_message(now=NOW, tell_unit=True)
     else:
         load_directory(now=NOW, E22000187={"email": "csp@barnet.example.gov.uk"})
         if kind is MessageKind.CSP_LINK:
@@ -233,7 +236,8 @@ def _queue_one(app, kind: MessageKind) -> None:
         elif kind is MessageKind.BULLETIN:
             add_readers(1, follows={"funding": Frequency.WEEKLY}, now=END - timedelta(days=1))
             _send_bulletin()
-        elif kind in PARTNERSHIP_KINDS or kind is MessageKind.CONTACT_REPLY:
+        elif kind in PARTNERSHIP_KINDS or kind in CONTACT_KINDS:
+            app.config["CONTACT_UNIT_EMAIL"] = "unit@example.gov.uk"
             _queue_to_no_subscriber(kind)
         else:
             queue_emails(1, kind=kind, now=NOW)

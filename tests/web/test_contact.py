@@ -141,3 +141,34 @@ def test_without_the_form_token_nothing_is_kept(app, client):
     response = client.post("/contact", data=GOOD)
     assert response.status_code == 400
     assert stored(app) == []
+
+
+@pytest.fixture
+def unit_mailbox(app):
+    app.config["CONTACT_UNIT_EMAIL"] = "community.safety@unit.example.gov.uk"
+    return app.config["CONTACT_UNIT_EMAIL"]
+
+
+def test_the_unit_is_told_of_a_new_message_without_any_of_its_words(
+    app, client, smtpd, unit_mailbox
+):
+    assert send(client, name="Mallory Bcc", email="victim@example.net").status_code == 302
+    assert send_queued(app).sent == 1
+    received = smtpd.get()
+    assert received.rcpt_tos == [unit_mailbox]
+    message = received.message
+    assert message["To"] == unit_mailbox
+    assert message["Subject"] == "New message through the contact form: The CSP directory"
+    assert "Reply-To" not in message or "victim" not in str(message["Reply-To"])
+    [stored_message] = stored(app)
+    assert f"/staff/contact/{stored_message.id}" in received.text
+    raw = received.content.decode("ascii", "replace")
+    for written in ("Mallory", "victim@example.net", "old phone number"):
+        assert written not in raw
+    assert smtpd.received.empty()
+
+
+def test_without_a_unit_mailbox_nobody_is_told(app, client, smtpd):
+    assert send(client).status_code == 302
+    assert send_queued(app).sent == 0
+    assert smtpd.received.empty()
