@@ -195,3 +195,27 @@ def forget_addresses(emails: list[str]) -> int:
     db.session.execute(delete(ContactReply).where(ContactReply.contact_message_id.in_(ids)))
     result = db.session.execute(delete(ContactMessage).where(ContactMessage.id.in_(ids)))
     return row_count(result)
+
+
+def messages_from(email: str) -> list[dict[str, object]]:
+    """What the contact form holds from an address, for a subject access document: each
+    message with the replies sent to it, oldest first."""
+    found = db.session.scalars(
+        select(ContactMessage)
+        .where(func.lower(ContactMessage.email) == email.casefold())
+        .order_by(ContactMessage.created_at, ContactMessage.id)
+    )
+    return [
+        {
+            "received_at": message.created_at.isoformat(),
+            "name": message.name,
+            "subject_area": message.subject_area,
+            "message": message.message,
+            "status": message.status.value,
+            "replies": [
+                {"sent_at": answer.created_at.isoformat(), "text": answer.body}
+                for answer in message.replies
+            ],
+        }
+        for message in found
+    ]
