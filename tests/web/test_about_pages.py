@@ -120,3 +120,10 @@ def test_without_a_directory_the_pages_say_it_is_not_loaded(client):
         page = text(client.get(path))
         assert "The CSP directory has not been loaded yet" in page
         assert "0 current partnerships" not in page
+
+
+def test_the_new_pages_answer_in_welsh_and_keep_the_reader_there(client):
+    for path in ("/cy/contact", "/cy/accessibility", "/cy/cookies", "/cy/about-csps"):
+        page = text(client.get(path))
+        assert 'href="/cy/contact?subject=feedback"' in page
+    assert 'action="/cy/contact"' in text(client.get("/cy/contact"))
