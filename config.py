@@ -141,6 +141,11 @@ class Config:
     ADDRESS_EMAILS_PER_HOUR = 3
     # Flask-Limiter limit on sign-up and manage-link requests per client IP.
     SUBSCRIBE_RATE_LIMIT = "60 per hour"
+    # Flask-Limiter limit on messages sent through the contact form per client IP.
+    CONTACT_RATE_LIMIT = "10 per hour"
+    # The unit's shared mailbox, told of each new contact-form message (with a link to the
+    # staff area, none of the writer's words); None tells no one.
+    CONTACT_UNIT_EMAIL: str | None = None
     # Flask-Limiter storage; use redis://... when several web processes run.
     RATELIMIT_STORAGE_URI = "memory://"
     # Days after which sign-ups that were never confirmed are deleted.
@@ -154,6 +159,9 @@ class Config:
     # Days after which the messages the bounce inbox kept for staff are deleted, handled or
     # not. At least 1.
     INBOUND_RETENTION_DAYS = 90
+    # Days after staff answered or closed a contact-form message after which it is deleted,
+    # with the replies. At least 1.
+    CONTACT_RETENTION_DAYS = 365
     # Version of the consent wording shown on the subscribe form, stored with each consent event.
     CONSENT_WORDING_VERSION = "2026-11-subscribe-v1"
     # Version of the privacy notice shown at /privacy and linked from the subscribe form; it
@@ -284,6 +292,7 @@ RETENTION_MINIMUMS = {
     "UNSUBSCRIBED_RETENTION_DAYS": (1, ""),
     "DELIVERY_RETENTION_DAYS": (31, ": the deliverability page charts the last 30 days"),
     "INBOUND_RETENTION_DAYS": (1, ""),
+    "CONTACT_RETENTION_DAYS": (1, ""),
 }
 
 

@@ -22,9 +22,11 @@ from mailer.extensions import csrf
 from mailer.extensions import limiter
 from mailer.paths import STATIC
 from mailer.paths import TEMPLATES
+from mailer.web import about
 from mailer.web import api
 from mailer.web import bulletins
 from mailer.web import changes
+from mailer.web import contact
 from mailer.web import converters
 from mailer.web import csps
 from mailer.web import data_copy  # noqa: F401  (adds the data-copy pages to public.bp)
@@ -79,6 +81,8 @@ def _register_pages(app: Flask) -> None:
     app.register_blueprint(news.bp)
     app.register_blueprint(bulletins.bp)
     app.register_blueprint(csps.bp)
+    app.register_blueprint(contact.bp)
+    app.register_blueprint(about.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(api.bp)
     # The API authenticates with bearer keys, not cookies, so CSRF tokens do not apply: to it

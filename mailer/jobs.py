@@ -119,6 +119,16 @@ def delete_old_inbound(app: Flask) -> int:
     return count
 
 
+def delete_old_contact_messages(app: Flask) -> int:
+    """Delete the contact-form messages answered or closed longer ago than the retention
+    period, with their replies."""
+    period = retention.Periods.from_config(app.config).contact
+    with app.app_context(), transaction():
+        count = retention.delete_old_contact_messages(now=clock.now(), older_than=period)
+    logger.info("deleted %s contact messages handled over %s days ago", count, period.days)
+    return count
+
+
 def publish_due(app: Flask) -> int:
     """Publish scheduled news items whose time has come."""
     with app.app_context(), transaction():
@@ -180,6 +190,9 @@ def add_jobs(scheduler: BaseScheduler, app: Flask) -> None:
     )
     scheduler.add_job(
         delete_old_inbound, "cron", hour=3, minute=47, id="delete-old-inbound", **common
+    )
+    scheduler.add_job(
+        delete_old_contact_messages, "cron", hour=3, minute=53, id="delete-old-contact", **common
     )
     scheduler.add_job(send_alerts, "interval", minutes=1, id="send-alerts", **common)
     scheduler.add_job(remind_partnerships, "cron", hour=9, minute=7, id="remind-csps", **common)

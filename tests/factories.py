@@ -192,3 +192,20 @@ def load_directory(*, now: datetime, **contacts: dict[str, Any]) -> None:
         for name, value in values.items():
             setattr(csp, name, value)
     db.session.commit()
+
+
+def add_contact_message(
+    *,
+    now: datetime,
+    name: str = "Sam Patel",
+    email: str = "sam.patel@example.org",
+    subject_area: str = "directory",
+    message: str = "The Barnet entry lists an old phone number.",
+    tell_unit: bool = False,
+) -> Any:
+    """A message sent through the contact form at `now` (flushed, not committed); with
+    `tell_unit`, the note to the unit's mailbox is queued too."""
+    from mailer.domain import contact
+
+    written = contact.Contact(name, email, subject_area, message)
+    return contact.receive(written, now=now, tell_unit=tell_unit)

@@ -93,7 +93,7 @@ PAST = {
 def retention(dry_run: bool) -> None:
     """Apply the retention periods now: delete unconfirmed sign-ups, erase people unsubscribed
     long ago, summarise and delete old delivery records, delete old mail kept from the bounce
-    inbox (the retention jobs' twin)."""
+    inbox and contact messages dealt with long ago (the retention jobs' twin)."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     periods = policy.Periods.from_config(app.config)
     due = policy.due(periods, now=clock.now())
@@ -109,7 +109,8 @@ def retention(dry_run: bool) -> None:
     with tqdm(total=due.deliveries, unit="record", desc="Summarising", disable=None) as bar:
         summarised = jobs.summarise_deliveries(app, on_batch=bar.update)
     deleted = jobs.delete_old_inbound(app)
-    _report(policy.Due(purged, erased, summarised, deleted), periods, dry_run=False)
+    contact = jobs.delete_old_contact_messages(app)
+    _report(policy.Due(purged, erased, summarised, deleted, contact), periods, dry_run=False)
 
 
 def _report(counts: policy.Due, periods: policy.Periods, *, dry_run: bool) -> None:
@@ -129,6 +130,11 @@ def _report(counts: policy.Due, periods: policy.Periods, *, dry_run: bool) -> No
             "delete",
             _count(counts.inbound, "message") + " kept from the bounce inbox",
             _older(periods.inbound),
+        ),
+        (
+            "delete",
+            _count(counts.contact, "contact message"),
+            f"answered or closed more than {_days(periods.contact)} ago",
         ),
     )
     for verb, what, which in steps:

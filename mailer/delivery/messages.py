@@ -20,6 +20,10 @@ from mailer.delivery.compose import recipient_header
 from mailer.delivery.compose import render_email
 from mailer.delivery.compose import serialise
 from mailer.delivery.compose import unsubscribe_mailto
+from mailer.delivery.contact_replies import CONTACT_KINDS
+from mailer.delivery.contact_replies import ContactMail
+from mailer.delivery.contact_replies import contact_email
+from mailer.delivery.contact_replies import why_not_send_contact
 from mailer.delivery.content import Digest
 from mailer.delivery.fanout import Filler
 from mailer.delivery.fanout import Marks
@@ -83,6 +87,7 @@ class MailSettings:
     digest_max_items: int = 20
     bounce_domain: str = "bounces.localhost"
     feedback_sender: str = "cspnews"
+    contact_unit_email: str | None = None
 
     @classmethod
     def from_config(cls, config: Any) -> MailSettings:
@@ -102,6 +107,7 @@ class MailSettings:
             digest_max_items=int(config["DIGEST_MAX_ITEMS"]),
             bounce_domain=config["BOUNCE_DOMAIN"],
             feedback_sender=config["FEEDBACK_ID_SENDER"],
+            contact_unit_email=config.get("CONTACT_UNIT_EMAIL") or None,
         )
 
 
@@ -109,6 +115,8 @@ def why_not_send(delivery: Delivery) -> str | None:
     """Return why a queued email no longer applies to its subscriber (or partnership), or None
     to send it."""
     subscriber = delivery.subscriber
+    if delivery.kind in CONTACT_KINDS:
+        return why_not_send_contact(delivery)
     if subscriber is None:
         return why_not_send_partnership(delivery)
     if subscriber.status not in SENDABLE_TO[delivery.kind]:
@@ -137,6 +145,12 @@ def compose_delivery(delivery: Delivery, settings: MailSettings, *, now: datetim
     :raises ValueError: the message cannot be built (for example a malformed address).
     """
     subscriber = delivery.subscriber
+    if delivery.kind in CONTACT_KINDS:
+        mail = ContactMail(
+            settings.base_url, settings.zone, settings.postal_address, settings.contact_unit_email
+        )
+        rendered, to = contact_email(delivery, mail)
+        return outgoing_to(rendered, to, settings, {}, now=now)
     if subscriber is None:
         return _to_partnership(delivery, settings, now=now)
     links = subscriber_links(subscriber, settings.base_url)

@@ -26,6 +26,7 @@ from sqlalchemy import values
 from mailer.database import on_postgresql
 from mailer.database import row_count
 from mailer.extensions import db
+from mailer.models import ContactMessage
 from mailer.models import Csp
 from mailer.models import CspStatus
 from mailer.models import Delivery
@@ -135,6 +136,8 @@ def renew_leases(
         ),
         # An email to a partnership: while it is current and has a mailbox.
         exists().where(Csp.id == Delivery.csp_id, Csp.status == CspStatus.ACTIVE, Csp.email != ""),
+        # A reply to a contact message: while the message is held.
+        exists().where(ContactMessage.id == Delivery.contact_message_id),
     )
     sending = exists().where(SendRun.id == Delivery.run_id, SendRun.state == RunState.SENDING)
     renewed = db.session.scalars(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,6 +13,7 @@ from mailer.extensions import db
 from mailer.models import ApiKey
 from mailer.models import AuditEvent
 from mailer.models import Bulletin
+from mailer.models import ContactMessage
 from mailer.models import Csp
 from mailer.models import CspSuggestion
 from mailer.models import Frequency
@@ -79,6 +81,10 @@ ACTIONS: dict[str, str] = {
     "reject_csp_suggestion": "turned down {target}",
     "load_csps": "loaded a new edition of the CSP directory",
     "deliveries.summarise": "summarised and removed old records of emails sent",
+    "contact.receive": "sent {target} through the contact form",
+    "contact.reply": "replied by email to {target}",
+    "contact.close": "closed {target} without a reply",
+    "contact.delete_handled": "deleted {deleted} contact messages answered or closed long ago",
 }
 
 # Who acted, when it was not a member of staff: the start of the actor string, in words.
@@ -98,6 +104,7 @@ MODELS: dict[str, type[Any]] = {
     for model in (
         ApiKey,
         Bulletin,
+        ContactMessage,
         Csp,
         CspSuggestion,
         InboundMessage,
@@ -175,6 +182,7 @@ def _kind(event: AuditEvent) -> str:
         "SendRun": "a send run",
         "StaffUser": "a staff account",
         "Suppression": "an address since taken off the list",
+        "ContactMessage": "a contact message since deleted",
     }
     return names.get(event.target_type, f"a record that is no longer kept ({event.target_type})")
 
@@ -187,8 +195,19 @@ def _target(event: AuditEvent) -> Any:
     return db.session.get(model, event.target_id)
 
 
+# Things whose name is one of their fields, in words.
+NAMES: dict[type[Any], Callable[[Any], str]] = {
+    ContactMessage: lambda message: f"the message from {message.name}",
+    StaffUser: lambda user: str(user.email),
+    Suppression: lambda entry: str(entry.email),
+}
+
+
 def name_of(found: Any, *, zone: str) -> str | None:
     """A record's name as staff know it."""
+    named = NAMES.get(type(found))
+    if named is not None:
+        return named(found)
     if isinstance(found, NewsItem):
         return found.title
     if isinstance(found, Bulletin):
@@ -197,16 +216,12 @@ def name_of(found: Any, *, zone: str) -> str | None:
         return run_name(found, zone=zone)
     if isinstance(found, Subscriber):
         return found.email or f"erased subscriber #{found.id}"
-    if isinstance(found, StaffUser):
-        return found.email
     if isinstance(found, SubscriberImport):
         return f"the subscriber import {found.filename}"
     if isinstance(found, CspSuggestion):
         return f"a correction to {found.csp.name}"
     if isinstance(found, InboundMessage):
         return f"the unreadable email from {found.mail_from or 'an unknown sender'}"
-    if isinstance(found, Suppression):
-        return found.email
     return getattr(found, "name", None)
 
 

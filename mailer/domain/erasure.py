@@ -25,6 +25,7 @@ from sqlalchemy import update
 from mailer.database import escape_like
 from mailer.database import transaction
 from mailer.domain import audit
+from mailer.domain import contact
 from mailer.domain import suppressions
 from mailer.errors import InvalidInput
 from mailer.extensions import db
@@ -171,7 +172,9 @@ def _forget_records(ids: list[int], pattern: re.Pattern[str]) -> None:
 
 def _scrub_elsewhere(emails: list[str], pattern: re.Pattern[str], *, now: datetime) -> None:
     """Take the addresses out of texts not tied to the subscriber: bounce reports that
-    matched nobody, the audit log, unreadable inbound mail and lists not yet imported."""
+    matched nobody, the audit log, unreadable inbound mail, lists not yet imported and
+    messages sent through the contact form."""
+    contact.forget_addresses(emails)
     mentions = [func.lower(BounceEvent.diagnostic).like(_needle(e), escape="\\") for e in emails]
     _scrub(BounceEvent.diagnostic, pattern, BounceEvent.subscriber_id.is_(None), or_(*mentions))
     detail = func.lower(cast(AuditEvent.detail, String))

@@ -1,5 +1,6 @@
 """Retention: old delivery records become daily counts, old mail kept from the bounce inbox
-goes, and what each retention step would remove now (for a dry run)."""
+and contact-form messages dealt with long ago go, and what each retention step would remove
+now (for a dry run)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from mailer.database import on_postgresql
 from mailer.database import row_count
 from mailer.database import transaction
 from mailer.domain import audit
+from mailer.domain import contact
 from mailer.domain.erasure import left_before
 from mailer.domain.imports import uploads
 from mailer.extensions import db
@@ -58,6 +60,8 @@ class Periods:
     unsubscribed: timedelta
     deliveries: timedelta
     inbound: timedelta
+    # Contact-form messages, counted from when staff answered or closed them.
+    contact: timedelta = timedelta(days=365)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Periods:
@@ -66,6 +70,7 @@ class Periods:
             unsubscribed=timedelta(days=int(config["UNSUBSCRIBED_RETENTION_DAYS"])),
             deliveries=timedelta(days=int(config["DELIVERY_RETENTION_DAYS"])),
             inbound=timedelta(days=int(config["INBOUND_RETENTION_DAYS"])),
+            contact=timedelta(days=int(config["CONTACT_RETENTION_DAYS"])),
         )
 
 
@@ -77,6 +82,7 @@ class Due:
     unsubscribed: int
     deliveries: int
     inbound: int
+    contact: int = 0
 
 
 def due(periods: Periods, *, now: datetime) -> Due:
@@ -89,12 +95,14 @@ def due(periods: Periods, *, now: datetime) -> Due:
     unsubscribed = select(func.count()).where(left_before(now - periods.unsubscribed))
     deliveries = select(func.count()).where(*_settled_before(now - periods.deliveries))
     inbound = select(func.count()).where(_kept_before(now - periods.inbound))
+    handled = select(func.count()).where(contact.handled_before(now - periods.contact))
     row = db.session.execute(
         select(
             unconfirmed.scalar_subquery(),
             unsubscribed.scalar_subquery(),
             deliveries.scalar_subquery(),
             inbound.scalar_subquery(),
+            handled.scalar_subquery(),
         )
     ).one()
     return Due(*(int(count or 0) for count in row))
@@ -258,3 +266,19 @@ def purge_unconfirmed(*, now: datetime, older_than: timedelta) -> int:
         .where(Subscriber.updated_at < now - older_than)
     )
     return row_count(result)
+
+
+def delete_old_contact_messages(*, now: datetime, older_than: timedelta) -> int:
+    """Delete the contact-form messages (and replies) answered or closed before
+    `now - older_than`; return how many went. Flushes, and records the count in the audit
+    log when there were any."""
+    count = contact.delete_handled(now=now, older_than=older_than)
+    if count:
+        audit.record(
+            "retention",
+            "contact.delete_handled",
+            "ContactMessage",
+            now=now,
+            detail={"deleted": count},
+        )
+    return count

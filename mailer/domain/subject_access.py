@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from mailer.domain import audit
+from mailer.domain import contact
 from mailer.domain import practitioners
 from mailer.domain import suppressions
 from mailer.extensions import db
@@ -40,6 +41,7 @@ def subject_access(email: str, *, actor: str, now: datetime) -> dict[str, Any]:
         "contact": current_app.config["PRIVACY_CONTACT"],
         "retention_days": _retention(),
         "subscriber": None if subscriber is None else _profile(subscriber),
+        "contact_messages": contact.messages_from(email),
         "suppression": None
         if entry is None
         else {"reason": entry.reason.value, "since": entry.created_at.isoformat()},

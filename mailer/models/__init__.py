@@ -4,6 +4,8 @@ the service; everything is importable from here."""
 from __future__ import annotations
 
 from mailer.models.columns import UTCDateTime
+from mailer.models.contact import ContactMessage
+from mailer.models.contact import ContactReply
 from mailer.models.directory import Council
 from mailer.models.directory import Csp
 from mailer.models.directory import CspSuggestion
@@ -34,6 +36,7 @@ from mailer.models.states import BulletinState
 from mailer.models.states import CaseStudyRating
 from mailer.models.states import CaseStudyState
 from mailer.models.states import ConsentAction
+from mailer.models.states import ContactStatus
 from mailer.models.states import CspStatus
 from mailer.models.states import DeliveryStatus
 from mailer.models.states import Frequency
@@ -72,6 +75,9 @@ __all__ = [
     "CaseStudyVersion",
     "ConsentAction",
     "ConsentEvent",
+    "ContactMessage",
+    "ContactReply",
+    "ContactStatus",
     "Council",
     "Csp",
     "csp_councils",

@@ -64,6 +64,10 @@ class MessageKind(enum.StrEnum):
     # contact details in the CSP directory, sent by staff or by the yearly reminder.
     CSP_LINK = "csp_link"
     CSP_REMINDER = "csp_reminder"
+    # To the person who wrote through the contact form: a member of staff's reply.
+    CONTACT_REPLY = "contact_reply"
+    # To the unit's own mailbox (CONTACT_UNIT_EMAIL): a new message is in the contact inbox.
+    CONTACT_NOTICE = "contact_notice"
 
 
 class StaffRole(enum.StrEnum):
@@ -172,3 +176,12 @@ class CaseStudyRating(enum.StrEnum):
     PROMISING = "promising"
     UNTESTED = "untested"
     DID_NOT_WORK = "did_not_work"
+
+
+class ContactStatus(enum.StrEnum):
+    # A message sent through the contact form, waiting for staff.
+    NEW = "new"
+    # Staff replied by email.
+    ANSWERED = "answered"
+    # Staff dealt with it without a reply (spam, a duplicate, nothing to answer).
+    CLOSED = "closed"

@@ -22,6 +22,7 @@ from flask import url_for
 from mailer import clock
 from mailer.domain import bulletins
 from mailer.domain import news
+from mailer.domain.directory.counts import current_counts
 from mailer.domain.paging import Page
 from mailer.domain.topics import list_topics
 from mailer.domain.topics import successor_of
@@ -66,7 +67,9 @@ VERSIONED_MAX_AGE = 365 * 24 * 3600
 def home() -> str:
     """Show the latest news, the topics, and an invitation to subscribe."""
     latest = news.published_page(per_page=HOME_ITEMS)
-    return render_template("index.html", latest=latest, topics=list_topics())
+    return render_template(
+        "index.html", latest=latest, topics=list_topics(), counts=current_counts()
+    )
 
 
 @bp.get("/news")

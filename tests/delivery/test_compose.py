@@ -20,10 +20,12 @@ from mailer.delivery.compose import list_headers
 from mailer.delivery.compose import new_message_id
 from mailer.delivery.compose import render_email
 from mailer.delivery.compose import serialise
+from mailer.delivery.contact_replies import CONTACT_KINDS
 from mailer.delivery.messages import MailSettings
 from mailer.delivery.messages import compose_delivery
 from mailer.delivery.partnerships import PARTNERSHIP_KINDS
 from mailer.domain import bulletins
+from mailer.domain import contact
 from mailer.domain import subscription_changes as changes
 from mailer.domain.directory.listing import csp_by_code
 from mailer.domain.directory.self_service import remind_due
@@ -42,6 +44,7 @@ from mailer.models import Topic
 from tests.digests.conftest import make_digest
 from tests.digests.conftest import make_due
 from tests.email_html import parse
+from tests.factories import add_contact_message
 from tests.factories import add_readers
 from tests.factories import load_directory
 from tests.factories import publish_news
@@ -199,6 +202,22 @@ def _send_bulletin() -> None:
     db.session.commit()
 
 
+def _queue_to_no_subscriber(kind: MessageKind) -> None:
+    """An email to a partnership's mailbox, or a reply to someone who used the contact form."""
+    if kind is MessageKind.CONTACT_REPLY:
+        message = add_contact_message(now=NOW)
+        contact.reply(message, "Thank you: it is corrected.", actor="test", now=NOW)
+    elif kind is MessageKind.CONTACT_NOTICE:
+        add_contact_message(now=NOW, tell_unit=True)
+    else:
+        load_directory(now=NOW, E22000187={"email": "csp@barnet.example.gov.uk"})
+        if kind is MessageKind.CSP_LINK:
+            send_link(csp_by_code("E22000187"), actor="test", now=NOW)
+        else:
+            remind_due(now=NOW)
+    db.session.commit()
+
+
 def _queue_one(app, kind: MessageKind) -> None:
     """Queue one email of `kind` to someone it applies to."""
     with app.app_context():
@@ -217,13 +236,9 @@ def _queue_one(app, kind: MessageKind) -> None:
         elif kind is MessageKind.BULLETIN:
             add_readers(1, follows={"funding": Frequency.WEEKLY}, now=END - timedelta(days=1))
             _send_bulletin()
-        elif kind in PARTNERSHIP_KINDS:
-            load_directory(now=NOW, E22000187={"email": "csp@barnet.example.gov.uk"})
-            if kind is MessageKind.CSP_LINK:
-                send_link(csp_by_code("E22000187"), actor="test", now=NOW)
-            else:
-                remind_due(now=NOW)
-            db.session.commit()
+        elif kind in PARTNERSHIP_KINDS or kind in CONTACT_KINDS:
+            app.config["CONTACT_UNIT_EMAIL"] = "unit@example.gov.uk"
+            _queue_to_no_subscriber(kind)
         else:
             queue_emails(1, kind=kind, now=NOW)
             if kind in (MessageKind.CONFIRM, MessageKind.INVITE):

@@ -344,9 +344,10 @@ def test_the_schema_allows_every_value_the_document_can_hold():
     assert sorted(profile["consent_events"]["items"]["properties"]["action"]["enum"]) == (
         values(ConsentAction)
     )
-    # Emails to a partnership's mailbox are no subscriber's.
+    # Emails to a partnership's mailbox, and replies to the contact form, are no subscriber's.
     partnerships = {MessageKind.CSP_LINK.value, MessageKind.CSP_REMINDER.value}
-    assert sorted(email["kind"]["enum"]) == sorted(set(values(MessageKind)) - partnerships)
+    others = partnerships | {MessageKind.CONTACT_REPLY.value, MessageKind.CONTACT_NOTICE.value}
+    assert sorted(email["kind"]["enum"]) == sorted(set(values(MessageKind)) - others)
     assert sorted(email["status"]["enum"]) == values(DeliveryStatus)
 
 

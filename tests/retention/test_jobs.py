@@ -16,6 +16,8 @@ from sqlalchemy import select
 from mailer import jobs
 from mailer.extensions import db
 from mailer.models import AuditEvent
+from mailer.models import ContactMessage
+from mailer.models import ContactStatus
 from mailer.models import Delivery
 from mailer.models import DeliveryStatus
 from mailer.models import DeliverySummary
@@ -24,6 +26,7 @@ from mailer.models import MessageKind
 from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
 from mailer.models import Suppression
+from tests.factories import add_contact_message
 from tests.factories import make_subscriber
 
 LONDON = ZoneInfo("Europe/London")
@@ -35,6 +38,7 @@ RETENTION_JOBS = {
     "erase-unsubscribed": jobs.erase_unsubscribed,
     "summarise-deliveries": jobs.summarise_deliveries,
     "delete-old-inbound": jobs.delete_old_inbound,
+    "delete-old-contact": jobs.delete_old_contact_messages,
 }
 
 
@@ -65,6 +69,7 @@ def test_each_retention_job_is_scheduled_once(scheduler, app):
         ("erase-unsubscribed", datetime(2026, 11, 25, 3, 0), datetime(2026, 11, 25, 3, 23)),
         ("summarise-deliveries", datetime(2026, 11, 25, 3, 42), datetime(2026, 11, 26, 3, 41)),
         ("delete-old-inbound", datetime(2026, 11, 25, 3, 0), datetime(2026, 11, 25, 3, 47)),
+        ("delete-old-contact", datetime(2026, 11, 25, 3, 0), datetime(2026, 11, 25, 3, 53)),
     ],
 )
 def test_the_daily_jobs_fire_in_the_quiet_of_a_london_night(scheduler, job_id, now, expected):
@@ -111,6 +116,12 @@ def _due_data(app):
                     peer="192.0.2.7",
                 )
             )
+        # Contact messages: one answered past CONTACT_RETENTION_DAYS, one answered since, and
+        # one never handled, which stays however old.
+        for when in (T0, LATER - timedelta(days=364), None):
+            message = add_contact_message(now=T0)
+            message.status = ContactStatus.NEW if when is None else ContactStatus.ANSWERED
+            message.handled_at = when
         db.session.commit()
 
 
@@ -122,7 +133,13 @@ def _snapshot(app):
             "deliveries": sorted(db.session.scalars(select(Delivery.id))),
             **{
                 model.__name__: db.session.scalar(select(func.count()).select_from(model))
-                for model in (DeliverySummary, Suppression, AuditEvent, InboundMessage)
+                for model in (
+                    DeliverySummary,
+                    Suppression,
+                    AuditEvent,
+                    InboundMessage,
+                    ContactMessage,
+                )
             },
         }
 
@@ -139,6 +156,7 @@ def test_the_dry_run_counts_what_would_go_and_changes_nothing(app, runner, at):
         "Would erase 1 subscriber who left (unsubscribed or suppressed) more than 90 days ago.\n"
         "Would summarise and delete 3 delivery records older than 400 days.\n"
         "Would delete 1 message kept from the bounce inbox older than 90 days.\n"
+        "Would delete 1 contact message answered or closed more than 365 days ago.\n"
     )
     assert _snapshot(app) == before
 
@@ -153,6 +171,7 @@ def test_the_real_run_does_each_step_and_says_what_it_did(app, runner, at):
         "Erased 1 subscriber who left (unsubscribed or suppressed) more than 90 days ago.\n"
         "Summarised and deleted 3 delivery records older than 400 days.\n"
         "Deleted 1 message kept from the bounce inbox older than 90 days.\n"
+        "Deleted 1 contact message answered or closed more than 365 days ago.\n"
     )
     after = _snapshot(app)
     assert after["subscribers"] == sorted(
@@ -166,8 +185,10 @@ def test_the_real_run_does_each_step_and_says_what_it_did(app, runner, at):
     assert len(after["deliveries"]) == 2
     assert after["DeliverySummary"] == 2
     assert after["InboundMessage"] == 1
+    assert after["ContactMessage"] == 2
     again = runner.invoke(args=["retention", "--dry-run"])
     assert "Would purge 0 unconfirmed sign-ups" in again.output
     assert "Would erase 0 subscribers" in again.output
     assert "Would summarise and delete 0 delivery records" in again.output
     assert "Would delete 0 messages kept from the bounce inbox" in again.output
+    assert "Would delete 0 contact messages" in again.output

@@ -84,7 +84,8 @@ def test_home_invites_people_to_subscribe_and_explains_what_csps_are(client):
     assert 'href="/subscribe" role="button"' in html
     assert "No news has been published yet." in html
     assert "What are community safety partnerships?" in html
-    assert "statutory bodies under Sections 5-7 of the Crime and Disorder Act 1998" in html
+    assert "set up by sections 5 to 7 of the Crime and Disorder Act 1998" in html
+    assert 'href="/about-csps"' in html
     assert 'href="/topics/domestic-homicide-reviews">Domestic homicide reviews</a>' in html
 
 

@@ -9,6 +9,7 @@ from flask import url_for
 from mailer.domain.audit_words import Sentence
 from mailer.models import ApiKey
 from mailer.models import Bulletin
+from mailer.models import ContactMessage
 from mailer.models import Csp
 from mailer.models import CspSuggestion
 from mailer.models import InboundMessage
@@ -34,6 +35,7 @@ PAGES: dict[type[Any], tuple[str, Any]] = {
     SubscriberImport: ("staff.imports.import_report", lambda r: {"import_id": r.id}),
     InboundMessage: ("staff.deliverability.inbound_message", lambda r: {"message_id": r.id}),
     Suppression: ("staff.deliverability.suppression_list", lambda r: {}),
+    ContactMessage: ("staff.contact.message", lambda r: {"message_id": r.id}),
 }
 
 

@@ -79,6 +79,7 @@ GROUPS = (
                 ("staff.deliverability.add_suppression", "staff.deliverability.remove_supp"),
                 admin_only=True,
             ),
+            Link("Contact messages", "staff.contact.inbox", ("staff.contact.",)),
         ),
     ),
     Group(
