@@ -46,6 +46,8 @@ from mailer.models.subscribers import SubscriberImport
 from mailer.models.subscribers import Subscription
 from mailer.models.subscribers import Suppression
 from mailer.models.subscribers import Topic
+from mailer.models.tallies import HourlySends
+from mailer.models.tallies import RunSends
 
 __all__ = [
     "ApiKey",
@@ -68,6 +70,7 @@ __all__ = [
     "DeliveryStatus",
     "DeliverySummary",
     "Frequency",
+    "HourlySends",
     "InboundMessage",
     "LeavingReason",
     "MessageKind",
@@ -77,6 +80,7 @@ __all__ = [
     "NewsState",
     "OrganisationType",
     "PoliceForceArea",
+    "RunSends",
     "RunState",
     "SendRun",
     "StaffRole",
