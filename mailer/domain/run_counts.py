@@ -43,11 +43,13 @@ def status_counts(run_ids: Sequence[int]) -> dict[int, Counter[str]]:
         select(SendRun.id, SendRun.recipients, *columns).where(SendRun.id.in_(run_ids))
     )
     for run_id, recipients, *settled in rows:
-        count = counts[run_id]
+        count: Counter[str] = Counter()
         for status, number in zip(COLUMNS, settled, strict=True):
             count[status.value] = int(number)
         count[SENDING] = int(sending.get(run_id, 0))
-        count[QUEUED] = max(0, int(recipients) - sum(count.values()))
+        count[QUEUED] = int(recipients) - sum(count.values())
+        # Only the statuses some are in, as a count of the deliveries gives.
+        counts[run_id] = +count
     return counts
 
 
