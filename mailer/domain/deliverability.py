@@ -113,10 +113,13 @@ def run_outcomes(run: SendRun) -> RunOutcomes:
 
 def _unsubscribed_after(run: SendRun) -> Any:
     """SELECT of how many people the run was sent to unsubscribed after it was made, before
-    the next run of the same frequency that was also for them, and within UNSUBSCRIBE_WINDOW."""
+    the next run of the same frequency that was also for them, and within UNSUBSCRIBE_WINDOW.
+
+    It starts from the unsubscribes of those days (an index on action and time) and looks up
+    each person's email of the run by its unique key, never reading all the run's emails."""
     later_run, later = aliased(SendRun), aliased(Delivery)
     superseded = exists().where(
-        later.subscriber_id == Delivery.subscriber_id,
+        later.subscriber_id == ConsentEvent.subscriber_id,
         later.run_id == later_run.id,
         later_run.frequency == run.frequency,
         or_(
@@ -125,17 +128,17 @@ def _unsubscribed_after(run: SendRun) -> Any:
         ),
         later_run.created_at <= ConsentEvent.at,
     )
-    return (
-        select(func.count(distinct(Delivery.subscriber_id)))
-        .join(ConsentEvent, ConsentEvent.subscriber_id == Delivery.subscriber_id)
-        .where(
-            Delivery.run_id == run.id,
-            Delivery.status == DeliveryStatus.SENT,
-            ConsentEvent.action == ConsentAction.UNSUBSCRIBED,
-            ConsentEvent.at >= run.created_at,
-            ConsentEvent.at < run.created_at + UNSUBSCRIBE_WINDOW,
-            ~superseded,
-        )
+    sent = exists().where(
+        Delivery.run_id == run.id,
+        Delivery.subscriber_id == ConsentEvent.subscriber_id,
+        Delivery.status == DeliveryStatus.SENT,
+    )
+    return select(func.count(distinct(ConsentEvent.subscriber_id))).where(
+        ConsentEvent.action == ConsentAction.UNSUBSCRIBED,
+        ConsentEvent.at >= run.created_at,
+        ConsentEvent.at < run.created_at + UNSUBSCRIBE_WINDOW,
+        sent,
+        ~superseded,
     )
 
 
