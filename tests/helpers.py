@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 
 from mailer.delivery.worker import WorkerStats
 from mailer.delivery.worker import worker_from_config
+from mailer.domain import recount
 from mailer.domain import staff as accounts
 from mailer.extensions import db
 from mailer.models import StaffRole
@@ -127,3 +128,10 @@ def when_fields(day: Any, time: str) -> dict[str, str]:
         "date-year": year,
         "time": time,
     }
+
+
+def count_again() -> None:
+    """Put the counts staff pages read in line with deliveries a test wrote itself, bypassing
+    the code that records outcomes (and counts them as it goes)."""
+    recount.recount(fix=True)
+    db.session.commit()

@@ -164,3 +164,72 @@ def test_0013_adds_and_drops_practitioners_answers_and_segments_keeping_every_de
         assert db.session.scalar(text("SELECT count(*) FROM subscriber_areas")) == 0
         db.session.remove()
         db.engine.dispose()
+
+
+def test_0017_counts_the_deliveries_held_and_stepping_back_keeps_them(tmp_path):
+    """0017 adds the counts kept on runs and the tallies of mail sent, and counts them from
+    what is held: deliveries, complaints and retention's summaries. Stepping back drops them
+    in place, never rebuilding `send_runs` (which would delete its deliveries by cascade)."""
+    app = create_app(TestingConfig, {"DATABASE_URL": f"sqlite:///{tmp_path}/counts.sqlite"})
+    with app.app_context():
+        upgrade(revision="0013")
+        _add_subscriber()
+        _add_sent_welcome()
+        at = {"made": "2026-11-25 07:01:00", "sent": "2026-11-25 07:02:05.250000"}
+        db.session.execute(
+            text(
+                "INSERT INTO send_runs (id, key, frequency, state, recipients, created_by, "
+                "created_at, updated_at) VALUES (1, 'daily:x', 'daily', 'done', 9, 'test', "
+                ":made, :made)"
+            ),
+            at,
+        )
+        for status, sent in (("sent", at["sent"]), ("bounced", at["sent"]), ("failed", None)):
+            db.session.execute(
+                text(
+                    "INSERT INTO deliveries (kind, run_id, subscriber_id, status, attempts, "
+                    "next_attempt_at, sent_at, created_at, updated_at) VALUES ('digest', 1, "
+                    "NULL, :status, 1, :made, :sent_at, :made, :made)"
+                ),
+                {**at, "status": status, "sent_at": sent},
+            )
+        db.session.execute(
+            text(
+                "INSERT INTO bounce_events (kind, received_at, delivery_id, status, diagnostic) "
+                "VALUES ('complaint', :made, 2, '', ''), ('complaint', :made, 2, '', '')"
+            ),
+            at,
+        )
+        db.session.execute(
+            text(
+                "INSERT INTO delivery_summaries (day, run_id, kind, status, count, "
+                "summarised_at) VALUES ('2026-11-24', 1, 'digest', 'sent', 6, :made)"
+            ),
+            at,
+        )
+        db.session.commit()
+        db.session.remove()
+
+        upgrade()
+        counts = db.session.execute(
+            text(
+                "SELECT sent, failed, cancelled, bounced, complained, first_sent_at, "
+                "last_sent_at FROM send_runs"
+            )
+        ).one()
+        assert tuple(counts[:5]) == (7, 1, 0, 1, 1)
+        assert counts[5] == counts[6] == "2026-11-25 07:02:05.250000"
+        assert db.session.execute(text("SELECT run_id, bucket, count FROM run_sends")).all() == [
+            (1, 1795590120, 2)
+        ]
+        hours = db.session.execute(text("SELECT hour, kind, count FROM hourly_sends")).all()
+        # The six summarised at the start of their day, the two sent in the hour from 07:00
+        # (the welcome has no time it was sent).
+        assert sorted(hours) == [(1795478400, "digest", 6), (1795590000, "digest", 2)]
+        db.session.remove()
+
+        downgrade(revision="0013")
+        assert db.session.scalar(text("SELECT count(*) FROM deliveries")) == 4
+        assert db.session.scalar(text("SELECT count(*) FROM send_runs")) == 1
+        db.session.remove()
+        db.engine.dispose()

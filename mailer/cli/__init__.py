@@ -15,6 +15,7 @@ from flask.cli import FlaskGroup
 
 from config import ConfigError
 from mailer.cli import admin
+from mailer.cli import counts
 from mailer.cli import directory
 from mailer.cli import privacy
 from mailer.cli import processes
@@ -90,6 +91,6 @@ def init_app(app: Flask) -> None:
     for name, command in app.cli.commands.items():
         commands.add_command(command, name)
     app.cli = commands
-    for module in (processes, runs, subscribers, privacy, admin, topics, directory):
+    for module in (processes, runs, subscribers, privacy, admin, topics, directory, counts):
         for command in module.COMMANDS:
             app.cli.add_command(command)

@@ -18,6 +18,7 @@ from mailer.delivery import queue
 from mailer.delivery.worker import Worker
 from mailer.delivery.worker import worker_from_config
 from mailer.domain import periods
+from mailer.domain import run_counts
 from mailer.domain import send_runs
 from mailer.errors import InvalidInput
 from mailer.extensions import db
@@ -85,7 +86,7 @@ def runs(context: click.Context) -> None:
     if not recent:
         click.echo("No send runs yet.")
         return
-    counts = send_runs.status_counts([run.id for run in recent])
+    counts = run_counts.status_counts([run.id for run in recent])
     click.echo(f"{'ID':>6}  {'STATE':9}  {'SENT':>8}  {'QUEUED':>8}  {'FAILED':>6}  RUN")
     for run in recent:
         count = counts[run.id]

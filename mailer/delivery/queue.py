@@ -36,6 +36,7 @@ from mailer.models import RunState
 from mailer.models import SendRun
 from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
+from mailer.models import counting
 
 
 @dataclass(frozen=True)
@@ -211,6 +212,7 @@ def record_sent(sent: Sequence[tuple[int, str]], *, now: datetime) -> None:
     }
     # A bounce that came back before the send was recorded stays recorded.
     unsettled = (table.c.status != DeliveryStatus.SENT) & (table.c.status != DeliveryStatus.BOUNCED)
+    counting.moving(table.c.id.in_([d for d, _ in sent]) & unsettled, DeliveryStatus.SENT, now=now)
     if on_postgresql():
         # One UPDATE … FROM (VALUES …) for the chunk: one round trip to the server.
         rows = values(
@@ -385,6 +387,9 @@ def _ours(delivery_ids: Sequence[int], owner: str) -> Update:
 
 def _settle(delivery_id: int, owner: str, *, now: datetime, **values: object) -> None:
     """Record an outcome and release the lease, unless another worker has taken it over."""
+    status = values["status"]
+    if isinstance(status, DeliveryStatus):
+        counting.moving(Delivery.id.in_([delivery_id]) & _held_by(owner), status, now=now)
     db.session.execute(
         _ours([delivery_id], owner).values(
             lease_owner=None, lease_expires_at=None, updated_at=now, **values

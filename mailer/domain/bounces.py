@@ -40,6 +40,7 @@ from mailer.models import MessageKind
 from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
 from mailer.models import SuppressionReason
+from mailer.models import counting
 from mailer.tokens import Purpose
 from mailer.tokens import is_our_message_id
 from mailer.tokens import read_subscriber_token
@@ -222,6 +223,8 @@ def _bounce(
     hard = finding.verdict == "hard"
     _event(BounceKind.HARD if hard else BounceKind.SOFT, finding, delivery, subscriber, now=now)
     if delivery.status in RETURNABLE:
+        returnable = (Delivery.id == delivery.id) & Delivery.status.in_(RETURNABLE)
+        counting.moving(returnable, DeliveryStatus.BOUNCED, now=now)
         delivery.status = DeliveryStatus.BOUNCED
         delivery.last_error = _detail(finding)[:2000]
         delivery.updated_at = now
@@ -238,6 +241,7 @@ def _complaint(
     finding: Finding, delivery: Delivery, subscriber: Subscriber, *, now: datetime
 ) -> None:
     """A complaint is an objection: unsubscribe and suppress at once."""
+    counting.complained(delivery.id)
     _event(BounceKind.COMPLAINT, finding, delivery, subscriber, now=now)
     origin = subscriptions.Origin(method="complaint")
     subscriptions.unsubscribe(subscriber, origin=origin, now=now)

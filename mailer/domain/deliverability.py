@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import time
@@ -37,7 +36,7 @@ from mailer.models import ConsentAction
 from mailer.models import ConsentEvent
 from mailer.models import Delivery
 from mailer.models import DeliveryStatus
-from mailer.models import DeliverySummary
+from mailer.models import HourlySends
 from mailer.models import InboundMessage
 from mailer.models import SendRun
 from mailer.models import Suppression
@@ -51,7 +50,6 @@ MAX_NOTE = 1000
 MAX_ID = 2**31 - 1
 # Control characters other than tab and line breaks, which PostgreSQL or a page cannot take.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-SENT = (DeliveryStatus.SENT, DeliveryStatus.BOUNCED)
 
 T = TypeVar("T")
 
@@ -106,39 +104,22 @@ class Excerpt:
 
 
 def run_outcomes(run: SendRun) -> RunOutcomes:
-    """Count the run's bounced deliveries, complaints about them, and its recipients who then
-    unsubscribed (see `_unsubscribed_after`), in one statement.
-
-    Bounced includes deliveries that retention has summarised; complaints and unsubscribes
-    are found through delivery records, so they are not counted once those are deleted.
-    """
-    bounced = select(func.count()).where(
-        Delivery.run_id == run.id, Delivery.status == DeliveryStatus.BOUNCED
-    )
-    bounced_summarised = select(func.coalesce(func.sum(DeliverySummary.count), 0)).where(
-        DeliverySummary.run_id == run.id, DeliverySummary.status == DeliveryStatus.BOUNCED
-    )
-    complained = (
-        select(func.count(distinct(BounceEvent.delivery_id)))
-        .join(Delivery, Delivery.id == BounceEvent.delivery_id)
-        .where(Delivery.run_id == run.id, BounceEvent.kind == BounceKind.COMPLAINT)
-    )
-    row = db.session.execute(
-        select(
-            bounced.scalar_subquery() + bounced_summarised.scalar_subquery(),
-            complained.scalar_subquery(),
-            _unsubscribed_after(run).scalar_subquery(),
-        )
-    ).one()
-    return RunOutcomes(*(int(count or 0) for count in row))
+    """The run's bounced emails and complaints, as counted on it when they came back (those
+    whose records retention has summarised included), and its recipients who then
+    unsubscribed (see `_unsubscribed_after`), counted from the unsubscribes of its days."""
+    unsubscribed = db.session.scalar(_unsubscribed_after(run))
+    return RunOutcomes(run.bounced, run.complained, int(unsubscribed or 0))
 
 
 def _unsubscribed_after(run: SendRun) -> Any:
     """SELECT of how many people the run was sent to unsubscribed after it was made, before
-    the next run of the same frequency that was also for them, and within UNSUBSCRIBE_WINDOW."""
+    the next run of the same frequency that was also for them, and within UNSUBSCRIBE_WINDOW.
+
+    It starts from the unsubscribes of those days (an index on action and time) and looks up
+    each person's email of the run by its unique key, never reading all the run's emails."""
     later_run, later = aliased(SendRun), aliased(Delivery)
     superseded = exists().where(
-        later.subscriber_id == Delivery.subscriber_id,
+        later.subscriber_id == ConsentEvent.subscriber_id,
         later.run_id == later_run.id,
         later_run.frequency == run.frequency,
         or_(
@@ -147,25 +128,25 @@ def _unsubscribed_after(run: SendRun) -> Any:
         ),
         later_run.created_at <= ConsentEvent.at,
     )
-    return (
-        select(func.count(distinct(Delivery.subscriber_id)))
-        .join(ConsentEvent, ConsentEvent.subscriber_id == Delivery.subscriber_id)
-        .where(
-            Delivery.run_id == run.id,
-            Delivery.status == DeliveryStatus.SENT,
-            ConsentEvent.action == ConsentAction.UNSUBSCRIBED,
-            ConsentEvent.at >= run.created_at,
-            ConsentEvent.at < run.created_at + UNSUBSCRIBE_WINDOW,
-            ~superseded,
-        )
+    sent = exists().where(
+        Delivery.run_id == run.id,
+        Delivery.subscriber_id == ConsentEvent.subscriber_id,
+        Delivery.status == DeliveryStatus.SENT,
+    )
+    return select(func.count(distinct(ConsentEvent.subscriber_id))).where(
+        ConsentEvent.action == ConsentAction.UNSUBSCRIBED,
+        ConsentEvent.at >= run.created_at,
+        ConsentEvent.at < run.created_at + UNSUBSCRIBE_WINDOW,
+        sent,
+        ~superseded,
     )
 
 
 def daily_overview(*, now: datetime, zone: ZoneInfo, days: int = 30) -> Overview:
     """Count, per day in `zone` up to today, the mail sent and the bounces, complaints and
     unsubscribes received. A message reported twice (a DSN and its repeat, two feedback
-    reports) counts once a day. Mail whose records retention has summarised counts on the
-    day it was queued (in UTC), which is the summaries' finest grain."""
+    reports) counts once a day. Mail sent is read from the hourly tallies kept as it is
+    recorded, which retention leaves alone."""
     today = now.astimezone(zone).date()
     # Local midnights from the first day to the end of today: one more edge than days.
     edges = [datetime.combine(today - timedelta(days=n), time(), zone) for n in range(-1, days)]
@@ -175,9 +156,7 @@ def daily_overview(*, now: datetime, zone: ZoneInfo, days: int = 30) -> Overview
     )
     bounces = (BounceKind.HARD, BounceKind.SOFT)
     return Overview(
-        sent=_with_summaries(
-            _per_day(edges, Delivery.sent_at, Delivery.id, Delivery.status.in_(SENT)), SENT
-        ),
+        sent=_sent_per_day(edges),
         bounced=_per_day(edges, BounceEvent.received_at, returned, BounceEvent.kind.in_(bounces)),
         complained=_per_day(
             edges, BounceEvent.received_at, returned, BounceEvent.kind == BounceKind.COMPLAINT
@@ -211,23 +190,20 @@ def _per_day(edges: list[datetime], at: Any, key: Any, condition: Any) -> Series
     return Series(width=timedelta(days=1), points=points)
 
 
-def _with_summaries(series: Series, statuses: Sequence[DeliveryStatus]) -> Series:
-    """`series` of days plus the summarised deliveries in `statuses` of each of its days."""
-    days = [start.date() for start, _ in series.points]
-    if not days:
-        return series
-    rows = db.session.execute(
-        select(DeliverySummary.day, func.sum(DeliverySummary.count))
-        .where(
-            DeliverySummary.status.in_(statuses),
-            DeliverySummary.day >= days[0],
-            DeliverySummary.day <= days[-1],
-        )
-        .group_by(DeliverySummary.day)
+def _sent_per_day(edges: list[datetime]) -> Series:
+    """Messages sent per day between consecutive `edges`, summed from the hourly tallies in
+    one GROUP BY (a local midnight is the start of an hour in UTC)."""
+    hour = HourlySends.hour
+    seconds = [int(edge.timestamp()) for edge in edges]
+    day = case(*[(hour < edge, number) for number, edge in enumerate(seconds[1:])])
+    rows = select(day.label("day"), HourlySends.count).where(hour >= seconds[0], hour < seconds[-1])
+    summed = rows.subquery()
+    counted = db.session.execute(
+        select(summed.c.day, func.sum(summed.c.count)).group_by(summed.c.day)
     )
-    extra = {day: int(count) for day, count in rows}
-    points = [(start, count + extra.get(start.date(), 0)) for start, count in series.points]
-    return Series(width=series.width, points=points)
+    counts = {int(number): int(count) for number, count in counted}
+    points = [(start, counts.get(number, 0)) for number, start in enumerate(edges[:-1])]
+    return Series(width=timedelta(days=1), points=points)
 
 
 def clean_text(raw: str, *, field: str, limit: int = MAX_NOTE) -> str:

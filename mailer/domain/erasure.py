@@ -40,6 +40,7 @@ from mailer.models import SubscriberImport
 from mailer.models import SubscriberStatus
 from mailer.models import Subscription
 from mailer.models import SuppressionReason
+from mailer.models import counting
 
 # What an erased address is replaced with wherever it appeared inside a longer text.
 ERASED = "[erased]"
@@ -81,7 +82,7 @@ def erase_all(subscribers: Sequence[Subscriber], *, why: str, actor: str, now: d
         _keep_suppressed(subscriber.email, pattern, actor=actor, now=now)
     db.session.flush()
     ids = [s.id for s in subscribers]
-    _forget_records(ids, pattern)
+    _forget_records(ids, pattern, now=now)
     _scrub_elsewhere(emails, pattern, now=now)
     for subscriber in subscribers:
         _tombstone(subscriber, now=now)
@@ -146,7 +147,7 @@ def _keep_suppressed(email: str, pattern: re.Pattern[str], *, actor: str, now: d
         entry.detail = pattern.sub(ERASED, entry.detail)
 
 
-def _forget_records(ids: list[int], pattern: re.Pattern[str]) -> None:
+def _forget_records(ids: list[int], pattern: re.Pattern[str], *, now: datetime) -> None:
     """Delete consent history and subscriptions, cancel what is still queued, and take the
     address out of the errors and bounce reports recorded for them."""
     db.session.execute(delete(ConsentEvent).where(ConsentEvent.subscriber_id.in_(ids)))
@@ -154,10 +155,13 @@ def _forget_records(ids: list[int], pattern: re.Pattern[str]) -> None:
     # Those a worker holds now are cancelled too: it finds its lease gone and records no
     # failure (whose SMTP reply would quote the address); a send that did go is still
     # recorded as sent.
+    unsent = Delivery.subscriber_id.in_(ids) & Delivery.status.in_(
+        [DeliveryStatus.QUEUED, DeliveryStatus.SENDING]
+    )
+    counting.moving(unsent, DeliveryStatus.CANCELLED, now=now)
     db.session.execute(
         update(Delivery)
-        .where(Delivery.subscriber_id.in_(ids))
-        .where(Delivery.status.in_([DeliveryStatus.QUEUED, DeliveryStatus.SENDING]))
+        .where(unsent)
         .values(
             status=DeliveryStatus.CANCELLED,
             last_error="erased",

@@ -8,20 +8,15 @@ from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
-from typing import Any
 
-from sqlalchemy import BigInteger
-from sqlalchemy import Integer
-from sqlalchemy import cast
-from sqlalchemy import extract
 from sqlalchemy import func
 from sqlalchemy import select
 
-from mailer.database import on_postgresql
-from mailer.domain.send_runs import status_counts
+from mailer.domain.run_counts import status_counts
 from mailer.extensions import db
-from mailer.models import Delivery
 from mailer.models import DeliveryStatus
+from mailer.models import RunSends
+from mailer.models import SendRun
 
 # The window the current send rate is measured over.
 RATE_WINDOW = timedelta(seconds=60)
@@ -82,32 +77,37 @@ def run_progress(run_id: int, *, now: datetime) -> Progress:
 
 
 def send_rate(run_id: int, *, now: datetime, window: timedelta = RATE_WINDOW) -> float:
-    """Messages of the run sent in the `window` up to `now`, per second."""
+    """Messages of the run sent in the `window` up to `now`, per second, to the nearest
+    ten-second bucket: those of the buckets that start within it."""
+    second = int(now.timestamp())
     sent = db.session.scalar(
-        select(func.count()).where(
-            Delivery.run_id == run_id, Delivery.sent_at > now - window, Delivery.sent_at <= now
+        select(func.coalesce(func.sum(RunSends.count), 0)).where(
+            RunSends.run_id == run_id,
+            RunSends.bucket > second - window.total_seconds(),
+            RunSends.bucket <= second,
         )
     )
-    return (sent or 0) / window.total_seconds()
+    return int(sent or 0) / window.total_seconds()
 
 
 def sent_over_time(run_id: int, *, now: datetime, live: bool = False) -> Series:
-    """Messages of the run sent up to `now`, counted per bucket in one GROUP BY.
+    """Messages of the run sent up to `now`, per bucket, from its ten-second tallies summed
+    in one GROUP BY.
 
     The buckets run from the first message sent to the last, or to `now` when the run is
     `live`, so that a stall shows as empty bars.
     """
-    sent = (Delivery.run_id == run_id, Delivery.sent_at.is_not(None), Delivery.sent_at <= now)
-    first, last = db.session.execute(
-        select(func.min(Delivery.sent_at), func.max(Delivery.sent_at)).where(*sent)
-    ).one()
-    if first is None or last is None:
+    run = db.session.get(SendRun, run_id)
+    first, last = (run.first_sent_at, run.last_sent_at) if run else (None, None)
+    if first is None or last is None or first > now:
         return Series(width=timedelta(seconds=WIDTHS[1]), points=[])
-    end = now if live else last
+    end = now if live else min(last, now)
     width = bucket_width((end - first).total_seconds())
-    bucket = _epoch_seconds(Delivery.sent_at) // width
+    bucket = RunSends.bucket // width
     rows = db.session.execute(
-        select(bucket, func.count()).where(*sent).group_by(bucket).order_by(bucket)
+        select(bucket, func.sum(RunSends.count))
+        .where(RunSends.run_id == run_id, RunSends.bucket <= int(now.timestamp()))
+        .group_by(bucket)
     )
     counts = {int(number): int(count) for number, count in rows}
     start, stop = int(first.timestamp()) // width, int(end.timestamp()) // width
@@ -126,14 +126,3 @@ def bucket_width(span_seconds: float) -> int:
         if span_seconds // width < MAX_BUCKETS:
             return width
     return WIDTHS[-1] * math.ceil(span_seconds / WIDTHS[-1] / MAX_BUCKETS)
-
-
-def _epoch_seconds(column: Any) -> Any:
-    """Whole seconds since 1970 of a UTC timestamp column, in the dialect at hand.
-
-    SQLite keeps timestamps as naive UTC text, which strftime('%s') reads as UTC; PostgreSQL
-    gives the epoch of a timestamptz with a fraction, which is rounded down, not to nearest.
-    """
-    if on_postgresql():
-        return cast(func.floor(extract("epoch", column)), BigInteger)
-    return cast(func.strftime("%s", column), Integer)

@@ -33,12 +33,12 @@ from mailer.domain.periods import DIGESTS
 from mailer.domain.periods import SETTLE
 from mailer.domain.periods import Schedule
 from mailer.domain.periods import digest_key
+from mailer.domain.run_counts import status_counts as status_counts
 from mailer.errors import Conflict
 from mailer.extensions import db
 from mailer.models import Bulletin
 from mailer.models import Delivery
 from mailer.models import DeliveryStatus
-from mailer.models import DeliverySummary
 from mailer.models import Frequency
 from mailer.models import MessageKind
 from mailer.models import NewsItem
@@ -47,6 +47,7 @@ from mailer.models import RunState
 from mailer.models import SendRun
 from mailer.models import Subscriber
 from mailer.models import UTCDateTime
+from mailer.models import counting
 from mailer.models import news_item_topics
 
 OUTSTANDING = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING)
@@ -335,6 +336,7 @@ def change_state(run: SendRun, action: str, *, actor: str, now: datetime) -> Non
             .execution_options(synchronize_session=False)
         )
         cancelled = row_count(result)
+        counting.add_to_runs({run.id: Counter(cancelled=cancelled)})
         run.completed_at = now
     audit.record(actor, f"run.{action}", run, now=now, detail={"cancelled": cancelled})
 
@@ -354,28 +356,6 @@ def recent_runs(*, limit: int = 50) -> Sequence[SendRun]:
     return db.session.scalars(
         select(SendRun).order_by(SendRun.created_at.desc(), SendRun.id.desc()).limit(limit)
     ).all()
-
-
-def status_counts(run_ids: Sequence[int]) -> dict[int, Counter[str]]:
-    """How many deliveries of each run are in each status, counting those that retention
-    has summarised and deleted too."""
-    counts: dict[int, Counter[str]] = {run_id: Counter() for run_id in run_ids}
-    if not run_ids:
-        return counts
-    live = (
-        select(Delivery.run_id, Delivery.status, func.count())
-        .where(Delivery.run_id.in_(run_ids))
-        .group_by(Delivery.run_id, Delivery.status)
-    )
-    summarised = (
-        select(DeliverySummary.run_id, DeliverySummary.status, func.sum(DeliverySummary.count))
-        .where(DeliverySummary.run_id.in_(run_ids))
-        .group_by(DeliverySummary.run_id, DeliverySummary.status)
-    )
-    for statement in (live, summarised):
-        for run_id, status, count in db.session.execute(statement):
-            counts[run_id or 0][status.value] += int(count)
-    return counts
 
 
 def outstanding(run_ids: Sequence[int]) -> int:

@@ -8,9 +8,8 @@ from typing import Any
 from sqlalchemy import func
 from sqlalchemy import select
 
+from mailer.domain.run_counts import email_counts
 from mailer.extensions import db
-from mailer.models import Delivery
-from mailer.models import DeliveryStatus
 from mailer.models import NewsItem
 from mailer.models import NewsState
 from mailer.models import Subscriber
@@ -29,5 +28,5 @@ def dashboard_counts() -> dict[str, dict[str, int]]:
     return {
         "subscribers": _by(Subscriber.status, SubscriberStatus),
         "news": _by(NewsItem.state, NewsState),
-        "emails": _by(Delivery.status, DeliveryStatus),
+        "emails": email_counts(),
     }

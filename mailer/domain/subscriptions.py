@@ -40,6 +40,7 @@ from mailer.models import SubscriberStatus
 from mailer.models import Subscription
 from mailer.models import SuppressionReason
 from mailer.models import Topic
+from mailer.models import counting
 from mailer.tokens import Purpose
 from mailer.tokens import created_second
 from mailer.tokens import read_subscriber_token
@@ -279,12 +280,16 @@ def unsubscribe(subscriber: Subscriber, *, origin: Origin, now: datetime) -> boo
     subscriber.generation += 1
     subscriber.subscriptions.clear()
     record_consent(subscriber, ConsentAction.UNSUBSCRIBED, origin=origin, now=now, detail=had)
+    # A copy of their data they asked for still goes: leaving does not withdraw that.
+    queued = (
+        (Delivery.subscriber_id == subscriber.id)
+        & (Delivery.status == DeliveryStatus.QUEUED)
+        & (Delivery.kind != MessageKind.DATA_COPY)
+    )
+    counting.moving(queued, DeliveryStatus.CANCELLED, now=now)
     db.session.execute(
         update(Delivery)
-        .where(Delivery.subscriber_id == subscriber.id)
-        .where(Delivery.status == DeliveryStatus.QUEUED)
-        # A copy of their data they asked for still goes: leaving does not withdraw that.
-        .where(Delivery.kind != MessageKind.DATA_COPY)
+        .where(queued)
         .values(status=DeliveryStatus.CANCELLED, updated_at=now, last_error="unsubscribed")
     )
     return True

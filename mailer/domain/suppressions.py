@@ -27,6 +27,7 @@ from mailer.models import Subscriber
 from mailer.models import SubscriberStatus
 from mailer.models import Suppression
 from mailer.models import SuppressionReason
+from mailer.models import counting
 
 MAX_DETAIL = 1000
 
@@ -79,10 +80,13 @@ def suppress(
         subscriber.status = SubscriberStatus.SUPPRESSED
         subscriber.updated_at = now
         subscriber.subscriptions.clear()
+        queued = (Delivery.subscriber_id == subscriber.id) & (
+            Delivery.status == DeliveryStatus.QUEUED
+        )
+        counting.moving(queued, DeliveryStatus.CANCELLED, now=now)
         db.session.execute(
             update(Delivery)
-            .where(Delivery.subscriber_id == subscriber.id)
-            .where(Delivery.status == DeliveryStatus.QUEUED)
+            .where(queued)
             .values(status=DeliveryStatus.CANCELLED, updated_at=now, last_error="suppressed")
             .execution_options(synchronize_session=False)
         )

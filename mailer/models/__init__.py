@@ -56,6 +56,8 @@ from mailer.models.subscribers import SubscriberImport
 from mailer.models.subscribers import Subscription
 from mailer.models.subscribers import Suppression
 from mailer.models.subscribers import Topic
+from mailer.models.tallies import HourlySends
+from mailer.models.tallies import RunSends
 
 __all__ = [
     "ApiKey",
@@ -88,6 +90,7 @@ __all__ = [
     "DeliveryStatus",
     "DeliverySummary",
     "Frequency",
+    "HourlySends",
     "InboundMessage",
     "LeavingReason",
     "MessageKind",
@@ -97,6 +100,7 @@ __all__ = [
     "NewsState",
     "OrganisationType",
     "PoliceForceArea",
+    "RunSends",
     "RunState",
     "SendRun",
     "StaffRole",

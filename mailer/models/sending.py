@@ -60,6 +60,17 @@ class SendRun(Base):
     state: Mapped[RunState] = mapped_column(stored_enum(RunState))
     # How many deliveries the enqueue wrote.
     recipients: Mapped[int] = mapped_column(default=0)
+    # How many of them have settled so far, kept as they settle (mailer/models/counting.py)
+    # and counting those retention has summarised; queued is recipients less these and those
+    # being sent. Complained counts emails reported as spam, once each.
+    sent: Mapped[int] = mapped_column(default=0, server_default="0")
+    failed: Mapped[int] = mapped_column(default=0, server_default="0")
+    cancelled: Mapped[int] = mapped_column(default=0, server_default="0")
+    bounced: Mapped[int] = mapped_column(default=0, server_default="0")
+    complained: Mapped[int] = mapped_column(default=0, server_default="0")
+    # When its first and latest messages were recorded as sent.
+    first_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(400))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

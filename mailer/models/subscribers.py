@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import JSON
 from sqlalchemy import ForeignKey
+from sqlalchemy import Index
 from sqlalchemy import LargeBinary
 from sqlalchemy import String
 from sqlalchemy import UniqueConstraint
@@ -99,6 +100,8 @@ class ConsentEvent(Base):
     """Proof of consent: who asked for, confirmed, changed or withdrew it, when and from where."""
 
     __tablename__ = "consent_events"
+    # Unsubscribes over a few days, without reading every event (deliverability).
+    __table_args__ = (Index("ix_consent_events_action_at", "action", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(

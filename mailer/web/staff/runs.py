@@ -21,6 +21,7 @@ from mailer import clock
 from mailer.database import transaction
 from mailer.domain import audit
 from mailer.domain import deliverability
+from mailer.domain import run_counts
 from mailer.domain import run_stats
 from mailer.domain import send_runs
 from mailer.domain.audit_words import run_name
@@ -42,7 +43,7 @@ STATE_TAGS = {
 def runs() -> str:
     """Recent send runs with their counts."""
     recent = send_runs.recent_runs(limit=50)
-    counts = send_runs.status_counts([run.id for run in recent])
+    counts = run_counts.status_counts([run.id for run in recent])
     return render_template("staff/runs.html", runs=recent, counts=counts)
 
 

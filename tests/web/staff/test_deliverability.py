@@ -42,6 +42,7 @@ from tests.factories import publish_news
 from tests.factories import queue_emails
 from tests.helpers import ADMIN
 from tests.helpers import EDITOR
+from tests.helpers import count_again
 from tests.helpers import csrf_token
 from tests.helpers import login
 from tests.helpers import make_staff
@@ -527,6 +528,7 @@ def test_the_overview_counts_each_day_in_local_time(app, admin, at):
             db.session.get_one(Subscriber, reader), origin=Origin(method="link"), now=yesterday
         )
         db.session.commit()
+        count_again()
 
     page = admin.get("/staff/deliverability").get_data(as_text=True)
     assert _totals(page) == {"sent": "5", "bounced": "2", "complained": "1", "unsubscribed": "1"}
@@ -629,6 +631,7 @@ def test_the_run_page_shows_bounces_complaints_and_unsubscribes(app, admin, smtp
             subscriber = db.session.get_one(Subscriber, reader)
             unsubscribe(subscriber, origin=Origin(method="one-click"), now=when)
         db.session.commit()
+        count_again()
 
     page = admin.get(f"/staff/runs/{run_id}").get_data(as_text=True)
     assert _outcomes(page) == {"bounced": 1, "complained": 1, "unsubscribed": 2}
