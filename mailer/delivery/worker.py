@@ -120,10 +120,11 @@ class Worker:
             mail=mail, max_attempts=settings.retry.max_attempts, now=now, signer=signer
         )
 
-    def run_once(self) -> WorkerStats:
-        """Send everything that is due now, then return what was done."""
+    def run_once(self, stop: threading.Event | None = None) -> WorkerStats:
+        """Send everything that is due now (or until `stop` is set), then return what was
+        done."""
         try:
-            while self.process_batch():
+            while not (stop is not None and stop.is_set()) and self.process_batch():
                 pass
         finally:
             self.pool.shutdown()
