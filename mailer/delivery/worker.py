@@ -227,7 +227,7 @@ class Worker:
                 later += [*(following.ids if following else ()), *(i for p in parts for i in p)]
                 deadline = time.monotonic() + self.settings.lease.total_seconds() / 2
                 go = self._still_wanted(chunk, later=later)
-                self._runs_sent = self._runs_sent or any(item.run_id for item in go)
+                self._runs_sent = self._runs_sent or any(item.run_id for item in chunk)
                 results, untried = self.pool.send(
                     go, _outgoing, deadline=deadline, progress=self._record_sent_so_far
                 )
