@@ -135,9 +135,15 @@ class CounterSink:
 
     def count(self) -> int:
         """Ask the counter for its count."""
+        return self.counts()["mesg"]
+
+    def counts(self) -> dict[str, int]:
+        """The counter's figures: messages (mesg), distinct recipients (rcpt) and messages to
+        a recipient seen before (repeats)."""
         self.requests.write("count\n")
         self.requests.flush()
-        return int(self.answers.readline().strip().partition("=")[2])
+        line = self.answers.readline().split()
+        return {key: int(value) for key, _, value in (field.partition("=") for field in line)}
 
     def close(self) -> None:
         """Close its standard input, which stops it."""

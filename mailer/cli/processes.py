@@ -23,10 +23,20 @@ from mailer.delivery.worker import worker_from_config
     default=None,
     help="SMTP connections kept busy at once (default: MAILER_WORKER_CONCURRENCY).",
 )
+@click.option(
+    "--processes",
+    type=click.IntRange(1, 256),
+    default=1,
+    show_default=True,
+    help="Worker processes (one per core lets DKIM signing use them all).",
+)
 @with_appcontext
-def worker(once: bool, concurrency: int | None) -> None:
+def worker(once: bool, concurrency: int | None, processes: int) -> None:
     """Send queued emails over SMTP, until stopped (or with --once, until none is due)."""
     configure_logging()
+    if processes > 1:
+        _worker_processes(processes, once=once, concurrency=concurrency)
+        return
     sender = worker_from_config(current_app.config, concurrency=concurrency)
     if once:
         stats = sender.run_once()
@@ -35,6 +45,20 @@ def worker(once: bool, concurrency: int | None) -> None:
     click.echo(f"Worker {sender.owner} sending; Ctrl-C stops it.")
     with stop_on_signals() as stop:
         sender.run_forever(stop)
+
+
+def _worker_processes(processes: int, *, once: bool, concurrency: int | None) -> None:
+    """Run several worker processes until stopped, or until none has anything due."""
+    from mailer.servers.workers import run_workers
+
+    if not once:
+        click.echo(f"{processes} worker processes sending; Ctrl-C stops them.")
+    stats, clean = run_workers(
+        app_object(), processes=processes, once=once, concurrency=concurrency
+    )
+    click.echo(f"Worker finished: {stats}.")
+    if not clean:
+        raise click.ClickException("a worker process did not exit cleanly; see the log above")
 
 
 @click.command()

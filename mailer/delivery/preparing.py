@@ -13,7 +13,7 @@ from email.errors import MessageError
 from email.utils import format_datetime
 from typing import Any
 
-from mailer.delivery import queue
+from mailer.delivery import claimed
 from mailer.delivery.compose import Outgoing
 from mailer.delivery.content import RunContent
 from mailer.delivery.content import digest_for
@@ -101,11 +101,11 @@ class Preparer:
 
     def prepare(self, ids: Sequence[int]) -> list[Preparation]:
         """Compose the claimed deliveries, or say why each of the others must not be sent."""
-        rows = queue.load_claimed_rows(ids)
+        rows = claimed.load_claimed_rows(ids)
         # The emails of no run: to subscribers, and to partnerships (which have no row here).
         lifecycle = sorted(set(ids) - {row.delivery_id for row in rows if row.run_id is not None})
-        done = [self._prepare(delivery) for delivery in queue.load_claimed(lifecycle)]
-        by_run: dict[int, list[queue.Claimed]] = {}
+        done = [self._prepare(delivery) for delivery in claimed.load_claimed(lifecycle)]
+        by_run: dict[int, list[claimed.Claimed]] = {}
         for row in rows:
             if row.run_id is not None:
                 by_run.setdefault(row.run_id, []).append(row)
@@ -135,7 +135,7 @@ class Preparer:
         return Prepared(delivery.id, delivery.attempts, outgoing)
 
     def _prepare_run(
-        self, run_id: int, members: list[queue.Claimed], filler: Filler
+        self, run_id: int, members: list[claimed.Claimed], filler: Filler
     ) -> list[Preparation]:
         """Fill in each recipient's copy of the messages of one run."""
         content = run_content(run_id)
@@ -161,7 +161,7 @@ class Preparer:
             done.append(self._fill(proto, row, filler))
         return done
 
-    def _fill(self, proto: Prototype, row: queue.Claimed, filler: Filler) -> Preparation:
+    def _fill(self, proto: Prototype, row: claimed.Claimed, filler: Filler) -> Preparation:
         """One recipient's copy of a run's message."""
         recipient = Recipient(row.email, row.subscriber_id, row.token_version)
         try:

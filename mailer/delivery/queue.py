@@ -18,10 +18,11 @@ from sqlalchemy import bindparam
 from sqlalchemy import column
 from sqlalchemy import exists
 from sqlalchemy import func
+from sqlalchemy import literal
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
-from sqlalchemy import values
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from mailer.database import on_postgresql
 from mailer.database import row_count
@@ -124,39 +125,46 @@ def renew_leases(
 ) -> set[int]:
     """Just before sending a chunk: keep the leases that are still ours, whose subscriber
     still wants the email (`sendable` maps each kind to the statuses it needs) and whose run is
-    still sending. Returns the ids to send; the rest go to `settle_unwanted`."""
+    still sending. Returns the ids to send; the rest go to `settle_unwanted`.
+
+    A lease with at least half of it left is only read, not written: rewriting it would make a
+    new version of each row, with an entry in each of its indexes, for nothing. Only the
+    leases that run out sooner are renewed."""
     if not delivery_ids:
         return set()
-    wanted = or_(
-        *(
-            Delivery.kind.in_([kind for kind, needs in sendable.items() if needs == statuses])
-            & exists().where(
-                Subscriber.id == Delivery.subscriber_id, Subscriber.status.in_(statuses)
-            )
-            for statuses in set(sendable.values())
-        ),
-        # An email to a partnership: while it is current and has a mailbox.
-        exists().where(Csp.id == Delivery.csp_id, Csp.status == CspStatus.ACTIVE, Csp.email != ""),
-        # A reply to a contact message: while the message is held.
-        exists().where(ContactMessage.id == Delivery.contact_message_id),
-    )
+    wanted = _wanted(sendable)
     sending = exists().where(SendRun.id == Delivery.run_id, SendRun.state == RunState.SENDING)
+    still = (wanted, or_(Delivery.run_id.is_(None), sending))
+    fresh = Delivery.lease_expires_at >= now + lease / 2
+    kept = set(
+        db.session.scalars(
+            select(Delivery.id).where(Delivery.id.in_(delivery_ids), _held_by(owner), fresh, *still)
+        )
+    )
+    rest = [delivery_id for delivery_id in delivery_ids if delivery_id not in kept]
+    if not rest:
+        return kept
     renewed = db.session.scalars(
-        _ours(delivery_ids, owner)
-        .where(wanted, or_(Delivery.run_id.is_(None), sending))
+        _ours(rest, owner)
+        .where(*still)
         .values(lease_expires_at=now + lease, updated_at=now)
         .returning(Delivery.id)
     )
-    return set(renewed)
+    return kept | set(renewed)
 
 
 def extend_leases(
     delivery_ids: Sequence[int], *, owner: str, lease: timedelta, now: datetime
 ) -> None:
-    """Keep the leases `owner` still holds on deliveries it sends later in the same batch."""
+    """Keep the leases `owner` still holds on deliveries it sends later in the same batch;
+    only those with less than half a lease left are written."""
     if not delivery_ids:
         return
-    db.session.execute(_ours(delivery_ids, owner).values(lease_expires_at=now + lease))
+    db.session.execute(
+        _ours(delivery_ids, owner)
+        .where(Delivery.lease_expires_at < now + lease / 2)
+        .values(lease_expires_at=now + lease)
+    )
 
 
 def settle_unwanted(
@@ -214,10 +222,17 @@ def record_sent(sent: Sequence[tuple[int, str]], *, now: datetime) -> None:
     unsettled = (table.c.status != DeliveryStatus.SENT) & (table.c.status != DeliveryStatus.BOUNCED)
     counting.moving(table.c.id.in_([d for d, _ in sent]) & unsettled, DeliveryStatus.SENT, now=now)
     if on_postgresql():
-        # One UPDATE … FROM (VALUES …) for the chunk: one round trip to the server.
-        rows = values(
-            column("delivery_id", Integer), column("sent_message_id", String), name="sent"
-        ).data(list(sent))
+        # One UPDATE … FROM unnest(ids, message ids) for the chunk: one round trip, and the
+        # same statement text whatever the chunk's size, so it is compiled once (a VALUES
+        # list is compiled anew for each chunk, which cost more than the update itself).
+        ids, message_ids = zip(*sent, strict=True)
+        rows = (
+            func.unnest(
+                literal(list(ids), ARRAY(Integer)), literal(list(message_ids), ARRAY(String))
+            )
+            .table_valued(column("delivery_id", Integer), column("sent_message_id", String))
+            .render_derived(name="sent")
+        )
         db.session.execute(
             update(table)
             .where(table.c.id == rows.c.delivery_id, unsettled)
@@ -306,52 +321,6 @@ def release_stale_leases(*, now: datetime) -> int:
     return row_count(result)
 
 
-def load_claimed(ids: Sequence[int]) -> list[Delivery]:
-    """Load claimed deliveries (the lifecycle emails, composed one by one) in one query."""
-    if not ids:
-        return []
-    rows = db.session.scalars(
-        select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.id)
-    ).all()
-    return list(rows)
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """What the worker needs of a claimed delivery to fill in a run's shared message."""
-
-    delivery_id: int
-    kind: MessageKind
-    attempts: int
-    run_id: int | None
-    subscriber_id: int
-    email: str
-    token_version: int
-    return_key: str | None
-
-
-def load_claimed_rows(ids: Sequence[int]) -> list[Claimed]:
-    """Load claimed deliveries with their addresses as plain rows, in one query."""
-    if not ids:
-        return []
-    rows = db.session.execute(
-        select(
-            Delivery.id,
-            Delivery.kind,
-            Delivery.attempts,
-            Delivery.run_id,
-            Subscriber.id,
-            Subscriber.email,
-            Subscriber.token_version,
-            Delivery.return_key,
-        )
-        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
-        .where(Delivery.id.in_(ids))
-        .order_by(Delivery.id)
-    )
-    return [Claimed(*row) for row in rows]
-
-
 def finish_runs(*, now: datetime) -> int:
     """Mark sending runs with nothing left to send as done, when their last delivery settled;
     return how many."""
@@ -369,6 +338,23 @@ def finish_runs(*, now: datetime) -> int:
         .execution_options(synchronize_session=False)
     )
     return row_count(result)
+
+
+def _wanted(sendable: Mapping[MessageKind, frozenset[SubscriberStatus]]) -> ColumnElement[bool]:
+    """The delivery's subscriber still wants it (`sendable` maps each kind to the statuses it
+    needs), its partnership is current and has a mailbox, or the message it answers is held."""
+    return or_(
+        *(
+            Delivery.kind.in_([kind for kind, needs in sendable.items() if needs == statuses])
+            & exists().where(
+                Subscriber.id == Delivery.subscriber_id, Subscriber.status.in_(statuses)
+            )
+            for statuses in set(sendable.values())
+        ),
+        exists().where(Csp.id == Delivery.csp_id, Csp.status == CspStatus.ACTIVE, Csp.email != ""),
+        # A reply to a contact message: while the message is held.
+        exists().where(ContactMessage.id == Delivery.contact_message_id),
+    )
 
 
 def _held_by(owner: str) -> ColumnElement[bool]:

@@ -9,8 +9,10 @@ import ssl
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from collections.abc import Sequence
+from concurrent.futures import wait
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
@@ -19,12 +21,15 @@ from typing import Any
 
 from mailer import clock
 from mailer.delivery import queue
+from mailer.delivery.ahead import Ahead
+from mailer.delivery.ahead import AheadComposer
 from mailer.delivery.compose import Outgoing
 from mailer.delivery.dkim import Signer
 from mailer.delivery.messages import SENDABLE_TO
 from mailer.delivery.messages import MailSettings
 from mailer.delivery.pool import Result
 from mailer.delivery.pool import SenderPool
+from mailer.delivery.preparing import Preparation
 from mailer.delivery.preparing import Prepared
 from mailer.delivery.preparing import Preparer
 from mailer.delivery.preparing import Refused
@@ -119,14 +124,17 @@ class Worker:
         self.preparer = Preparer(
             mail=mail, max_attempts=settings.retry.max_attempts, now=now, signer=signer
         )
+        self.ahead: AheadComposer | None = None
+        self._runs_sent = False
 
-    def run_once(self) -> WorkerStats:
-        """Send everything that is due now, then return what was done."""
+    def run_once(self, stop: threading.Event | None = None) -> WorkerStats:
+        """Send everything that is due now (or until `stop` is set), then return what was
+        done."""
         try:
-            while self.process_batch():
+            while not (stop is not None and stop.is_set()) and self.process_batch():
                 pass
         finally:
-            self.pool.shutdown()
+            self.shutdown()
         return self.stats
 
     def run_forever(self, stop: threading.Event) -> None:
@@ -146,7 +154,13 @@ class Worker:
                     self.pool.close()
                     stop.wait(self.settings.poll_seconds)
         finally:
-            self.pool.shutdown()
+            self.shutdown()
+
+    def shutdown(self) -> None:
+        """Close the SMTP sessions and stop the threads."""
+        self.pool.shutdown()
+        if self.ahead is not None:
+            self.ahead.shutdown()
 
     def process_batch(self) -> int:
         """Claim one batch and send it; return how many deliveries were claimed."""
@@ -160,11 +174,16 @@ class Worker:
         if not ids:
             return 0
         self.stats.batches += 1
-        ready = self.prepare(ids)
+        # The first part is composed here; each next one on the composing thread while the
+        # part before it is sent.
+        size = _chunk_size(self.settings)
+        parts = [ids[start : start + size] for start in range(0, len(ids), size)]
+        ready = self.prepare(parts[0])
         # Nothing is held open in the database while talking to the SMTP server.
         db.session.commit()
-        self.send(ready)
-        if any(item.run_id for item in ready):
+        self._runs_sent = False
+        self.send(ready, upcoming=parts[1:])
+        if self._runs_sent:
             queue.finish_runs(now=self.now())
             db.session.commit()
         logger.info("batch of %s done: %s", len(ids), self.stats)
@@ -172,8 +191,12 @@ class Worker:
 
     def prepare(self, ids: Sequence[int]) -> list[Prepared]:
         """Compose the claimed deliveries; settle at once those that must not be sent."""
+        return self._settle_refused(self.preparer.prepare(ids))
+
+    def _settle_refused(self, composed: Sequence[Preparation]) -> list[Prepared]:
+        """Settle the composed deliveries that must not be sent; return the others."""
         ready = []
-        for done in self.preparer.prepare(ids):
+        for done in composed:
             if isinstance(done, Prepared):
                 ready.append(done)
             elif isinstance(done, Refused):
@@ -182,34 +205,55 @@ class Worker:
                 self._fail(done.delivery_id, done.error, self.now())
         return sorted(ready, key=lambda item: item.delivery_id)
 
-    def send(self, ready: Sequence[Prepared]) -> bool:
+    def send(self, ready: Sequence[Prepared], upcoming: Sequence[Sequence[int]] = ()) -> bool:
         """Send composed deliveries chunk by chunk, each recorded before (leases renewed,
-        subscribers re-checked) and after (in bulk). A chunk stops starting messages when half
-        its lease has passed (a slow server, a low rate cap); the rest go in the next chunk,
-        with their leases renewed, so no other worker takes them over meanwhile. False if the
-        server cannot be reached: then the rest waits, without using up its attempts."""
+        subscribers re-checked) and after (in bulk); the parts of the batch still to compose
+        (`upcoming`, ids) are composed ahead, one at a time, while the chunk before goes. A
+        chunk stops starting messages when half its lease has passed (a slow server, a low
+        rate cap); the rest go in the next chunk, with their leases renewed, so no other worker
+        takes them over meanwhile. False if the server cannot be reached: then the rest waits,
+        without using up its attempts."""
         size = _chunk_size(self.settings)
-        pending = list(ready)
-        while pending:
-            chunk, pending = pending[:size], pending[size:]
-            deadline = time.monotonic() + self.settings.lease.total_seconds() / 2
-            go = self._still_wanted(chunk, later=pending)
-            results, untried = self.pool.send(
-                go, _outgoing, deadline=deadline, progress=self._record_sent_so_far
-            )
-            if not self._record(results, [*untried, *pending]):
-                return False
-            pending = untried + pending
+        pending, parts = list(ready), deque(upcoming)
+        following = self._compose_next(parts)
+        try:
+            while pending or following is not None:
+                if following is not None and len(pending) < size:
+                    pending += self._settle_refused(following.result())
+                    db.session.commit()
+                    following = self._compose_next(parts)
+                chunk, pending = pending[:size], pending[size:]
+                later = [item.delivery_id for item in pending]
+                later += [*(following.ids if following else ()), *(i for p in parts for i in p)]
+                deadline = time.monotonic() + self.settings.lease.total_seconds() / 2
+                go = self._still_wanted(chunk, later=later)
+                self._runs_sent = self._runs_sent or any(item.run_id for item in chunk)
+                results, untried = self.pool.send(
+                    go, _outgoing, deadline=deadline, progress=self._record_sent_so_far
+                )
+                rest = later[len(pending) :]
+                if not self._record(results, [*untried, *pending], also=rest):
+                    return False
+                pending = untried + pending
+        finally:
+            # The Preparer is not shared: nothing may still be composing when this returns.
+            if following is not None:
+                wait([following.future])
         return True
 
-    def _still_wanted(
-        self, chunk: Sequence[Prepared], later: Sequence[Prepared] = ()
-    ) -> list[Prepared]:
+    def _compose_next(self, parts: deque[Sequence[int]]) -> Ahead | None:
+        """Start composing the next part of the batch, if any is left."""
+        if not parts:
+            return None
+        if self.ahead is None:
+            self.ahead = AheadComposer(self.preparer)
+        return self.ahead.submit(parts.popleft())
+
+    def _still_wanted(self, chunk: Sequence[Prepared], later: Sequence[int] = ()) -> list[Prepared]:
         """Renew the chunk's leases just before sending, and keep those of the rest of the
-        batch (`later`); settle what is no longer wanted."""
+        batch (`later`, ids); settle what is no longer wanted."""
         now = self.now()
-        later_ids = [item.delivery_id for item in later]
-        queue.extend_leases(later_ids, owner=self.owner, lease=self.settings.lease, now=now)
+        queue.extend_leases(later, owner=self.owner, lease=self.settings.lease, now=now)
         ids = [item.delivery_id for item in chunk]
         wanted = queue.renew_leases(
             ids, owner=self.owner, sendable=SENDABLE_TO, lease=self.settings.lease, now=now
@@ -231,8 +275,11 @@ class Worker:
             queue.record_sent(sent, now=self.now())
             db.session.commit()
 
-    def _record(self, results: list[Result[Prepared]], untried: list[Prepared]) -> bool:
-        """Record a chunk's outcomes; give back the untried if the server was unreachable."""
+    def _record(
+        self, results: list[Result[Prepared]], untried: list[Prepared], also: Sequence[int] = ()
+    ) -> bool:
+        """Record a chunk's outcomes; give back the untried (and the ids `also`, the parts of
+        the batch not composed yet) if the server was unreachable."""
         now = self.now()
         sent = [(r.item.delivery_id, r.item.outgoing.message_id) for r in results if not r.error]
         queue.record_sent(sent, now=now)
@@ -259,10 +306,9 @@ class Worker:
         if unreachable:
             first = unreachable[0].item
             at = now + self.settings.retry.delay(first.attempts)
-            queue.give_back(
-                [item.delivery_id for item in untried], owner=self.owner, at=at, now=now
-            )
-            self.stats.retried += len(untried)
+            back = [item.delivery_id for item in untried] + list(also)
+            queue.give_back(back, owner=self.owner, at=at, now=now)
+            self.stats.retried += len(back)
         db.session.commit()
         return not unreachable
 

@@ -115,7 +115,15 @@ def upgrade():
     # Plain add_column only: a batch rebuild of `deliveries` would lose rows (see 0012).
     for column in _DELIVERY_COLUMNS:
         op.add_column("deliveries", sa.Column(column, sa.Integer(), nullable=True))
-        op.create_index(f"ix_deliveries_{column}", "deliveries", [column])
+        # Partial, as the partnership index: most deliveries have none, and each indexed
+        # row costs a large run's enqueue an insertion.
+        op.create_index(
+            f"ix_deliveries_{column}",
+            "deliveries",
+            [column],
+            sqlite_where=sa.text(f"{column} IS NOT NULL"),
+            postgresql_where=sa.text(f"{column} IS NOT NULL"),
+        )
 
 
 def downgrade():

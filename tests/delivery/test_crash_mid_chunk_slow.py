@@ -43,7 +43,7 @@ def test_a_crash_mid_chunk_repeats_only_the_last_moment(app, smtpd, monkeypatch,
     monkeypatch.setattr(Connection, "send", slow)
     now = END + timedelta(minutes=1)
 
-    def die(self, results, untried):
+    def die(self, *args, **kwargs):
         raise Killed
 
     real_record = worker_module.Worker._record
