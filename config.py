@@ -192,6 +192,10 @@ class Config:
     OUTBOX_ENABLED = False
     # Maildir of the local outbox; None means "outbox" in the instance folder.
     OUTBOX_DIR: str | None = None
+    # Seconds browsers and CDNs may keep a public page or feed (Cache-Control max-age).
+    PUBLIC_CACHE_MAX_AGE = 300
+    # Bearer token /metrics asks for; None serves /metrics to loopback clients only.
+    METRICS_TOKEN: str | None = None
     # Number of proxies in front of the app whose X-Forwarded-For is trusted.
     PROXY_FIX_X_FOR = 0
     # Most data rows one subscriber import file (CSV) may have.

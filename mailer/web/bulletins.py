@@ -7,6 +7,8 @@ from flask import abort
 from flask import render_template
 
 from mailer.domain import bulletins
+from mailer.domain.freshness import news_freshness
+from mailer.web.caching import public
 from mailer.web.news import SLUG
 from mailer.web.paging import requested_page
 
@@ -16,6 +18,7 @@ PAGE_SIZE = 10
 
 
 @bp.get("/bulletins")
+@public(news_freshness)
 def archive() -> str:
     """List the sent public bulletins, newest first."""
     number = requested_page()
@@ -28,6 +31,7 @@ def archive() -> str:
 
 
 @bp.get("/bulletins/<slug>")
+@public(news_freshness)
 def bulletin(slug: str) -> str:
     """One sent public bulletin as a page; drafts and email-only bulletins do not exist here."""
     found = bulletins.published_by_slug(slug) if SLUG.fullmatch(slug) else None
