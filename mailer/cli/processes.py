@@ -23,9 +23,22 @@ from mailer.delivery.worker import worker_from_config
     default=None,
     help="SMTP connections kept busy at once (default: MAILER_WORKER_CONCURRENCY).",
 )
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Serve this worker's Prometheus figures on this port (0: any free port).",
+)
+@click.option(
+    "--metrics-host", default="127.0.0.1", show_default=True, help="Address of --metrics-port."
+)
 @with_appcontext
-def worker(once: bool, concurrency: int | None) -> None:
+def worker(
+    once: bool, concurrency: int | None, metrics_port: int | None, metrics_host: str
+) -> None:
     """Send queued emails over SMTP, until stopped (or with --once, until none is due)."""
+    from mailer.delivery.metrics import start_exporting
+
     configure_logging()
     sender = worker_from_config(current_app.config, concurrency=concurrency)
     if once:
@@ -34,6 +47,9 @@ def worker(once: bool, concurrency: int | None) -> None:
         return
     click.echo(f"Worker {sender.owner} sending; Ctrl-C stops it.")
     with stop_on_signals() as stop:
+        port = start_exporting(sender.stats, port=metrics_port, host=metrics_host, stop=stop)
+        if port is not None:
+            click.echo(f"Worker figures at http://{metrics_host}:{port}/metrics")
         sender.run_forever(stop)
 
 
