@@ -47,9 +47,9 @@ def worker(
         return
     click.echo(f"Worker {sender.owner} sending; Ctrl-C stops it.")
     with stop_on_signals() as stop:
-        port = start_exporting(sender.stats, port=metrics_port, host=metrics_host, stop=stop)
-        if port is not None:
-            click.echo(f"Worker figures at http://{metrics_host}:{port}/metrics")
+        server = start_exporting(sender.stats, port=metrics_port, host=metrics_host, stop=stop)
+        if server is not None:
+            click.echo(f"Worker figures at http://{metrics_host}:{server.server_port}/metrics")
         sender.run_forever(stop)
 
 

@@ -13,6 +13,7 @@ import os
 import threading
 from collections.abc import Iterator
 from dataclasses import fields
+from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry
 from prometheus_client import Counter
@@ -83,20 +84,26 @@ def registry_for(exporter: StatsExporter) -> CollectorRegistry:
 
 def start_exporting(
     stats: WorkerStats, *, port: int | None, host: str, stop: threading.Event
-) -> int | None:
-    """Serve the worker's figures on `port` (0: any free one) and return the port, or, with no
-    port but a multiprocess directory, write them there for another worker to serve."""
+) -> WSGIServer | None:
+    """Serve the worker's figures on `port` (0: any free one) until `stop` is set, and return
+    the server; with no port but a multiprocess directory, write them there for another
+    worker to serve."""
     exporter = StatsExporter(stats)
     if port is None:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             threading.Thread(target=exporter.sync_until, args=(stop,), daemon=True).start()
         return None
     server, _ = start_http_server(port, addr=host, registry=registry_for(exporter))
-    stop_thread = threading.Thread(target=_shut_down_on, args=(stop, server), daemon=True)
-    stop_thread.start()
-    return int(server.server_port)
+    threading.Thread(target=_close_on, args=(stop, server), daemon=True).start()
+    return server
 
 
-def _shut_down_on(stop: threading.Event, server: object) -> None:
+def _close_on(stop: threading.Event, server: WSGIServer) -> None:
     stop.wait()
-    server.shutdown()  # type: ignore[attr-defined]
+    close(server)
+
+
+def close(server: WSGIServer) -> None:
+    """Stop serving and free the port."""
+    server.shutdown()
+    server.server_close()

@@ -11,6 +11,7 @@ import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from mailer.delivery.metrics import close
 from mailer.delivery.metrics import start_exporting
 from mailer.delivery.worker import worker_from_config
 from mailer.domain import send_runs
@@ -109,14 +110,15 @@ def test_a_worker_serves_its_own_counts_of_what_it_sent(app, smtpd):
         queue_emails(2, now=TODAY)
         worker = worker_from_config(app.config, now=lambda: TODAY)
     stop = threading.Event()
-    port = start_exporting(worker.stats, port=0, host="127.0.0.1", stop=stop)
+    server = start_exporting(worker.stats, port=0, host="127.0.0.1", stop=stop)
+    port = server.server_port
     try:
         before = _read(port)
         with app.app_context():
             worker.run_once()
         after = _read(port)
     finally:
-        stop.set()
+        close(server)
     assert len(smtpd.drain()) == 2
     sent = ("mailer_worker_sent_total", ())
     batches = ("mailer_worker_batches_total", ())
