@@ -194,6 +194,8 @@ class Config:
     OUTBOX_DIR: str | None = None
     # Seconds browsers and CDNs may keep a public page or feed (Cache-Control max-age).
     PUBLIC_CACHE_MAX_AGE = 300
+    # Seconds a web process trusts what it last read of when the public pages changed.
+    PUBLIC_FRESHNESS_SECONDS = 1.0
     # Bearer token /metrics asks for; None serves /metrics to loopback clients only.
     METRICS_TOKEN: str | None = None
     # Number of proxies in front of the app whose X-Forwarded-For is trusted.
@@ -244,6 +246,8 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret-not-for-production"
     SUPPRESSION_KEY = "testing-suppression-key-not-for-production"
     OUTBOX_ENABLED = True
+    # Each change shows at once.
+    PUBLIC_FRESHNESS_SECONDS = 0.0
     # Nothing listens here: a test that forgets its SMTP fixture fails loudly.
     SMTP_PORT = 9
 

@@ -17,6 +17,16 @@ from mailer.models import Csp
 from mailer.models import NewsItem
 from mailer.models import Topic
 
+# Built once: a page asks these on every request.
+NEWS = select(
+    select(func.max(NewsItem.updated_at)).scalar_subquery(),
+    select(func.count(NewsItem.id)).scalar_subquery(),
+    select(func.max(Bulletin.updated_at)).scalar_subquery(),
+    select(func.count(Bulletin.id)).scalar_subquery(),
+)
+TOPICS = select(*Topic.__table__.columns).order_by(Topic.id)
+DIRECTORY = select(func.max(Csp.updated_at), func.count(Csp.id))
+
 
 @dataclass(frozen=True)
 class Freshness:
@@ -31,16 +41,15 @@ def news_freshness() -> Freshness:
     """For the home page, news, topics, bulletins and the feeds: the latest change of any news
     item or bulletin (an edit, a publication, a withdrawal all move `updated_at`), how many
     there are (a deletion), and the topics as they are (they carry no time of change)."""
-    items = db.session.execute(select(func.max(NewsItem.updated_at), func.count(NewsItem.id))).one()
-    sent = db.session.execute(select(func.max(Bulletin.updated_at), func.count(Bulletin.id))).one()
-    topics = db.session.execute(select(*Topic.__table__.columns).order_by(Topic.id)).all()
-    changed = _latest(items[0], sent[0])
-    return Freshness(changed, _digest(changed, items[1], sent[1], [tuple(t) for t in topics]))
+    latest_item, items, latest_bulletin, bulletins = db.session.execute(NEWS).one()
+    topics = db.session.execute(TOPICS).all()
+    changed = _latest(latest_item, latest_bulletin)
+    return Freshness(changed, _digest(changed, items, bulletins, [tuple(t) for t in topics]))
 
 
 def directory_freshness() -> Freshness:
     """For the CSP directory: the latest change of any partnership, and how many there are."""
-    latest, count = db.session.execute(select(func.max(Csp.updated_at), func.count(Csp.id))).one()
+    latest, count = db.session.execute(DIRECTORY).one()
     changed = _latest(latest)
     return Freshness(changed, _digest(changed, count))
 

@@ -8,11 +8,14 @@ from flask import render_template
 
 from mailer.domain import bulletins
 from mailer.domain.freshness import news_freshness
+from mailer.extensions import limiter
 from mailer.web.caching import public
 from mailer.web.news import SLUG
 from mailer.web.paging import requested_page
 
 bp = Blueprint("bulletins", __name__)
+# Pages the same for everyone, which a CDN may serve: no limit per client.
+limiter.exempt(bp)
 
 PAGE_SIZE = 10
 

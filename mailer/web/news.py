@@ -27,6 +27,7 @@ from mailer.domain.paging import Page
 from mailer.domain.topics import list_topics
 from mailer.domain.topics import successor_of
 from mailer.domain.topics import topic_by_slug
+from mailer.extensions import limiter
 from mailer.formatting import as_clause
 from mailer.formatting import govuk_date
 from mailer.models import Bulletin
@@ -38,6 +39,8 @@ from mailer.web.caching import public
 from mailer.web.paging import requested_page
 
 bp = Blueprint("news", __name__)
+# Pages the same for everyone, which a CDN may serve: no limit per client.
+limiter.exempt(bp)
 
 SERVICE_NAME = "Community Safety Partnerships news"
 HOME_ITEMS = 5

@@ -146,3 +146,28 @@ def test_a_page_showing_a_one_off_message_is_not_cached_publicly(client, slug):
     response = client.get("/")
     assert "You are subscribed" in response.get_data(as_text=True)
     assert "public" not in response.headers["Cache-Control"]
+
+
+def test_a_web_process_trusts_what_it_read_for_the_set_seconds(app_settings):
+    """Under a burst of clicks the database is asked once a second, not once a request: a
+    change shows after at most that long (here an hour, so that it has not shown yet)."""
+    from config import TestingConfig
+    from mailer.app import create_app
+
+    app = create_app(TestingConfig, {**app_settings, "PUBLIC_FRESHNESS_SECONDS": 3600})
+    client = app.test_client()
+    first = client.get("/")
+    add_item(app, "Fresh news")
+    again = client.get("/", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    app.config["PUBLIC_FRESHNESS_SECONDS"] = 0
+    assert "Fresh news" in client.get("/").get_data(as_text=True)
+
+
+def test_a_page_kept_in_the_process_is_served_whole(client, slug):
+    first = client.get(f"/news/{slug}")
+    second = client.get(f"/news/{slug}")
+    assert second.get_data() == first.get_data()
+    assert second.headers["ETag"] == first.headers["ETag"]
+    assert second.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert second.headers["Content-Security-Policy"] == first.headers["Content-Security-Policy"]
