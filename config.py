@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-import math
 import os
 import re
-from collections import Counter
 from typing import Any
 from typing import ClassVar
 
 from mailer import privacy_notices
+from mailer.keys import key_problems
 
 # What EHLO may name (RFC 5321 4.1.1.1): a domain of letter-digit-hyphen labels, or an address
 # literal in brackets.
@@ -200,6 +199,12 @@ class Config:
     OUTBOX_ENABLED = False
     # Maildir of the local outbox; None means "outbox" in the instance folder.
     OUTBOX_DIR: str | None = None
+    # Seconds browsers and CDNs may keep a public page or feed (Cache-Control max-age).
+    PUBLIC_CACHE_MAX_AGE = 300
+    # Seconds a web process trusts what it last read of when the public pages changed.
+    PUBLIC_FRESHNESS_SECONDS = 1.0
+    # Bearer token /metrics asks for; None serves /metrics to loopback clients only.
+    METRICS_TOKEN: str | None = None
     # Number of proxies in front of the app whose X-Forwarded-For is trusted.
     PROXY_FIX_X_FOR = 0
     # Most data rows one subscriber import file (CSV) may have.
@@ -248,6 +253,8 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret-not-for-production"
     SUPPRESSION_KEY = "testing-suppression-key-not-for-production"
     OUTBOX_ENABLED = True
+    # Each change shows at once.
+    PUBLIC_FRESHNESS_SECONDS = 0.0
     # Nothing listens here: a test that forgets its SMTP fixture fails loudly.
     SMTP_PORT = 9
 
@@ -263,7 +270,7 @@ class ProductionConfig(Config):
         """Raise ConfigError naming every missing or unsafe setting."""
         problems = (
             _common_problems(settings)
-            + _key_problems(settings)
+            + key_problems(settings)
             + privacy_notices.differences(settings)
         )
         if not str(settings.get("BASE_URL", "")).startswith("https://"):
@@ -294,59 +301,6 @@ RETENTION_MINIMUMS = {
     "INBOUND_RETENTION_DAYS": (1, ""),
     "CONTACT_RETENTION_DAYS": (1, ""),
 }
-
-
-# A production key holds at least this many bits by a character-frequency estimate: 32 random
-# hex digits score about 110 (in 200,000 draws, never under 90); 36 times "a" scores 0.
-MIN_KEY_BITS = 80
-KEY_RULE = "must be a random value of at least 32 characters"
-# The share of a key's three-character pieces that must differ from each other.
-MIN_DISTINCT_PIECES = 0.6
-
-
-def _key_problems(settings: dict[str, Any]) -> list[str]:
-    """The production keys, every fallback included: random, long, and not the same one twice."""
-    problems = []
-    secret = settings.get("SECRET_KEY")
-    if not _looks_random(secret):
-        problems.append(f"MAILER_SECRET_KEY {KEY_RULE}")
-    fallbacks = settings.get("SECRET_KEY_FALLBACKS")
-    if not isinstance(fallbacks, list | tuple) or not all(isinstance(k, str) for k in fallbacks):
-        problems.append("MAILER_SECRET_KEY_FALLBACKS must be a JSON list of the older keys")
-        fallbacks = []
-    problems += [
-        # Sessions and links signed with any fallback are accepted: a weak one is a way in.
-        f"key {number} of MAILER_SECRET_KEY_FALLBACKS {KEY_RULE}; remove any key that was "
-        "ever public"
-        for number, key in enumerate(fallbacks, start=1)
-        if not _looks_random(key)
-    ]
-    suppression_key = settings.get("SUPPRESSION_KEY")
-    if not _looks_random(suppression_key):
-        problems.append(f"MAILER_SUPPRESSION_KEY {KEY_RULE}, set once and never changed")
-    elif suppression_key == secret or suppression_key in fallbacks:
-        problems.append(
-            "MAILER_SUPPRESSION_KEY must differ from MAILER_SECRET_KEY and its fallbacks"
-        )
-    return problems
-
-
-def _looks_random(key: Any) -> bool:
-    """Whether a key could be random: 32 characters or more, not one of the visibly fake
-    ones, not a short run repeated, and MIN_KEY_BITS by the frequencies of its characters."""
-    if not isinstance(key, str) or len(key) < 32 or "not-for-production" in key:
-        return False
-    if key in (key + key)[1:-1]:
-        return False
-    # A run repeated, even with a character added or the last repeat cut short, has few
-    # distinct three-character pieces: random keys have nearly all theirs distinct (32
-    # random digits, never under 70% in 100,000 draws), "password" * 4 + "1" has 29%.
-    pieces = [key[i : i + 3] for i in range(len(key) - 2)]
-    if len(set(pieces)) < MIN_DISTINCT_PIECES * len(pieces):
-        return False
-    counts = Counter(key)
-    bits = -sum(count * math.log2(count / len(key)) for count in counts.values())
-    return bits >= MIN_KEY_BITS
 
 
 def _common_problems(settings: dict[str, Any]) -> list[str]:

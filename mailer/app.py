@@ -25,12 +25,14 @@ from mailer.paths import TEMPLATES
 from mailer.web import about
 from mailer.web import api
 from mailer.web import bulletins
+from mailer.web import caching
 from mailer.web import changes
 from mailer.web import contact
 from mailer.web import converters
 from mailer.web import csps
 from mailer.web import data_copy  # noqa: F401  (adds the data-copy pages to public.bp)
 from mailer.web import news
+from mailer.web import operations
 from mailer.web import outbox_viewer
 from mailer.web import public
 from mailer.web import security
@@ -67,6 +69,7 @@ def create_app(
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     security.init_app(app)
+    caching.init_app(app)
     cli.init_app(app)
     if app.config["PROXY_FIX_X_FOR"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]))  # type: ignore[method-assign]
@@ -85,6 +88,7 @@ def _register_pages(app: Flask) -> None:
     app.register_blueprint(about.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(api.bp)
+    operations.init_app(app)
     # The API authenticates with bearer keys, not cookies, so CSRF tokens do not apply: to it
     # and to the blueprints nested in it (Flask-WTF looks up each by its dotted name).
     for name, blueprint in app.blueprints.items():

@@ -30,11 +30,33 @@ from mailer.delivery.worker import worker_from_config
     show_default=True,
     help="Worker processes (one per core lets DKIM signing use them all).",
 )
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Serve this worker's Prometheus figures on this port (0: any free port).",
+)
+@click.option(
+    "--metrics-host", default="127.0.0.1", show_default=True, help="Address of --metrics-port."
+)
 @with_appcontext
-def worker(once: bool, concurrency: int | None, processes: int) -> None:
+def worker(
+    once: bool,
+    concurrency: int | None,
+    processes: int,
+    metrics_port: int | None,
+    metrics_host: str,
+) -> None:
     """Send queued emails over SMTP, until stopped (or with --once, until none is due)."""
+    from mailer.delivery.metrics import start_exporting
+
     configure_logging()
     if processes > 1:
+        if metrics_port is not None:
+            raise click.UsageError(
+                "--metrics-port serves one process: with --processes, set "
+                "PROMETHEUS_MULTIPROC_DIR and serve the figures from one worker (docs/deploy.md)"
+            )
         _worker_processes(processes, once=once, concurrency=concurrency)
         return
     sender = worker_from_config(current_app.config, concurrency=concurrency)
@@ -44,6 +66,9 @@ def worker(once: bool, concurrency: int | None, processes: int) -> None:
         return
     click.echo(f"Worker {sender.owner} sending; Ctrl-C stops it.")
     with stop_on_signals() as stop:
+        server = start_exporting(sender.stats, port=metrics_port, host=metrics_host, stop=stop)
+        if server is not None:
+            click.echo(f"Worker figures at http://{metrics_host}:{server.server_port}/metrics")
         sender.run_forever(stop)
 
 

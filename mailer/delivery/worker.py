@@ -15,9 +15,13 @@ from collections.abc import Sequence
 from concurrent.futures import wait
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import fields
+from dataclasses import replace
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
+
+from sqlalchemy.exc import DBAPIError
 
 from mailer import clock
 from mailer.delivery import queue
@@ -232,7 +236,11 @@ class Worker:
                     go, _outgoing, deadline=deadline, progress=self._record_sent_so_far
                 )
                 rest = later[len(pending) :]
-                if not self._record(results, [*untried, *pending], also=rest):
+                # A new list each try: `_record` adds to the one it is given.
+                record = lambda r=results, u=untried, p=pending, a=rest: self._record(  # noqa: E731
+                    r, [*u, *p], also=a
+                )
+                if not self._surviving_disconnect(record):
                     return False
                 pending = untried + pending
         finally:
@@ -272,8 +280,28 @@ class Worker:
         mid-chunk then repeats only the last moment's messages, not the whole chunk."""
         sent = [(r.item.delivery_id, r.item.outgoing.message_id) for r in results if not r.error]
         if sent:
-            queue.record_sent(sent, now=self.now())
-            db.session.commit()
+            self._surviving_disconnect(lambda: self._commit_sent(sent))
+
+    def _commit_sent(self, sent: list[tuple[int, str]]) -> bool:
+        queue.record_sent(sent, now=self.now())
+        db.session.commit()
+        return True
+
+    def _surviving_disconnect(self, record: Callable[[], bool]) -> bool:
+        """Run `record` (it commits); if the database dropped the connection meanwhile (a
+        restart, a failover), run it once more on a new one: what the relay accepted must be
+        recorded, or it would go twice when another worker takes the lease over."""
+        before = replace(self.stats)
+        try:
+            return record()
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            logger.warning("database connection lost while recording; recording again")
+            db.session.rollback()
+            for name in (each.name for each in fields(WorkerStats)):
+                setattr(self.stats, name, getattr(before, name))
+            return record()
 
     def _record(
         self, results: list[Result[Prepared]], untried: list[Prepared], also: Sequence[int] = ()

@@ -7,15 +7,21 @@ from flask import abort
 from flask import render_template
 
 from mailer.domain import bulletins
+from mailer.domain.freshness import news_freshness
+from mailer.extensions import limiter
+from mailer.web.caching import public
 from mailer.web.news import SLUG
 from mailer.web.paging import requested_page
 
 bp = Blueprint("bulletins", __name__)
+# Pages the same for everyone, which a CDN may serve: no limit per client.
+limiter.exempt(bp)
 
 PAGE_SIZE = 10
 
 
 @bp.get("/bulletins")
+@public(news_freshness)
 def archive() -> str:
     """List the sent public bulletins, newest first."""
     number = requested_page()
@@ -28,6 +34,7 @@ def archive() -> str:
 
 
 @bp.get("/bulletins/<slug>")
+@public(news_freshness)
 def bulletin(slug: str) -> str:
     """One sent public bulletin as a page; drafts and email-only bulletins do not exist here."""
     found = bulletins.published_by_slug(slug) if SLUG.fullmatch(slug) else None

@@ -31,12 +31,14 @@ from mailer.domain.directory.listing import Search
 from mailer.domain.directory.presenting import CSV_COLUMNS
 from mailer.domain.directory.presenting import csp_json
 from mailer.domain.directory.presenting import csv_row
+from mailer.domain.freshness import directory_freshness
 from mailer.errors import ExpiredToken
 from mailer.errors import FieldErrors
 from mailer.errors import InvalidToken
 from mailer.extensions import limiter
 from mailer.models import Csp
 from mailer.models import Nation
+from mailer.web.caching import public
 from mailer.web.downloads import json_attachment
 from mailer.web.paging import requested_page
 from mailer.web.public import signup_limit
@@ -68,6 +70,7 @@ def read_search(args: MultiDict[str, str]) -> Search:
 
 
 @bp.get("/csps")
+@public(directory_freshness)
 def directory() -> str:
     """The partnerships A to Z, found by name or council, filtered by nation and force area."""
     search = read_search(request.args)
@@ -100,6 +103,7 @@ def _values(search: Search) -> dict[str, str]:
 
 
 @bp.get("/csps/<code>")
+@public(directory_freshness)
 def csp_page(code: str) -> str:
     """One partnership: its councils, police force area and contact details."""
     csp = _csp_or_404(code)

@@ -23,10 +23,12 @@ from mailer import clock
 from mailer.domain import bulletins
 from mailer.domain import news
 from mailer.domain.directory.counts import current_counts
+from mailer.domain.freshness import news_freshness
 from mailer.domain.paging import Page
 from mailer.domain.topics import list_topics
 from mailer.domain.topics import successor_of
 from mailer.domain.topics import topic_by_slug
+from mailer.extensions import limiter
 from mailer.formatting import as_clause
 from mailer.formatting import govuk_date
 from mailer.models import Bulletin
@@ -34,9 +36,12 @@ from mailer.models import NewsItem
 from mailer.models import NewsState
 from mailer.models import Topic
 from mailer.paths import FRONTEND
+from mailer.web.caching import public
 from mailer.web.paging import requested_page
 
 bp = Blueprint("news", __name__)
+# Pages the same for everyone, which a CDN may serve: no limit per client.
+limiter.exempt(bp)
 
 SERVICE_NAME = "Community Safety Partnerships news"
 HOME_ITEMS = 5
@@ -64,6 +69,7 @@ VERSIONED_MAX_AGE = 365 * 24 * 3600
 
 
 @bp.get("/")
+@public(news_freshness)
 def home() -> str:
     """Show the latest news, the topics, and an invitation to subscribe."""
     latest = news.published_page(per_page=HOME_ITEMS)
@@ -73,6 +79,7 @@ def home() -> str:
 
 
 @bp.get("/news")
+@public(news_freshness)
 def archive() -> str:
     """List every published item, newest first, optionally matching the search words."""
     query = CONTROL_CHARACTERS.sub(" ", request.args.get("q", ""))[: news.MAX_QUERY].strip()
@@ -83,6 +90,7 @@ def archive() -> str:
 
 
 @bp.get("/news/<slug>")
+@public(news_freshness)
 def item(slug: str) -> str:
     """Show one published item, or one withdrawn since with a notice saying when and why;
     drafts, scheduled items and items never published do not exist here."""
@@ -93,6 +101,7 @@ def item(slug: str) -> str:
 
 
 @bp.get("/topics/<slug>")
+@public(news_freshness)
 def topic(slug: str) -> str:
     """List the published items of one topic."""
     chosen = _topic_or_404(slug)
@@ -105,6 +114,7 @@ def topic(slug: str) -> str:
 
 
 @bp.get("/feed.atom")
+@public(news_freshness)
 def feed() -> Response:
     """The Atom feed of the whole site: its news (and what was withdrawn) and its public
     bulletins."""
@@ -115,6 +125,7 @@ def feed() -> Response:
 
 
 @bp.get("/topics/<slug>/feed.atom")
+@public(news_freshness)
 def topic_feed(slug: str) -> Response:
     """The Atom feed of one topic."""
     chosen = _topic_or_404(slug)
@@ -206,11 +217,8 @@ def _atom(
         _add_bulletin_entry(generator, bulletin)
     stamps = [_updated(found) for found in items] + [clock.as_utc(b.updated_at) for b in sent]
     generator.updated(max(stamps, default=clock.now()))
-    response = Response(generator.atom_str(pretty=True), mimetype="application/atom+xml")
-    # Readers poll feeds; an ETag lets them get a 304 while nothing changed.
-    response.add_etag()
-    response.make_conditional(request)
-    return response
+    # Readers poll feeds: `public` gives them a 304 while nothing changed.
+    return Response(generator.atom_str(pretty=True), mimetype="application/atom+xml")
 
 
 def _public(found: NewsItem) -> bool:
