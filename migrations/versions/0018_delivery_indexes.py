@@ -5,14 +5,14 @@ held (what the claim of expired leases and the stale-lease job read); the Messag
 partnership indexes keep only the rows that have one (a new delivery has neither).
 
 Revision ID: 0018
-Revises: 0013
+Revises: 0017
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0013"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
