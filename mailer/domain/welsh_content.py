@@ -64,6 +64,9 @@ def validate(
         if partial and field.name not in values:
             continue
         value = values.get(field.name)
+        if value is None and field.name in values:
+            errors[field.name] = f"{field.label} must be text"
+            continue
         texts[field.name] = news.check_text(
             errors,
             field.name,

@@ -92,8 +92,10 @@ def content_properties(topic_slugs: Sequence[str]) -> dict[str, Any]:
 
     welsh = "In Welsh (Cymraeg); empty for none. Left out: unchanged (none when new)"
     return {
-        "title_cy": text(news.MAX_TITLE, f"({api_schema.LINE_PATTERN})?", f"One line. {welsh}"),
-        "summary_cy": text(news.MAX_SUMMARY, f"({api_schema.LINE_PATTERN})?", f"One line. {welsh}"),
+        "title_cy": text(news.MAX_TITLE, api_schema.OPTIONAL_LINE_PATTERN, f"One line. {welsh}"),
+        "summary_cy": text(
+            news.MAX_SUMMARY, api_schema.OPTIONAL_LINE_PATTERN, f"One line. {welsh}"
+        ),
         "body_cy": text(news.MAX_BODY, api_schema.BODY_PATTERN, f"Markdown. {welsh}"),
         "title": text(news.MAX_TITLE, api_schema.LINE_PATTERN, "One line, not blank"),
         "summary": text(news.MAX_SUMMARY, api_schema.LINE_PATTERN, "One line, not blank"),
