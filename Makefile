@@ -6,7 +6,7 @@ POSTGRES_URL ?= $(or $(MAILER_TEST_POSTGRES_URL),postgresql+psycopg://postgres@1
 RESULTS := .test-results
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-sqlite test-postgres lint format bench clean
+.PHONY: help install run test test-sqlite test-postgres lint format translations bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-14s %s\n", $$1, $$2}'
@@ -34,6 +34,17 @@ lint: install ## ruff, mypy (strict), the layer contracts and the size limits
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python scripts/check_sizes.py
+	$(BIN)/python scripts/check_translations.py
+
+# The Welsh catalogue: extract the texts of mailer/, config.py and templates/, bring them into
+# translations/cy/LC_MESSAGES/messages.po (new texts come in empty, for their Welsh), then
+# compile the .mo the service reads (committed). See translations/README.md.
+EXTRACT = $(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext -k _l -c TRANSLATORS: --no-location --sort-output
+translations: install ## Extract the texts to translate, update the Welsh catalogue and compile it
+	$(EXTRACT) -o translations/messages.pot .
+	$(BIN)/pybabel -q update -i translations/messages.pot -d translations -l cy --no-fuzzy-matching --ignore-obsolete
+	rm translations/messages.pot
+	$(BIN)/pybabel -q compile -d translations -l cy
 
 # The suite runs on every core (pytest-xdist); PARALLEL= runs it in one process.
 PARALLEL ?= -n auto

@@ -10,6 +10,8 @@ from flask import Response
 from flask import jsonify
 from flask import render_template
 from flask import request
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -55,20 +57,20 @@ class ExpiredToken(InvalidToken):
 
 
 TITLES = {
-    400: "There is a problem with your request",
-    403: "You do not have permission to see this page",
-    404: "Page not found",
-    405: "This address does not accept that request",
-    409: "That change is not possible",
-    413: "What you sent is too large",
-    429: "Too many requests",
-    500: "Sorry, there is a problem with the service",
+    400: _l("There is a problem with your request"),
+    403: _l("You do not have permission to see this page"),
+    404: _l("Page not found"),
+    405: _l("This address does not accept that request"),
+    409: _l("That change is not possible"),
+    413: _l("What you sent is too large"),
+    429: _l("Too many requests"),
+    500: _l("Sorry, there is a problem with the service"),
 }
 
 
 def _error_page(status: int, message: str | None = None) -> tuple[str, int]:
     """Render the shared error page for `status`."""
-    title = TITLES.get(status, "There is a problem")
+    title = TITLES.get(status) or gettext("There is a problem")
     return render_template("error.html", title=title, message=message, status=status), status
 
 
@@ -108,8 +110,10 @@ def register_error_handlers(app: Flask) -> None:
     def csrf_error(error: CSRFError) -> tuple[str, int]:
         return _error_page(
             400,
-            "The form had expired or was not sent from this site. Go back, reload the "
-            "page and try again.",
+            gettext(
+                "The form had expired or was not sent from this site. Go back, reload the "
+                "page and try again."
+            ),
         )
 
     @app.errorhandler(Conflict)
@@ -132,4 +136,4 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception) -> tuple[str, int]:
         logger.exception("unhandled error on %s %s", request.method, request.path)
-        return _error_page(500, "Try again later.")
+        return _error_page(500, gettext("Try again later."))

@@ -2,36 +2,77 @@
 
 from __future__ import annotations
 
+from datetime import date
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask
+from flask_babel import get_locale
 
 from mailer.clock import as_utc
+from mailer.i18n import N_
 
 # How often each frequency sends, in the words of emails and pages.
 FREQUENCY_WORDS = {
-    "immediate": "as soon as news is published",
-    "daily": "once a day",
-    "weekly": "once a week",
+    "immediate": N_("as soon as news is published"),
+    "daily": N_("once a day"),
+    "weekly": N_("once a week"),
 }
 
 
-def govuk_date(value: datetime | None, zone: str = "Europe/London") -> str:
-    """'6 March 2013'."""
+# The months in Welsh, as GOV.UK writes dates in Welsh: '6 Mawrth 2013'.
+WELSH_MONTHS = (
+    "Ionawr",
+    "Chwefror",
+    "Mawrth",
+    "Ebrill",
+    "Mai",
+    "Mehefin",
+    "Gorffennaf",
+    "Awst",
+    "Medi",
+    "Hydref",
+    "Tachwedd",
+    "Rhagfyr",
+)
+
+
+def govuk_date(value: datetime | None, zone: str = "Europe/London", language: str = "en") -> str:
+    """'6 March 2013', in Welsh '6 Mawrth 2013'."""
     if value is None:
         return ""
     local = as_utc(value).astimezone(ZoneInfo(zone))
+    if language == "cy":
+        return f"{local.day} {WELSH_MONTHS[local.month - 1]} {local.year}"
     return f"{local.day} {local:%B %Y}"
 
 
-def govuk_datetime(value: datetime | None, zone: str = "Europe/London") -> str:
-    """'6 March 2013 at 9:05am'."""
+def govuk_day(value: date | None, language: str = "en") -> str:
+    """A calendar date (no time or zone): '6 March 2013', in Welsh '6 Mawrth 2013'."""
+    if value is None:
+        return ""
+    month = WELSH_MONTHS[value.month - 1] if language == "cy" else f"{value:%B}"
+    return f"{value.day} {month} {value.year}"
+
+
+def govuk_datetime(
+    value: datetime | None, zone: str = "Europe/London", language: str = "en"
+) -> str:
+    """'6 March 2013 at 9:05am', in Welsh '6 Mawrth 2013 am 9:05yb'."""
     if value is None:
         return ""
     local = as_utc(value).astimezone(ZoneInfo(zone))
     hour = local.hour % 12 or 12
-    return f"{govuk_date(value, zone)} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+    day = govuk_date(value, zone, language)
+    if language == "cy":
+        return f"{day} am {hour}:{local:%M}{'yb' if local.hour < 12 else 'yh'}"
+    return f"{day} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+
+
+def current_language() -> str:
+    """The language being rendered in: the page's, or the one `flask_babel.force_locale` set."""
+    locale = get_locale()
+    return locale.language if locale is not None else "en"
 
 
 def as_clause(reason: str) -> str:
@@ -46,6 +87,9 @@ def as_clause(reason: str) -> str:
 def init_app(app: Flask) -> None:
     """Make the date formats available to every template, in the configured zone."""
     zone = app.config["TIMEZONE"]
-    app.jinja_env.filters["govuk_date"] = lambda value: govuk_date(value, zone)
-    app.jinja_env.filters["govuk_datetime"] = lambda value: govuk_datetime(value, zone)
+    app.jinja_env.filters["govuk_date"] = lambda value: govuk_date(value, zone, current_language())
+    app.jinja_env.filters["govuk_datetime"] = lambda value: govuk_datetime(
+        value, zone, current_language()
+    )
+    app.jinja_env.filters["govuk_day"] = lambda value: govuk_day(value, current_language())
     app.jinja_env.filters["as_clause"] = as_clause

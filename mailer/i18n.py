@@ -14,8 +14,10 @@ from typing import Any
 
 from flask import Flask
 from flask import has_request_context
+from flask import redirect
 from flask import request
 from flask_babel import Babel
+from flask_babel import gettext
 
 from mailer.paths import TRANSLATIONS
 
@@ -56,6 +58,14 @@ def init_app(app: Flask) -> None:
         default_translation_directories=str(TRANSLATIONS),
     )
     app.wsgi_app = WelshPaths(app.wsgi_app)  # type: ignore[method-assign]
+    app.before_request(_english_only_parts)
+    # Globals, not a context processor, so that imported macros see them too.
+    app.jinja_env.globals.update(
+        page_language=page_language,
+        language_urls=language_urls,
+        localised=localised,
+        translated=translated,
+    )
 
 
 def localised(thing: object, field: str, language: str) -> tuple[str, bool]:
@@ -66,3 +76,35 @@ def localised(thing: object, field: str, language: str) -> tuple[str, bool]:
         return english, False
     welsh = str(getattr(thing, f"{field}_cy", "") or "")
     return (welsh, False) if welsh.strip() else (english, bool(english))
+
+
+def language_urls() -> dict[str, str]:
+    """The page being answered in each language, its query string kept: `{"en": "/news?q=x",
+    "cy": "/cy/news?q=x"}`, for the language switch and the `hreflang` alternates."""
+    base = request.script_root.removesuffix(WELSH_PREFIX)
+    query = request.query_string.decode("latin-1")
+    tail = request.path + (f"?{query}" if query else "")
+    return {ENGLISH: base + tail, WELSH: base + WELSH_PREFIX + tail}
+
+
+# The parts that stay in English: a Welsh address of one of them goes to the English one.
+ENGLISH_ONLY = ("staff", "api", "outbox")
+
+
+def _english_only_parts() -> Any:
+    """Send `/cy/staff/…` (and the API and outbox) to the English address, method and all."""
+    blueprint = (request.blueprint or "").split(".")[0]
+    if page_language() == WELSH and blueprint in ENGLISH_ONLY:
+        return redirect(language_urls()[ENGLISH], code=308)
+    return None
+
+
+def N_(text: str) -> str:
+    """Mark a text for the catalogue where it is defined outside a request (a domain error,
+    a label); the page translates it where it shows it, with `translated`."""
+    return text
+
+
+def translated(text: str) -> str:
+    """A text marked with `N_` (or any message) in the page's language; "" stays ""."""
+    return gettext(text) if text else text

@@ -233,3 +233,42 @@ def test_0017_counts_the_deliveries_held_and_stepping_back_keeps_them(tmp_path):
         assert db.session.scalar(text("SELECT count(*) FROM send_runs")) == 1
         db.session.remove()
         db.engine.dispose()
+
+
+def test_0019_adds_and_drops_the_welsh_texts_keeping_topics_and_their_subscribers(tmp_path):
+    """0019 adds the Welsh columns empty and drops them in place: the topics, the items and
+    the subscriptions to them stay."""
+    app = create_app(TestingConfig, {"DATABASE_URL": f"sqlite:///{tmp_path}/welsh.sqlite"})
+    with app.app_context():
+        upgrade(revision="0014")
+        db.session.execute(
+            text(
+                "INSERT INTO subscribers (email, email_key, status, token_version, generation, "
+                "created_at, updated_at, data_copies) "
+                "VALUES ('a@example.org', 'a@example.org', 'active', 1, 0, :at, :at, 0)"
+            ),
+            {"at": "2026-11-01 00:00:00"},
+        )
+        db.session.execute(
+            text(
+                "INSERT INTO topics (id, slug, name, description, position, heading) "
+                "VALUES (1, 'funding', 'Funding', '', 0, '')"
+            )
+        )
+        db.session.execute(
+            text(
+                "INSERT INTO subscriptions (subscriber_id, topic_id, frequency, created_at) "
+                "VALUES (1, 1, 'daily', :at)"
+            ),
+            {"at": "2026-11-01 00:00:00"},
+        )
+        db.session.commit()
+        db.session.remove()
+
+        upgrade()
+        assert db.session.scalar(text("SELECT count(*) FROM topics WHERE name_cy = ''")) > 0
+        db.session.remove()
+        downgrade(revision="0014")
+        assert db.session.scalar(text("SELECT count(*) FROM subscriptions")) == 1
+        db.session.remove()
+        db.engine.dispose()

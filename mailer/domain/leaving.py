@@ -14,15 +14,16 @@ from sqlalchemy import select
 
 from mailer.errors import FieldErrors
 from mailer.extensions import db
+from mailer.i18n import N_
 from mailer.models import LeavingReason
 
 # The choices of the form, in its order, and how staff read them.
 REASONS = {
-    "too_many": "Too many emails",
-    "not_relevant": "The news is not relevant to my work",
-    "changed_role": "I have changed role or organisation",
-    "never_signed_up": "I did not sign up",
-    "other": "Another reason",
+    "too_many": N_("Too many emails"),
+    "not_relevant": N_("The news is not relevant to my work"),
+    "changed_role": N_("I have changed role or organisation"),
+    "never_signed_up": N_("I did not sign up"),
+    "other": N_("Another reason"),
 }
 MAX_COMMENT = 1000
 
@@ -44,12 +45,12 @@ def record(reason: Any, comment: Any, *, now: datetime) -> None:
     """
     errors = {}
     if reason not in REASONS:
-        errors["reason"] = "Select a reason"
+        errors["reason"] = N_("Select a reason")
     text = comment.strip() if isinstance(comment, str) else ""
     if len(text) > MAX_COMMENT:
         errors["comment"] = f"The comment must be {MAX_COMMENT:,} characters or fewer"
     if "\x00" in text:
-        errors["comment"] = "The comment must be plain text"
+        errors["comment"] = N_("The comment must be plain text")
     if errors:
         raise FieldErrors(errors)
     db.session.add(LeavingReason(reason=str(reason), comment=text, at=now))

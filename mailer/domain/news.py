@@ -177,6 +177,13 @@ def _text(
     return str(value)
 
 
+def check_text(
+    errors: dict[str, str], field: str, value: Any, limit: int, *, multiline: bool, label: str
+) -> str:
+    """An optional text field checked as the item's own are (the Welsh texts use it)."""
+    return _text(errors, field, value, limit, required=False, multiline=multiline, label=label)
+
+
 def create_item(draft: Draft, *, actor: str, now: datetime) -> NewsItem:
     """Add a draft item with a unique slug made from its title."""
     item = NewsItem(state=NewsState.DRAFT, created_at=now, updated_at=now)

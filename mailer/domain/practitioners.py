@@ -14,6 +14,7 @@ from mailer.domain.segments import NATION_LABELS
 from mailer.domain.segments import ORGANISATION_LABELS
 from mailer.errors import FieldErrors
 from mailer.extensions import db
+from mailer.i18n import N_
 from mailer.models import Csp
 from mailer.models import CspStatus
 from mailer.models import OrganisationType
@@ -43,17 +44,17 @@ def parse_profile(organisation_type: Any, area_codes: Iterable[Any]) -> Profile:
         try:
             kind = OrganisationType(organisation_type)
         except (ValueError, TypeError):
-            errors["organisation_type"] = "Select the type of organisation from the list"
+            errors["organisation_type"] = N_("Select the type of organisation from the list")
     given = [code for code in area_codes if code not in (None, "")]
     areas: Sequence[Csp] = ()
     if not all(isinstance(code, str) for code in given):
-        errors["areas"] = "Areas must be the codes of Community Safety Partnerships"
+        errors["areas"] = N_("Areas must be the codes of Community Safety Partnerships")
     elif len(set(given)) > MAX_AREAS:
         errors["areas"] = f"Select {MAX_AREAS} areas or fewer"
     elif given:
         areas = _active(sorted(set(given)))
         if len(areas) != len(set(given)):
-            errors["areas"] = "Select Community Safety Partnership areas from the list"
+            errors["areas"] = N_("Select Community Safety Partnership areas from the list")
     if errors:
         raise FieldErrors(errors)
     return Profile(kind, tuple(areas))

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy import true
 
 from mailer.extensions import db
+from mailer.i18n import N_
 from mailer.models import Csp
 from mailer.models import CspStatus
 from mailer.models import Nation
@@ -28,15 +29,15 @@ DIMENSIONS = ("nations", "pfas", "csps", "organisation_types")
 # The places a news item can apply to: a segment without organisation types.
 PLACES = DIMENSIONS[:3]
 ORGANISATION_LABELS = {
-    OrganisationType.POLICE: "Police",
-    OrganisationType.COUNCIL: "Council",
-    OrganisationType.FIRE: "Fire and rescue",
-    OrganisationType.HEALTH: "Health",
-    OrganisationType.PROBATION: "Probation",
-    OrganisationType.VOLUNTARY: "Voluntary sector",
-    OrganisationType.OTHER: "Other",
+    OrganisationType.POLICE: N_("Police"),
+    OrganisationType.COUNCIL: N_("Council"),
+    OrganisationType.FIRE: N_("Fire and rescue"),
+    OrganisationType.HEALTH: N_("Health"),
+    OrganisationType.PROBATION: N_("Probation"),
+    OrganisationType.VOLUNTARY: N_("Voluntary sector"),
+    OrganisationType.OTHER: N_("Other"),
 }
-NATION_LABELS = {Nation.ENGLAND: "England", Nation.WALES: "Wales"}
+NATION_LABELS = {Nation.ENGLAND: N_("England"), Nation.WALES: N_("Wales")}
 MAX_CODES = 400
 
 

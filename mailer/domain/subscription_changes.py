@@ -23,6 +23,7 @@ from mailer.domain.subscriptions import request_subscription
 from mailer.errors import InvalidInput
 from mailer.errors import InvalidToken
 from mailer.extensions import db
+from mailer.i18n import N_
 from mailer.models import ConsentAction
 from mailer.models import ConsentEvent
 from mailer.models import Frequency
@@ -135,7 +136,7 @@ def ask_to_change_email(
     """
     _active(subscriber)
     if new_email.casefold() == subscriber.email_key:
-        raise InvalidInput("email", "That is already the address of your subscription")
+        raise InvalidInput("email", N_("That is already the address of your subscription"))
     if _taken(new_email):
         return
     detail = {NEW_EMAIL: new_email}

@@ -29,6 +29,7 @@ from mailer.domain.topics import refuse_retired
 from mailer.errors import InvalidInput
 from mailer.errors import InvalidToken
 from mailer.extensions import db
+from mailer.i18n import N_
 from mailer.models import ConsentAction
 from mailer.models import ConsentEvent
 from mailer.models import Delivery
@@ -83,14 +84,14 @@ def normalise_address(raw: str) -> str:
     """Return the normalised form of an address, or raise InvalidInput (syntax only, no DNS)."""
     value = raw.strip()
     if not value:
-        raise InvalidInput("email", "Enter your email address")
+        raise InvalidInput("email", N_("Enter your email address"))
     if len(value) > MAX_ADDRESS_LENGTH:
-        raise InvalidInput("email", "Email address must be 254 characters or fewer")
+        raise InvalidInput("email", N_("Email address must be 254 characters or fewer"))
     try:
         result = validate_email(value, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError:
         raise InvalidInput(
-            "email", "Enter an email address in the correct format, like name@example.com"
+            "email", N_("Enter an email address in the correct format, like name@example.com")
         ) from None
     # Internationalised domains are kept in their ASCII (IDNA) form, which every SMTP server
     # accepts; the local part is ASCII already (SMTPUTF8 addresses are refused above).
@@ -101,14 +102,14 @@ def parse_topics(topic_slugs: Iterable[str], *, allow_retired: bool = False) -> 
     """Return the (current, unless `allow_retired`) topics named by slugs, or raise InvalidInput."""
     slugs = set(topic_slugs)
     if not slugs:
-        raise InvalidInput("topics", "Select at least one topic")
+        raise InvalidInput("topics", N_("Select at least one topic"))
     if not all(SLUG.fullmatch(slug) for slug in slugs):
-        raise InvalidInput("topics", "Select topics from the list")
+        raise InvalidInput("topics", N_("Select topics from the list"))
     topics = db.session.scalars(
         select(Topic).where(Topic.slug.in_(slugs)).order_by(Topic.position, Topic.id)
     ).all()
     if len(topics) != len(slugs):
-        raise InvalidInput("topics", "Select topics from the list")
+        raise InvalidInput("topics", N_("Select topics from the list"))
     if not allow_retired:
         refuse_retired(topics)
     return tuple(topics)
@@ -119,7 +120,7 @@ def parse_frequency(value: str | None) -> Frequency:
     try:
         return Frequency(value or "")
     except ValueError:
-        raise InvalidInput("frequency", "Select how often you want to get emails") from None
+        raise InvalidInput("frequency", N_("Select how often you want to get emails")) from None
 
 
 def find_subscriber(email: str, *, lock: bool = False) -> Subscriber | None:

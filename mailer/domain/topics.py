@@ -58,6 +58,30 @@ DEMO_TOPICS: tuple[tuple[str, str, str], ...] = (
     ("effective-practice", "Effective practice", "Case studies and sources of good practice"),
     ("general-news", "General news", "Other news for community safety practitioners"),
 )
+# Their Welsh (Cymraeg) names and descriptions, for the Welsh pages.
+DEMO_TOPICS_CY = {
+    "funding": ("Cyllid", "Cylchoedd cyllido a grantiau sydd ar agor i bartneriaethau"),
+    "events": ("Digwyddiadau", "Cynadleddau, gweithdai a digwyddiadau am ddim i bartneriaid"),
+    "consultations": ("Ymgynghoriadau", "Ymgynghoriadau'r llywodraeth sy'n gofyn barn partneriaid"),
+    "domestic-homicide-reviews": (
+        "Adolygiadau o ddynladdiad domestig",
+        "Canllawiau a chyllid ar gyfer adolygiadau o ddynladdiad domestig",
+    ),
+    "reducing-reoffending": (
+        "Lleihau aildroseddu",
+        "Hyfforddiant, cyflogaeth a rheoli troseddwyr",
+    ),
+    "antisocial-behaviour": (
+        "Ymddygiad gwrthgymdeithasol",
+        "Mynd i'r afael ag ymddygiad gwrthgymdeithasol yn lleol",
+    ),
+    "alcohol-and-drugs": (
+        "Alcohol a chyffuriau",
+        "Strategaeth ac ymarfer camddefnyddio alcohol a chyffuriau",
+    ),
+    "effective-practice": ("Ymarfer effeithiol", "Astudiaethau achos a ffynonellau ymarfer da"),
+    "general-news": ("Newyddion cyffredinol", "Newyddion eraill i ymarferwyr diogelwch cymunedol"),
+}
 
 
 @dataclass(frozen=True)
@@ -220,7 +244,17 @@ def seed_topics() -> int:
     added = 0
     for position, (slug, name, description) in enumerate(DEMO_TOPICS):
         if slug not in existing:
-            db.session.add(Topic(slug=slug, name=name, description=description, position=position))
+            name_cy, description_cy = DEMO_TOPICS_CY.get(slug, ("", ""))
+            db.session.add(
+                Topic(
+                    slug=slug,
+                    name=name,
+                    description=description,
+                    name_cy=name_cy,
+                    description_cy=description_cy,
+                    position=position,
+                )
+            )
             added += 1
     db.session.flush()
     return added

@@ -45,6 +45,11 @@ class NewsItem(Base):
     body_markdown: Mapped[str] = mapped_column(Text, default="")
     # The Markdown rendered to HTML and sanitised with nh3; safe to show as it is.
     body_html: Mapped[str] = mapped_column(Text, default="")
+    # The Welsh (Cymraeg) texts; "" where there is none, and the Welsh pages show the English.
+    title_cy: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    summary_cy: Mapped[str] = mapped_column(String(600), default="", server_default="")
+    body_markdown_cy: Mapped[str] = mapped_column(Text, default="", server_default="")
+    body_html_cy: Mapped[str] = mapped_column(Text, default="", server_default="")
     state: Mapped[NewsState] = mapped_column(stored_enum(NewsState))
     # When a scheduled item is to be published.
     publish_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -103,6 +108,10 @@ class Bulletin(Base):
     body_markdown: Mapped[str] = mapped_column(Text, default="")
     # The Markdown rendered to HTML and sanitised with nh3; safe to show as it is.
     body_html: Mapped[str] = mapped_column(Text, default="")
+    # The Welsh (Cymraeg) texts; "" where there is none, and the Welsh pages show the English.
+    subject_cy: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    body_markdown_cy: Mapped[str] = mapped_column(Text, default="", server_default="")
+    body_html_cy: Mapped[str] = mapped_column(Text, default="", server_default="")
     state: Mapped[BulletinState] = mapped_column(stored_enum(BulletinState), index=True)
     # True: every active subscriber; False: the readers of `topics`.
     everyone: Mapped[bool] = mapped_column(default=False)

@@ -38,6 +38,9 @@ class Topic(Base):
     name: Mapped[str] = mapped_column(String(120))
     # Shown as hint text under the topic on the sign-up form.
     description: Mapped[str] = mapped_column(String(300), default="")
+    # The Welsh (Cymraeg) name and description; "" where there is none.
+    name_cy: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    description_cy: Mapped[str] = mapped_column(String(300), default="", server_default="")
     position: Mapped[int] = mapped_column(default=0)
     # The heading the sign-up form and the site list the topic under ("" for none).
     heading: Mapped[str] = mapped_column(String(80), default="", server_default="")

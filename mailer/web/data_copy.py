@@ -9,6 +9,7 @@ from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import url_for
+from flask_babel import gettext
 
 from mailer import clock
 from mailer.database import transaction
@@ -43,11 +44,13 @@ def manage_data_copy(token: str) -> Any:
         subscriber = subscriptions.subscriber_for_token(Purpose.MANAGE, token, lock=True)
         sent = data_copy.request_for(subscriber, now=clock.now())
     if sent:
-        flash("We have emailed you a link to download a copy of your data")
+        flash(gettext("We have emailed you a link to download a copy of your data"))
     else:
         flash(
-            "You have been sent several emails in the last hour. "
-            "Ask for a copy of your data again later.",
+            gettext(
+                "You have been sent several emails in the last hour. "
+                "Ask for a copy of your data again later."
+            ),
             "important",
         )
     return redirect(url_for(".manage", token=token))

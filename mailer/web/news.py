@@ -18,6 +18,7 @@ from flask import render_template
 from flask import request
 from flask import send_from_directory
 from flask import url_for
+from flask_babel import gettext
 
 from mailer import clock
 from mailer.domain import bulletins
@@ -31,6 +32,9 @@ from mailer.domain.topics import topic_by_slug
 from mailer.extensions import limiter
 from mailer.formatting import as_clause
 from mailer.formatting import govuk_date
+from mailer.i18n import WELSH
+from mailer.i18n import localised
+from mailer.i18n import page_language
 from mailer.models import Bulletin
 from mailer.models import NewsItem
 from mailer.models import NewsState
@@ -43,7 +47,6 @@ bp = Blueprint("news", __name__)
 # Pages the same for everyone, which a CDN may serve: no limit per client.
 limiter.exempt(bp)
 
-SERVICE_NAME = "Community Safety Partnerships news"
 HOME_ITEMS = 5
 PAGE_SIZE = 10
 FEED_ITEMS = 20
@@ -121,7 +124,8 @@ def feed() -> Response:
     items = news.feed_items(limit=FEED_ITEMS)
     sent = bulletins.recent_published(limit=FEED_ITEMS)
     page_url = _absolute("news.home")
-    return _atom(items, title=SERVICE_NAME, page_url=page_url, self_endpoint=".feed", sent=sent)
+    title = gettext("Community Safety Partnerships news")
+    return _atom(items, title=title, page_url=page_url, self_endpoint=".feed", sent=sent)
 
 
 @bp.get("/topics/<slug>/feed.atom")
@@ -132,7 +136,7 @@ def topic_feed(slug: str) -> Response:
     items = news.feed_items(limit=FEED_ITEMS, topic=chosen)
     return _atom(
         items,
-        title=f"{chosen.name} – {SERVICE_NAME}",
+        title=f"{_local(chosen, 'name')} – {gettext('Community Safety Partnerships news')}",
         page_url=_absolute("news.topic", slug=chosen.slug),
         self_endpoint=".topic_feed",
         slug=chosen.slug,
@@ -205,11 +209,11 @@ def _atom(
     generator = FeedGenerator()
     generator.id(feed_url)
     generator.title(title)
-    generator.subtitle("News for practitioners working in crime and community safety")
-    generator.author(name=SERVICE_NAME)
+    generator.subtitle(gettext("News for practitioners working in crime and community safety"))
+    generator.author(name=gettext("Community Safety Partnerships news"))
     generator.link(href=feed_url, rel="self", type="application/atom+xml")
     generator.link(href=page_url, rel="alternate", type="text/html")
-    generator.language("en-GB")
+    generator.language("cy-GB" if page_language() == WELSH else "en-GB")
     # Newest first is the order of `items`; feedgen prepends unless told to append.
     for found in items:
         _add_entry(generator, found)
@@ -237,32 +241,51 @@ def _add_entry(generator: FeedGenerator, found: NewsItem) -> None:
     entry.updated(_updated(found))
     if found.state is NewsState.WITHDRAWN:
         # Readers who saw the item learn that it was withdrawn, and why; its text is gone.
-        entry.title(_xml_text(f"Withdrawn: {found.title}"))
-        notice = f"This news was withdrawn on {govuk_date(found.withdrawn_at, _zone())}"
-        if found.withdrawn_reason:
-            notice += f" because {as_clause(found.withdrawn_reason)}"
-        entry.summary(_xml_text(notice + "."))
+        entry.title(_xml_text(gettext("Withdrawn: %(title)s", title=_local(found, "title"))))
+        entry.summary(_xml_text(_withdrawn_notice(found)))
     else:
-        entry.title(_xml_text(found.title))
-        entry.summary(_xml_text(found.summary))
-        if found.body_html:
-            entry.content(_xml_text(found.body_html), type="html")
+        entry.title(_xml_text(_local(found, "title")))
+        entry.summary(_xml_text(_local(found, "summary")))
+        if body := _local(found, "body_html"):
+            entry.content(_xml_text(body), type="html")
     topics_url = str(current_app.config["BASE_URL"]) + "/topics/"
     for subject in found.topics:
-        entry.category(term=subject.slug, label=_xml_text(subject.name), scheme=topics_url)
+        entry.category(
+            term=subject.slug, label=_xml_text(_local(subject, "name")), scheme=topics_url
+        )
 
 
 def _add_bulletin_entry(generator: FeedGenerator, bulletin: Bulletin) -> None:
     url = _absolute("bulletins.bulletin", slug=bulletin.slug)
     entry = generator.add_entry(order="append")
     entry.id(url)
-    entry.title(_xml_text(bulletin.subject))
+    entry.title(_xml_text(_local(bulletin, "subject")))
     entry.link(href=url, rel="alternate", type="text/html")
     entry.published(bulletin.sent_at)
     entry.updated(clock.as_utc(bulletin.updated_at))
-    if bulletin.body_html:
-        entry.content(_xml_text(bulletin.body_html), type="html")
-    entry.category(term="bulletin", label="Bulletin")
+    if body := _local(bulletin, "body_html"):
+        entry.content(_xml_text(body), type="html")
+    entry.category(term="bulletin", label=gettext("Bulletin"))
+
+
+def _local(thing: object, field: str) -> str:
+    """A text of an item, bulletin or topic in the feed's language (Welsh under /cy, where
+    there is Welsh)."""
+    return localised(thing, field, page_language())[0]
+
+
+def _withdrawn_notice(found: NewsItem) -> str:
+    """'This news was withdrawn on 6 March 2013 because …', in the feed's language."""
+    date = govuk_date(found.withdrawn_at, _zone(), page_language())
+    if found.withdrawn_reason:
+        return str(
+            gettext(
+                "This news was withdrawn on %(date)s because %(reason)s.",
+                date=date,
+                reason=as_clause(found.withdrawn_reason),
+            )
+        )
+    return str(gettext("This news was withdrawn on %(date)s.", date=date))
 
 
 def _xml_text(text: str) -> str:

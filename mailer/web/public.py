@@ -18,6 +18,8 @@ from flask import render_template
 from flask import request
 from flask import session
 from flask import url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from jinja2 import TemplateNotFound
 from werkzeug.datastructures import MultiDict
 
@@ -48,9 +50,9 @@ from mailer.tokens import subscriber_token
 bp = Blueprint("public", __name__)
 
 FREQUENCIES = (
-    ("immediate", "Immediately", "An email each time news is published"),
-    ("daily", "Daily", "One email a day with all the news of that day"),
-    ("weekly", "Weekly", "One email a week with all the news of that week"),
+    ("immediate", _l("Immediately"), _l("An email each time news is published")),
+    ("daily", _l("Daily"), _l("One email a day with all the news of that day")),
+    ("weekly", _l("Weekly"), _l("One email a week with all the news of that week")),
 )
 
 # Set in the session of a browser that has just unsubscribed: it may say why, once.
@@ -178,7 +180,7 @@ def manage(token: str) -> Any:
         )
     with transaction():
         subscriptions.change_subscription(subscriber, choice, origin=origin(), now=clock.now())
-    flash("Your subscription has been updated")
+    flash(gettext("Your subscription has been updated"))
     return redirect(url_for(".manage", token=token))
 
 

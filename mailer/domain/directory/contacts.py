@@ -13,6 +13,7 @@ from mailer.domain import audit
 from mailer.domain.subscriptions import normalise_address
 from mailer.errors import FieldErrors
 from mailer.errors import InvalidInput
+from mailer.i18n import N_
 from mailer.models import Csp
 
 MAX_PHONE = 40
@@ -62,7 +63,9 @@ def _email(value: str) -> str:
 
 def _phone(value: str) -> str:
     if value and not PHONE.fullmatch(value):
-        raise InvalidInput("phone", "Enter a phone number, like 020 7946 0000 or +44 20 7946 0000")
+        raise InvalidInput(
+            "phone", N_("Enter a phone number, like 020 7946 0000 or +44 20 7946 0000")
+        )
     return value
 
 
@@ -78,7 +81,10 @@ def _web(value: str) -> str:
     ):
         raise InvalidInput(
             "web",
-            "Enter a web address that starts with https:// or http://, like https://example.gov.uk/csp",
+            N_(
+                "Enter a web address that starts with https:// or http://, "
+                "like https://example.gov.uk/csp"
+            ),
         )
     return value
 

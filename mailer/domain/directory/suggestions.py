@@ -15,6 +15,7 @@ from mailer.errors import Conflict
 from mailer.errors import FieldErrors
 from mailer.errors import InvalidInput
 from mailer.extensions import db
+from mailer.i18n import N_
 from mailer.models import Csp
 from mailer.models import CspSuggestion
 from mailer.models import SuggestionStatus
@@ -31,10 +32,11 @@ def parse_suggestion(form: Mapping[str, str]) -> tuple[str, str, str]:
     """
     errors: dict[str, str] = {}
     texts = {}
+    missing = {"problem": N_("Enter what is wrong"), "correction": N_("Enter the correction")}
     for name, label in (("problem", "what is wrong"), ("correction", "the correction")):
         value = CONTROL.sub("", str(form.get(name, ""))).strip()
         if not value:
-            errors[name] = f"Enter {label}"
+            errors[name] = missing[name]
         elif len(value) > MAX_TEXT:
             errors[name] = f"{label.capitalize()} must be {MAX_TEXT:,} characters or fewer"
         texts[name] = value

@@ -20,6 +20,7 @@ from mailer.database import transaction
 from mailer.domain import news
 from mailer.domain import news_places
 from mailer.domain import staff
+from mailer.domain import welsh_content
 from mailer.domain.audience import item_reach
 from mailer.domain.periods import Schedule
 from mailer.domain.segments import Segment
@@ -117,11 +118,12 @@ def list_items() -> dict[str, Any]:
 @bp.post("/news")
 def create_item() -> tuple[dict[str, Any], int, dict[str, str]]:
     """Add an item as a draft, or publish or schedule it at once."""
-    data = api_schema.read_object(required=True)
-    new, places = _with_places(lambda: api_schema.parse_new_item(data), data)
+    data, welsh_given = _without_welsh(api_schema.read_object(required=True))
+    new, places = _with_places(lambda: api_schema.parse_new_item(data), data, welsh_given)
     now = clock.now()
     with transaction():
         item = news.create_item(new.draft, actor=g.api_actor, now=now)
+        welsh_content.apply(item, _welsh(welsh_given))
         if places is not None:
             news_places.set_places(item, places, actor=g.api_actor, now=now)
         if new.publish:
@@ -142,18 +144,35 @@ def get_item(item_id: int) -> dict[str, Any]:
 def update_item(item_id: int) -> dict[str, Any]:
     """Change some of an item's title, summary, body and topics; its slug stays."""
     item = _item_or_404(item_id, lock=True)
-    data = api_schema.read_object(required=True)
-    draft, places = _with_places(lambda: api_schema.parse_changes(data, item), data)
+    data, welsh_given = _without_welsh(api_schema.read_object(required=True))
+    draft, places = _with_places(lambda: api_schema.parse_changes(data, item), data, welsh_given)
     with transaction():
         news.update_item(item, draft, actor=g.api_actor, now=clock.now())
+        welsh_content.apply(item, _welsh(welsh_given, partial=True))
         if places is not None:
             news_places.set_places(item, places, actor=g.api_actor, now=clock.now())
     return _item_json(item)
 
 
-def _with_places(parse: Callable[[], T], data: dict[str, Any]) -> tuple[T, Segment | None]:
-    """What `parse` reads, and where the item applies (None when not given), every error at
-    once.
+def _without_welsh(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The body without its Welsh texts (title_cy, summary_cy, body_cy), and those texts."""
+    welsh = welsh_content.names(welsh_content.NEWS_FIELDS)
+    return (
+        {k: v for k, v in data.items() if k not in welsh},
+        {k: v for k, v in data.items() if k in welsh},
+    )
+
+
+def _welsh(given: dict[str, Any], *, partial: bool = False) -> dict[str, str]:
+    """The checked Welsh texts (checked already by `_with_places`)."""
+    return welsh_content.validate(given, welsh_content.NEWS_FIELDS, partial=partial)
+
+
+def _with_places(
+    parse: Callable[[], T], data: dict[str, Any], welsh: dict[str, Any]
+) -> tuple[T, Segment | None]:
+    """What `parse` reads, where the item applies (None when not given) and its Welsh texts,
+    every error at once.
 
     :raises FieldErrors: a message per bad field.
     """
@@ -168,6 +187,10 @@ def _with_places(parse: Callable[[], T], data: dict[str, Any]) -> tuple[T, Segme
             places = news_places.validate_places(data["applies_to"])
         except FieldErrors as error:
             errors.update(error.errors)
+    try:
+        welsh_content.validate(welsh, welsh_content.NEWS_FIELDS, partial=True)
+    except FieldErrors as error:
+        errors.update(error.errors)
     if errors or parsed is None:
         raise FieldErrors(errors)
     return parsed, places
@@ -250,4 +273,4 @@ def _item_or_404(item_id: int, *, lock: bool = False) -> NewsItem:
 
 
 def _item_json(item: NewsItem) -> dict[str, Any]:
-    return api_schema.item_json(item, base_url=_base_url())
+    return api_schema.item_json(item, base_url=_base_url()) | welsh_content.as_json(item)

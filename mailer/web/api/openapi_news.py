@@ -67,8 +67,18 @@ def news_item() -> dict[str, Any]:
             "created_at": timestamp,
             "updated_at": timestamp,
             "url": {"type": "string", "format": "uri", "description": "The public page"},
+            **WELSH_TEXTS,
+            "body_html_cy": {"type": "string", "description": "The Welsh body as sanitised HTML"},
         },
     }
+
+
+# The Welsh (Cymraeg) texts: "" where there is none, and the Welsh pages show the English.
+WELSH_TEXTS: dict[str, Any] = {
+    "title_cy": {"type": "string", "description": "The title in Welsh; empty for none"},
+    "summary_cy": {"type": "string", "description": "The summary in Welsh; empty for none"},
+    "body_cy": {"type": "string", "description": "The body in Welsh, Markdown; empty for none"},
+}
 
 
 def content_properties(topic_slugs: Sequence[str]) -> dict[str, Any]:
@@ -80,7 +90,13 @@ def content_properties(topic_slugs: Sequence[str]) -> dict[str, Any]:
             "description": description,
         }
 
+    welsh = "In Welsh (Cymraeg); empty for none. Left out: unchanged (none when new)"
     return {
+        "title_cy": text(news.MAX_TITLE, api_schema.OPTIONAL_LINE_PATTERN, f"One line. {welsh}"),
+        "summary_cy": text(
+            news.MAX_SUMMARY, api_schema.OPTIONAL_LINE_PATTERN, f"One line. {welsh}"
+        ),
+        "body_cy": text(news.MAX_BODY, api_schema.BODY_PATTERN, f"Markdown. {welsh}"),
         "title": text(news.MAX_TITLE, api_schema.LINE_PATTERN, "One line, not blank"),
         "summary": text(news.MAX_SUMMARY, api_schema.LINE_PATTERN, "One line, not blank"),
         "body": text(

@@ -39,6 +39,7 @@ _VISIBLE_CHAR = (
     r"[^\u0000-\u0020\u007f\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 )
 LINE_PATTERN = rf"{_LINE_CHAR}*{_VISIBLE_CHAR}{_LINE_CHAR}*"
+OPTIONAL_LINE_PATTERN = rf"{_LINE_CHAR}*"  # a Welsh title or summary: empty for none
 BODY_PATTERN = r"[^\u0000]*"
 # An RFC 3339 date-time, which always has an offset.
 TIMESTAMP_PATTERN = (

@@ -30,6 +30,7 @@ from mailer.domain import audit
 from mailer.domain import bulletins
 from mailer.domain import news
 from mailer.domain import segments
+from mailer.domain import welsh_content
 from mailer.domain.topics import list_topics
 from mailer.errors import FieldErrors
 from mailer.errors import InvalidInput
@@ -59,7 +60,9 @@ def new_bulletin() -> Any:
         return _form(MultiDict({"audience": "topics", "public": "yes"}), {})
     try:
         with transaction():
-            found = bulletins.create(_content(), actor=current_actor(), now=clock.now())
+            content, welsh = _read()
+            found = bulletins.create(content, actor=current_actor(), now=clock.now())
+            welsh_content.apply(found, welsh)
     except FieldErrors as error:
         return _form(request.form, error.errors, status=400)
     flash("Draft saved")
@@ -74,7 +77,9 @@ def edit_bulletin(bulletin_id: int) -> Any:
         return _form(_filled(found), {}, bulletin=found)
     try:
         with transaction():
-            bulletins.update(found, _content(), actor=current_actor(), now=clock.now())
+            content, welsh = _read()
+            bulletins.update(found, content, actor=current_actor(), now=clock.now())
+            welsh_content.apply(found, welsh)
     except FieldErrors as error:
         return _form(request.form, error.errors, status=400, bulletin=found)
     flash("Changes saved")
@@ -215,7 +220,7 @@ def _filled(found: Bulletin) -> MultiDict[str, str]:
     pairs += segments.form_pairs(found.segment)
     if found.public:
         pairs.append(("public", "yes"))
-    return MultiDict(pairs)
+    return MultiDict(pairs + welsh_content.form_pairs(found))
 
 
 def _form(
@@ -239,6 +244,27 @@ def _form(
         recent=recent,
     )
     return page, status
+
+
+def _read() -> tuple[bulletins.Content, dict[str, str]]:
+    """The bulletin and its Welsh texts, with every error at once.
+
+    :raises FieldErrors: a message per bad field.
+    """
+    errors: dict[str, str] = {}
+    content = None
+    welsh: dict[str, str] = {}
+    try:
+        content = _content()
+    except FieldErrors as error:
+        errors.update(error.errors)
+    try:
+        welsh = welsh_content.validate(request.form, welsh_content.BULLETIN_FIELDS)
+    except FieldErrors as error:
+        errors.update(error.errors)
+    if errors or content is None:
+        raise FieldErrors(errors)
+    return content, welsh
 
 
 def _content() -> bulletins.Content:

@@ -27,6 +27,7 @@ from mailer.domain import audit
 from mailer.domain import news
 from mailer.domain import news_places
 from mailer.domain import segments
+from mailer.domain import welsh_content
 from mailer.domain.audience import item_reach
 from mailer.domain.periods import Schedule
 from mailer.domain.segments import Segment
@@ -50,8 +51,9 @@ def new_item() -> Any:
         return _item_form(MultiDict(), {})
     try:
         with transaction():
-            draft, places = _read_form()
+            draft, places, welsh = _read_form()
             item = news.create_item(draft, actor=current_actor(), now=clock.now())
+            welsh_content.apply(item, welsh)
             news_places.set_places(item, places, actor=current_actor(), now=clock.now())
     except FieldErrors as error:
         return _item_form(request.form, error.errors, status=400)
@@ -68,12 +70,14 @@ def edit_item(item_id: int) -> Any:
             [("title", item.title), ("summary", item.summary), ("body", item.body_markdown)]
             + [("topics", topic.slug) for topic in item.topics]
             + segments.form_pairs(item.segment, prefix=news_places.FIELD)
+            + welsh_content.form_pairs(item)
         )
         return _item_form(form, {}, item=item)
     try:
         with transaction():
-            draft, places = _read_form(keep=item.topics)
+            draft, places, welsh = _read_form(keep=item.topics)
             news.update_item(item, draft, actor=current_actor(), now=clock.now())
+            welsh_content.apply(item, welsh)
             news_places.set_places(item, places, actor=current_actor(), now=clock.now())
     except FieldErrors as error:
         return _item_form(request.form, error.errors, status=400, item=item)
@@ -201,8 +205,10 @@ def _item_form(
     return page, status
 
 
-def _read_form(keep: Sequence[Topic] = ()) -> tuple[news.Draft, Segment]:
-    """The draft and where it applies, with every error at once.
+def _read_form(
+    keep: Sequence[Topic] = (),
+) -> tuple[news.Draft, Segment, dict[str, str]]:
+    """The draft, where it applies and its Welsh texts, with every error at once.
 
     :raises FieldErrors: a message per bad field.
     """
@@ -219,9 +225,14 @@ def _read_form(keep: Sequence[Topic] = ()) -> tuple[news.Draft, Segment]:
         )
     except FieldErrors as error:
         errors.update(error.errors)
+    welsh: dict[str, str] = {}
+    try:
+        welsh = welsh_content.validate(request.form, welsh_content.NEWS_FIELDS)
+    except FieldErrors as error:
+        errors.update(error.errors)
     if errors or draft is None or places is None:
         raise FieldErrors(errors)
-    return draft, places
+    return draft, places, welsh
 
 
 def _draft_from_form(keep: Sequence[Topic] = ()) -> news.Draft:

@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 from mailer import clock
 from mailer.database import transaction
 from mailer.domain import topics
+from mailer.domain import welsh_content
 from mailer.domain.topic_reports import all_summaries
 from mailer.domain.topic_reports import summarise
 from mailer.domain.topic_retirement import news_waiting
@@ -54,8 +55,9 @@ def add_topic() -> Any:
         return _form(MultiDict(), {})
     try:
         with transaction():
-            fields = _read_fields(request.form)
+            fields, welsh = _read_fields(request.form)
             topic = topics.create_topic(fields, actor=current_actor(), now=clock.now())
+            welsh_content.apply(topic, welsh)
     except FieldErrors as error:
         return _form(request.form, error.errors)
     flash(f"Added the topic {topic.name}")
@@ -71,8 +73,9 @@ def edit_topic(slug: str) -> Any:
         return _form(_filled(topic), {}, topic=topic)
     try:
         with transaction():
-            fields = _read_fields(request.form, current=topic)
+            fields, welsh = _read_fields(request.form, current=topic)
             topics.update_topic(topic, fields, actor=current_actor(), now=clock.now())
+            welsh_content.apply(topic, welsh)
     except FieldErrors as error:
         return _form(request.form, error.errors, topic=topic)
     except Conflict as error:
@@ -165,14 +168,30 @@ def _retire_page(
     return page, 400 if errors else 200
 
 
-def _read_fields(form: MultiDict[str, str], current: Topic | None = None) -> topics.TopicFields:
-    return topics.validate_topic(
-        name=form.get("name"),
-        description=form.get("description"),
-        slug=form.get("slug"),
-        heading=form.get("heading"),
-        current=current,
-    )
+def _read_fields(
+    form: MultiDict[str, str], current: Topic | None = None
+) -> tuple[topics.TopicFields, dict[str, str]]:
+    """The topic and its Welsh name and description, with every error at once."""
+    errors: dict[str, str] = {}
+    fields = None
+    welsh: dict[str, str] = {}
+    try:
+        fields = topics.validate_topic(
+            name=form.get("name"),
+            description=form.get("description"),
+            slug=form.get("slug"),
+            heading=form.get("heading"),
+            current=current,
+        )
+    except FieldErrors as error:
+        errors.update(error.errors)
+    try:
+        welsh = welsh_content.validate(form, welsh_content.TOPIC_FIELDS)
+    except FieldErrors as error:
+        errors.update(error.errors)
+    if errors or fields is None:
+        raise FieldErrors(errors)
+    return fields, welsh
 
 
 def _filled(topic: Topic) -> MultiDict[str, str]:
@@ -182,6 +201,7 @@ def _filled(topic: Topic) -> MultiDict[str, str]:
             "description": topic.description,
             "slug": topic.slug,
             "heading": topic.heading,
+            **dict(welsh_content.form_pairs(topic)),
         }
     )
 
