@@ -144,7 +144,8 @@ def _with_validators(response: Response, etag: str, found: Freshness) -> Respons
 def _etag(found: Freshness, release: str) -> str:
     """What the page is made of: the data it shows, its address, and the code, templates and
     settings that render it (so that a release or a change of settings changes every ETag)."""
-    key = f"{found.tag}|{request.full_path}|{release}"
+    # The script root holds the language (`/cy`): the Welsh page is another page.
+    key = f"{found.tag}|{request.script_root}{request.full_path}|{release}"
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 

@@ -33,3 +33,13 @@ def test_localised_text_falls_back_to_english_and_says_so() -> None:
     assert localised(item, "title", "cy") == ("Funding round", True)
     item.title_cy = "Cylch cyllido"
     assert localised(item, "title", "cy") == ("Cylch cyllido", False)
+
+
+def test_the_welsh_and_english_home_pages_are_kept_apart(client: FlaskClient) -> None:
+    english = client.get("/")
+    welsh = client.get("/cy/")
+
+    assert english.headers["ETag"] != welsh.headers["ETag"]
+    assert 'lang="en"' in english.text
+    assert 'lang="cy"' in welsh.text
+    assert 'lang="en"' in client.get("/").text
