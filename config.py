@@ -141,6 +141,9 @@ class Config:
     ADDRESS_EMAILS_PER_HOUR = 3
     # Flask-Limiter limit on sign-up and manage-link requests per client IP.
     SUBSCRIBE_RATE_LIMIT = "60 per hour"
+    # Messages to case studies' contacts: per client IP, and per case study from everyone.
+    ENQUIRY_RATE_LIMIT = "10 per hour"
+    ENQUIRY_CASE_STUDY_RATE_LIMIT = "30 per day"
     # Flask-Limiter storage; use redis://... when several web processes run.
     RATELIMIT_STORAGE_URI = "memory://"
     # Days after which sign-ups that were never confirmed are deleted.

@@ -30,6 +30,7 @@ from mailer.web import csps
 from mailer.web import data_copy  # noqa: F401  (adds the data-copy pages to public.bp)
 from mailer.web import news
 from mailer.web import outbox_viewer
+from mailer.web import practice
 from mailer.web import public
 from mailer.web import security
 from mailer.web import staff
@@ -79,6 +80,7 @@ def _register_pages(app: Flask) -> None:
     app.register_blueprint(news.bp)
     app.register_blueprint(bulletins.bp)
     app.register_blueprint(csps.bp)
+    app.register_blueprint(practice.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(api.bp)
     # The API authenticates with bearer keys, not cookies, so CSRF tokens do not apply: to it

@@ -25,6 +25,7 @@ from sqlalchemy import values
 
 from mailer.database import on_postgresql
 from mailer.database import row_count
+from mailer.delivery.enquiries import enquiry_still_wanted
 from mailer.extensions import db
 from mailer.models import Csp
 from mailer.models import CspStatus
@@ -135,6 +136,7 @@ def renew_leases(
         ),
         # An email to a partnership: while it is current and has a mailbox.
         exists().where(Csp.id == Delivery.csp_id, Csp.status == CspStatus.ACTIVE, Csp.email != ""),
+        enquiry_still_wanted(),
     )
     sending = exists().where(SendRun.id == Delivery.run_id, SendRun.state == RunState.SENDING)
     renewed = db.session.scalars(

@@ -64,6 +64,8 @@ class MessageKind(enum.StrEnum):
     # contact details in the CSP directory, sent by staff or by the yearly reminder.
     CSP_LINK = "csp_link"
     CSP_REMINDER = "csp_reminder"
+    # A reader's message relayed to a case study's contact (a delivery with an enquiry_id).
+    CASE_STUDY_ENQUIRY = "case_study_enquiry"
 
 
 class StaffRole(enum.StrEnum):

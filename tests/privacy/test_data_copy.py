@@ -345,7 +345,11 @@ def test_the_schema_allows_every_value_the_document_can_hold():
         values(ConsentAction)
     )
     # Emails to a partnership's mailbox are no subscriber's.
-    partnerships = {MessageKind.CSP_LINK.value, MessageKind.CSP_REMINDER.value}
+    partnerships = {
+        MessageKind.CSP_LINK.value,
+        MessageKind.CSP_REMINDER.value,
+        MessageKind.CASE_STUDY_ENQUIRY.value,
+    }
     assert sorted(email["kind"]["enum"]) == sorted(set(values(MessageKind)) - partnerships)
     assert sorted(email["status"]["enum"]) == values(DeliveryStatus)
 
