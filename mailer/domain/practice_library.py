@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select
+from sqlalchemy import func
 from sqlalchemy import select
 
 from mailer.domain import practice_search
 from mailer.domain.paging import Page
-from mailer.domain.paging import page_of
 from mailer.extensions import db
 from mailer.models import CaseStudy
 from mailer.models import CaseStudyAttachment
@@ -53,10 +53,23 @@ def library_page(filters: Filters, *, page: int, per_page: int) -> Page[CaseStud
     statement = _filtered(filters)
     newest = (CaseStudy.published_at.desc(), CaseStudy.id.desc())
     if not filters.q:
-        return page_of(statement.order_by(*newest), page, per_page)
+        return _page(statement, statement.order_by(*newest), page, per_page)
     matched = practice_search.matching(statement, filters.q)
-    order = (matched.rank, *newest) if filters.by_relevance else newest
-    return page_of(matched.statement.order_by(*order), page, per_page)
+    if filters.by_relevance:
+        listed = matched.ranked.order_by(matched.rank, *newest)
+    else:
+        listed = matched.statement.order_by(*newest)
+    return _page(matched.statement, listed, page, per_page)
+
+
+def _page(counted: Select[Any], listed: Select[Any], page: int, per_page: int) -> Page[Any]:
+    """One page of `listed`, and the total of `counted`, which counts ids alone (sparing the
+    database every matching row's text)."""
+    ids = counted.with_only_columns(CaseStudy.id)
+    total = db.session.scalar(select(func.count()).select_from(ids.subquery())) or 0
+    page = max(1, page)
+    rows = db.session.scalars(listed.limit(per_page).offset((page - 1) * per_page)).all()
+    return Page(rows, total, page, per_page)
 
 
 def _filtered(filters: Filters) -> Select[Any]:
