@@ -17,6 +17,7 @@ from flask import url_for
 from mailer import clock
 from mailer.domain import practice_library
 from mailer.domain import practice_terms
+from mailer.domain.practice_enquiries import can_be_contacted
 from mailer.models import CaseStudy
 from mailer.models import CaseStudyAttachment
 from mailer.web.paging import requested_page
@@ -69,6 +70,7 @@ def case_study(slug: str) -> str:
         theme_codes=practice_library.tag_codes(found, "theme"),
         crime_type_codes=practice_library.tag_codes(found, "crime_type"),
         files=[(f, attachment_url(found, f)) for f in practice_library.attachments(found)],
+        contactable=can_be_contacted(found),
     )
 
 
