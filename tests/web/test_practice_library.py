@@ -193,3 +193,15 @@ def test_the_feed_lists_the_newest_published_case_studies(client, library):
 def test_the_service_navigation_links_to_the_library(client):
     page = text(client.get("/csps"))
     assert re.search(r'href="/effective-practice">Effective practice</a>', page)
+
+
+def test_welsh_pages_show_the_welsh_title_or_mark_the_english(app, client):
+    with app.app_context():
+        make_case_study("Street lighting", now=TODAY, title_cy="Goleuadau stryd")
+        make_case_study("Bus wardens", now=TODAY - timedelta(days=1), summary="x " * 400)
+        db.session.commit()
+    page = text(client.get("/cy/effective-practice"))
+    assert "Goleuadau stryd" in page
+    assert '<span lang="en">Bus wardens</span>' in page
+    assert "x x…" in page
+    assert "Goleuadau stryd" in text(client.get("/cy/effective-practice/street-lighting"))

@@ -13,11 +13,14 @@ from flask import current_app
 from flask import render_template
 from flask import request
 from flask import url_for
+from markupsafe import Markup
 
 from mailer import clock
 from mailer.domain import practice_library
 from mailer.domain import practice_terms
 from mailer.domain.practice_enquiries import can_be_contacted
+from mailer.i18n import localised
+from mailer.i18n import page_language
 from mailer.models import CaseStudy
 from mailer.models import CaseStudyAttachment
 from mailer.web.paging import requested_page
@@ -34,11 +37,21 @@ FEED_TITLE = "Effective practice – Community Safety Partnerships news"
 @bp.context_processor
 def _terms() -> dict[str, Any]:
     return {
+        "text_of": text_of,
         "themes": practice_terms.THEMES,
         "crime_types": practice_terms.CRIME_TYPES,
         "ratings": {rating.value: label for rating, label in practice_terms.RATINGS.items()},
         "sections": practice_terms.SECTIONS,
     }
+
+
+def text_of(case_study: CaseStudy, field: str, limit: int = 0) -> str | Markup:
+    """A case study's title or summary in the page's language, cut after `limit` characters
+    (at a word) if given; English that stands in for missing Welsh is marked as English."""
+    text, fell_back = localised(case_study, field, page_language())
+    if limit and len(text) > limit:
+        text = text[:limit].rsplit(" ", 1)[0] + "…"
+    return Markup('<span lang="en">%s</span>') % text if fell_back else text
 
 
 @bp.get("")
