@@ -26,6 +26,7 @@ run: install ## Set up and run everything on SQLite: web app, worker, scheduler,
 	$(BIN)/mailer seed-topics
 	$(BIN)/mailer load-csps
 	$(BIN)/mailer seed-demo
+	$(BIN)/mailer seed-practice-demo
 	$(BIN)/mailer dev
 
 lint: install ## ruff, mypy (strict), the layer contracts and the size limits

@@ -145,6 +145,9 @@ class Config:
     # The unit's shared mailbox, told of each new contact-form message (with a link to the
     # staff area, none of the writer's words); None tells no one.
     CONTACT_UNIT_EMAIL: str | None = None
+    # Messages to case studies' contacts: per client IP, and per case study from everyone.
+    ENQUIRY_RATE_LIMIT = "10 per hour"
+    ENQUIRY_CASE_STUDY_RATE_LIMIT = "30 per day"
     # Flask-Limiter storage; use redis://... when several web processes run.
     RATELIMIT_STORAGE_URI = "memory://"
     # Days after which sign-ups that were never confirmed are deleted.

@@ -34,6 +34,7 @@ from mailer.web import data_copy  # noqa: F401  (adds the data-copy pages to pub
 from mailer.web import news
 from mailer.web import operations
 from mailer.web import outbox_viewer
+from mailer.web import practice
 from mailer.web import public
 from mailer.web import security
 from mailer.web import staff
@@ -86,6 +87,7 @@ def _register_pages(app: Flask) -> None:
     app.register_blueprint(csps.bp)
     app.register_blueprint(contact.bp)
     app.register_blueprint(about.bp)
+    app.register_blueprint(practice.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(api.bp)
     operations.init_app(app)

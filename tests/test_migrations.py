@@ -15,8 +15,18 @@ from mailer.extensions import db
 
 def test_models_and_migrations_agree(app):
     with app.app_context(), db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        opts = {"compare_type": True, "include_name": _not_search_index}
+        context = MigrationContext.configure(connection, opts=opts)
         assert compare_metadata(context, db.metadata) == []
+
+
+def _not_search_index(name: str | None, type_: str, parent_names: object) -> bool:
+    """The full-text index of case studies (on SQLite an FTS5 table and its shadow tables, on
+    PostgreSQL a generated column and its index) is made by migration 0016 alone, not by the
+    models."""
+    if type_ in ("index", "column"):
+        return name not in ("ix_case_studies_search", "search_vector")
+    return not (type_ == "table" and (name or "").startswith("case_studies_fts"))
 
 
 def test_stepping_back_from_data_copies_keeps_every_delivery(tmp_path):

@@ -67,6 +67,18 @@ def seed_demo_command() -> None:
     click.echo(f"Added {added} news items.")
 
 
+@click.command("seed-practice-demo")
+@with_appcontext
+def seed_practice_demo_command() -> None:
+    """Publish the synthetic demo case studies of the effective practice library, unless
+    already there (load the CSP directory first to link them to their partnerships)."""
+    from mailer.domain.practice_demo import seed_practice_demo
+
+    with transaction():
+        added = seed_practice_demo(now=clock.now())
+    click.echo(f"Added {added} synthetic case studies.")
+
+
 @click.command("create-api-key")
 @click.argument("name")
 @with_appcontext
@@ -165,6 +177,7 @@ def _write_private(path: Path, data: bytes, *, force: bool) -> None:
 COMMANDS = (
     seed_topics_command,
     seed_demo_command,
+    seed_practice_demo_command,
     create_staff,
     create_api_key,
     dkim_keygen,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
@@ -25,6 +26,8 @@ from mailer.delivery.contact_replies import ContactMail
 from mailer.delivery.contact_replies import contact_email
 from mailer.delivery.contact_replies import why_not_send_contact
 from mailer.delivery.content import Digest
+from mailer.delivery.enquiries import enquiry_parts
+from mailer.delivery.enquiries import why_not_send_enquiry
 from mailer.delivery.fanout import Filler
 from mailer.delivery.fanout import Marks
 from mailer.delivery.fanout import Prototype
@@ -117,6 +120,8 @@ def why_not_send(delivery: Delivery) -> str | None:
     subscriber = delivery.subscriber
     if delivery.kind in CONTACT_KINDS:
         return why_not_send_contact(delivery)
+    if subscriber is None and delivery.enquiry_id is not None:
+        return why_not_send_enquiry(delivery)
     if subscriber is None:
         return why_not_send_partnership(delivery)
     if subscriber.status not in SENDABLE_TO[delivery.kind]:
@@ -151,6 +156,8 @@ def compose_delivery(delivery: Delivery, settings: MailSettings, *, now: datetim
         )
         rendered, to = contact_email(delivery, mail)
         return outgoing_to(rendered, to, settings, {}, now=now)
+    if subscriber is None and delivery.enquiry_id is not None:
+        return _relay_enquiry(delivery, settings, now=now)
     if subscriber is None:
         return _to_partnership(delivery, settings, now=now)
     links = subscriber_links(subscriber, settings.base_url)
@@ -186,6 +193,15 @@ def _to_partnership(delivery: Delivery, settings: MailSettings, *, now: datetime
     )
     rendered = render_email("csp_link", {**context, "postal_address": settings.postal_address})
     return outgoing_to(rendered, csp.email, settings, {}, now=now)
+
+
+def _relay_enquiry(delivery: Delivery, settings: MailSettings, *, now: datetime) -> Outgoing:
+    """A reader's message to a case study's contact; replies go to the reader's address."""
+    parts = enquiry_parts(delivery, base_url=settings.base_url)
+    context = {**parts.context, "postal_address": settings.postal_address}
+    rendered = render_email("case_study_enquiry", context)
+    relayed = replace(settings, reply_to=recipient_header(parts.reply_to))
+    return outgoing_to(rendered, parts.to, relayed, {}, now=now)
 
 
 def item_link(base_url: str, item: NewsItem, frequency: str) -> str:

@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from mailer.database import on_postgresql
 from mailer.database import row_count
+from mailer.delivery.enquiries import enquiry_still_wanted
 from mailer.extensions import db
 from mailer.models import ContactMessage
 from mailer.models import Csp
@@ -354,6 +355,7 @@ def _wanted(sendable: Mapping[MessageKind, frozenset[SubscriberStatus]]) -> Colu
         exists().where(Csp.id == Delivery.csp_id, Csp.status == CspStatus.ACTIVE, Csp.email != ""),
         # A reply to a contact message: while the message is held.
         exists().where(ContactMessage.id == Delivery.contact_message_id),
+        enquiry_still_wanted(),
     )
 
 

@@ -68,6 +68,8 @@ class MessageKind(enum.StrEnum):
     CONTACT_REPLY = "contact_reply"
     # To the unit's own mailbox (CONTACT_UNIT_EMAIL): a new message is in the contact inbox.
     CONTACT_NOTICE = "contact_notice"
+    # A reader's message relayed to a case study's contact (a delivery with an enquiry_id).
+    CASE_STUDY_ENQUIRY = "case_study_enquiry"
 
 
 class StaffRole(enum.StrEnum):

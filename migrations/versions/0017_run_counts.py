@@ -3,14 +3,14 @@ seconds) and per hour and kind, so that staff pages never count deliveries; coun
 the deliveries (and retention's summaries) already held
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

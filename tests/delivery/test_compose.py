@@ -30,6 +30,7 @@ from mailer.domain import subscription_changes as changes
 from mailer.domain.directory.listing import csp_by_code
 from mailer.domain.directory.self_service import remind_due
 from mailer.domain.directory.self_service import send_link
+from mailer.domain.practice_enquiries import send_enquiry
 from mailer.domain.subscriptions import Choice
 from mailer.domain.subscriptions import Origin
 from mailer.domain.subscriptions import parse_topics
@@ -53,6 +54,7 @@ from tests.helpers import csrf_token
 from tests.helpers import link
 from tests.helpers import send_queued
 from tests.helpers import subscribe
+from tests.practice_factories import make_case_study
 
 GOLDEN = Path(__file__).parent.parent / "golden"
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
@@ -218,6 +220,19 @@ def _queue_to_no_subscriber(kind: MessageKind) -> None:
     db.session.commit()
 
 
+def _queue_lifecycle_email(kind: MessageKind) -> None:
+    """Queue one email of `kind` that no send run and no partnership makes."""
+    if kind is MessageKind.CASE_STUDY_ENQUIRY:
+        case_study = make_case_study("Synthetic example: bins", now=NOW)
+        send_enquiry(case_study, name="Sam", email="sam@example.org", message="Hi", now=NOW)
+        db.session.commit()
+        return
+    queue_emails(1, kind=kind, now=NOW)
+    if kind in (MessageKind.CONFIRM, MessageKind.INVITE):
+        db.session.scalars(select(Subscriber)).one().status = SubscriberStatus.PENDING
+        db.session.commit()
+
+
 def _queue_one(app, kind: MessageKind) -> None:
     """Queue one email of `kind` to someone it applies to."""
     with app.app_context():
@@ -240,10 +255,7 @@ def _queue_one(app, kind: MessageKind) -> None:
             app.config["CONTACT_UNIT_EMAIL"] = "unit@example.gov.uk"
             _queue_to_no_subscriber(kind)
         else:
-            queue_emails(1, kind=kind, now=NOW)
-            if kind in (MessageKind.CONFIRM, MessageKind.INVITE):
-                db.session.scalars(select(Subscriber)).one().status = SubscriberStatus.PENDING
-                db.session.commit()
+            _queue_lifecycle_email(kind)
     if kind is MessageKind.ALERT:
         make_due(app, END, frequencies=(Frequency.IMMEDIATE,))
     elif kind is MessageKind.DIGEST:

@@ -347,6 +347,7 @@ def test_the_schema_allows_every_value_the_document_can_hold():
     # Emails to a partnership's mailbox, and replies to the contact form, are no subscriber's.
     partnerships = {MessageKind.CSP_LINK.value, MessageKind.CSP_REMINDER.value}
     others = partnerships | {MessageKind.CONTACT_REPLY.value, MessageKind.CONTACT_NOTICE.value}
+    others |= {MessageKind.CASE_STUDY_ENQUIRY.value}
     assert sorted(email["kind"]["enum"]) == sorted(set(values(MessageKind)) - others)
     assert sorted(email["status"]["enum"]) == values(DeliveryStatus)
 

@@ -32,6 +32,7 @@ from mailer.errors import http_error_json
 from mailer.errors import json_error
 from mailer.models import NewsItem
 from mailer.web.api import bulletins as bulletins_api
+from mailer.web.api import case_studies
 from mailer.web.api import csps
 from mailer.web.api import openapi
 from mailer.web.api import schema as api_schema
@@ -45,11 +46,12 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 bp.register_blueprint(topics_api.bp)
 bp.register_blueprint(bulletins_api.bp)
 bp.register_blueprint(csps.bp)
+bp.register_blueprint(case_studies.bp)
 
 MAX_REQUEST_BYTES = 1024 * 1024
 PUBLIC_ENDPOINTS = frozenset({"api.openapi_document"})
 # The CSP directory is public open data: anyone may read it without a key.
-PUBLIC_BLUEPRINTS = frozenset({"api.csps"})
+PUBLIC_BLUEPRINTS = frozenset({"api.csps", "api.case_studies"})
 
 
 @bp.before_request

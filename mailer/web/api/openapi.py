@@ -7,6 +7,7 @@ from typing import Any
 
 from mailer.models import NewsState
 from mailer.web.api import bulletins_openapi
+from mailer.web.api import case_studies_openapi
 from mailer.web.api import openapi_csps
 from mailer.web.api import openapi_news
 from mailer.web.api import schema as api_schema
@@ -49,6 +50,7 @@ def build_document(*, base_url: str, topic_slugs: Sequence[str]) -> dict[str, An
             **topics_openapi.paths(topic_slugs),
             **bulletins_openapi.paths(),
             **openapi_csps.paths(),
+            **case_studies_openapi.paths(),
         },
         "components": {
             "securitySchemes": {
@@ -63,11 +65,13 @@ def build_document(*, base_url: str, topic_slugs: Sequence[str]) -> dict[str, An
                 **topics_openapi.schemas(topic_slugs),
                 **bulletins_openapi.schemas(topic_slugs),
                 **openapi_csps.schemas(),
+                **case_studies_openapi.schemas(),
             },
             "parameters": {
                 **_parameters(topic_slugs),
                 **bulletins_openapi.parameters(),
                 **openapi_csps.parameters(),
+                **case_studies_openapi.parameters(),
             },
             "responses": _responses(),
         },

@@ -18,8 +18,10 @@ from mailer.domain import news
 from mailer.domain import staff
 from mailer.domain.subscriptions import parse_topics
 from mailer.domain.topics import DEMO_TOPICS
+from mailer.extensions import db
 from mailer.web.api.openapi import build_document
 from tests.factories import load_directory
+from tests.practice_factories import make_case_study
 
 
 class Target:
@@ -87,6 +89,8 @@ def api(app):
         bulletins.create(content, actor="test", now=clock.now())
     with app.app_context():
         load_directory(now=clock.now())
+        make_case_study("Synthetic example: schema", now=clock.now(), csp_code="E22000187")
+        db.session.commit()
     target.app, target.key = app, made.plaintext
     yield target
     target.app = target.key = None

@@ -1,0 +1,12 @@
+"""The effective practice pages: the public library of case studies, each case study's page,
+its feed and the form that relays a reader's message to a case study's contact."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("practice", __name__, url_prefix="/effective-practice")
+
+# The modules add their routes to bp.
+from mailer.web.practice import contact  # noqa: E402,F401
+from mailer.web.practice import library  # noqa: E402,F401
