@@ -30,9 +30,12 @@ from mailer.web import csps
 from mailer.web import data_copy  # noqa: F401  (adds the data-copy pages to public.bp)
 from mailer.web import news
 from mailer.web import outbox_viewer
+from mailer.web import practice
 from mailer.web import public
 from mailer.web import security
 from mailer.web import staff
+from mailer.web.practice import attachments as practice_attachments
+from mailer.web.practice import submit as practice_submit
 
 
 def create_app(
@@ -54,6 +57,8 @@ def create_app(
     # Before CSRF protection, which reads (and so size-checks) the form first.
     app.before_request(staff.news_pages.allow_long_forms)
     app.before_request(staff.bulletin_pages.allow_long_forms)
+    app.before_request(practice_submit.allow_long_forms)
+    app.before_request(practice_attachments.allow_uploads)
     csrf.init_app(app)
     limiter.init_app(app)
     _register_pages(app)
@@ -79,6 +84,7 @@ def _register_pages(app: Flask) -> None:
     app.register_blueprint(news.bp)
     app.register_blueprint(bulletins.bp)
     app.register_blueprint(csps.bp)
+    app.register_blueprint(practice.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(api.bp)
     # The API authenticates with bearer keys, not cookies, so CSRF tokens do not apply: to it
@@ -106,5 +112,7 @@ def _derive_settings(app: Flask) -> None:
     app.config["BASE_URL"] = str(app.config["BASE_URL"]).rstrip("/")
     if not app.config.get("OUTBOX_DIR"):
         app.config["OUTBOX_DIR"] = str(Path(app.instance_path) / "outbox")
+    if not app.config.get("CASE_STUDY_FILES_DIR"):
+        app.config["CASE_STUDY_FILES_DIR"] = str(Path(app.instance_path) / "case-study-files")
     if str(app.config["BASE_URL"]).startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True

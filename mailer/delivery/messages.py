@@ -28,6 +28,9 @@ from mailer.delivery.fanout import Recipient
 from mailer.delivery.fanout import prototype
 from mailer.delivery.partnerships import partnership_context
 from mailer.delivery.partnerships import why_not_send_partnership
+from mailer.delivery.practice_emails import case_study_context
+from mailer.delivery.practice_emails import submitter_case_study
+from mailer.delivery.practice_emails import why_not_send_case_study
 from mailer.delivery.topic_notices import ended_topics
 from mailer.formatting import FREQUENCY_WORDS
 from mailer.formatting import govuk_date
@@ -79,6 +82,7 @@ class MailSettings:
     manage_days: int
     data_copy_minutes: int = 60
     csp_days: int = 14
+    case_study_days: int = 7
     zone: str = "Europe/London"
     digest_max_items: int = 20
     bounce_domain: str = "bounces.localhost"
@@ -98,6 +102,7 @@ class MailSettings:
             manage_days=int(config["MANAGE_TOKEN_MAX_AGE"]) // 86400,
             data_copy_minutes=int(config["DATA_COPY_TOKEN_MAX_AGE"]) // 60,
             csp_days=int(config["CSP_LINK_TOKEN_MAX_AGE"]) // 86400,
+            case_study_days=int(config["CASE_STUDY_LINK_TOKEN_MAX_AGE"]) // 86400,
             zone=config["TIMEZONE"],
             digest_max_items=int(config["DIGEST_MAX_ITEMS"]),
             bounce_domain=config["BOUNCE_DOMAIN"],
@@ -109,6 +114,8 @@ def why_not_send(delivery: Delivery) -> str | None:
     """Return why a queued email no longer applies to its subscriber (or partnership), or None
     to send it."""
     subscriber = delivery.subscriber
+    if subscriber is None and delivery.case_study_id is not None:
+        return why_not_send_case_study(delivery)
     if subscriber is None:
         return why_not_send_partnership(delivery)
     if subscriber.status not in SENDABLE_TO[delivery.kind]:
@@ -137,6 +144,8 @@ def compose_delivery(delivery: Delivery, settings: MailSettings, *, now: datetim
     :raises ValueError: the message cannot be built (for example a malformed address).
     """
     subscriber = delivery.subscriber
+    if subscriber is None and delivery.case_study_id is not None:
+        return _to_submitter(delivery, settings, now=now)
     if subscriber is None:
         return _to_partnership(delivery, settings, now=now)
     links = subscriber_links(subscriber, settings.base_url)
@@ -172,6 +181,20 @@ def _to_partnership(delivery: Delivery, settings: MailSettings, *, now: datetime
     )
     rendered = render_email("csp_link", {**context, "postal_address": settings.postal_address})
     return outgoing_to(rendered, csp.email, settings, {}, now=now)
+
+
+def _to_submitter(delivery: Delivery, settings: MailSettings, *, now: datetime) -> Outgoing:
+    """An email to a case study's submitter, at the address they gave."""
+    case_study = submitter_case_study(delivery)
+    if case_study is None:
+        raise ValueError("the delivery names no case study")
+    context = case_study_context(
+        case_study, delivery.kind, base_url=settings.base_url, days=settings.case_study_days
+    )
+    rendered = render_email(
+        delivery.kind.value, {**context, "postal_address": settings.postal_address}
+    )
+    return outgoing_to(rendered, case_study.submitter_email, settings, {}, now=now)
 
 
 def item_link(base_url: str, item: NewsItem, frequency: str) -> str:

@@ -12,6 +12,7 @@ from mailer.extensions import db
 from mailer.models import ApiKey
 from mailer.models import AuditEvent
 from mailer.models import Bulletin
+from mailer.models import CaseStudy
 from mailer.models import Csp
 from mailer.models import CspSuggestion
 from mailer.models import Frequency
@@ -78,6 +79,13 @@ ACTIONS: dict[str, str] = {
     "approve_csp_suggestion": "accepted {target}",
     "reject_csp_suggestion": "turned down {target}",
     "load_csps": "loaded a new edition of the CSP directory",
+    "case_study.start": "started a case study, {target}",
+    "case_study.submit": "sent {target} for review (version {version})",
+    "case_study.review": "started reviewing {target}",
+    "case_study.changes": "asked for changes to {target}",
+    "case_study.reject": "rejected {target}",
+    "case_study.publish": "published the case study {target}",
+    "case_study.announce": "published news about {target} for the topic Effective practice",
     "deliveries.summarise": "summarised and removed old records of emails sent",
 }
 
@@ -90,6 +98,7 @@ ACTORS = {
     "public": "A member of the public",
     "subscriber": "The subscriber",
     "partnership": "The partnership",
+    "submitter": "The submitter",
     "api": "The API key",
 }
 
@@ -98,6 +107,7 @@ MODELS: dict[str, type[Any]] = {
     for model in (
         ApiKey,
         Bulletin,
+        CaseStudy,
         Csp,
         CspSuggestion,
         InboundMessage,
@@ -207,6 +217,13 @@ def name_of(found: Any, *, zone: str) -> str | None:
         return f"the unreadable email from {found.mail_from or 'an unknown sender'}"
     if isinstance(found, Suppression):
         return found.email
+    return _other_name(found)
+
+
+def _other_name(found: Any) -> str | None:
+    """The name of a case study, or of anything with a `name`."""
+    if isinstance(found, CaseStudy):
+        return found.title or f"an untitled case study (#{found.id})"
     return getattr(found, "name", None)
 
 

@@ -64,6 +64,12 @@ class MessageKind(enum.StrEnum):
     # contact details in the CSP directory, sent by staff or by the yearly reminder.
     CSP_LINK = "csp_link"
     CSP_REMINDER = "csp_reminder"
+    # To a case study's submitter: a link to their draft, changes staff ask for, and the
+    # outcome of the review.
+    CASE_STUDY_LINK = "case_study_link"
+    CASE_STUDY_CHANGES = "case_study_changes"
+    CASE_STUDY_PUBLISHED = "case_study_published"
+    CASE_STUDY_REJECTED = "case_study_rejected"
 
 
 class StaffRole(enum.StrEnum):

@@ -30,6 +30,7 @@ from mailer.web.paging import requested_page
 from mailer.web.staff import account
 from mailer.web.staff import admin
 from mailer.web.staff import bulletins as bulletin_pages
+from mailer.web.staff import case_studies
 from mailer.web.staff import csps
 from mailer.web.staff import deliverability
 from mailer.web.staff import imports
@@ -60,6 +61,7 @@ for _area in (
     admin,
     topics,
     csps,
+    case_studies,
 ):
     bp.register_blueprint(_area.bp)
 
