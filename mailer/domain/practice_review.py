@@ -56,7 +56,9 @@ class ReviewStateError(Conflict):
 def state_counts() -> dict[CaseStudyState, int]:
     """How many case studies are in each state."""
     rows = db.session.execute(select(CaseStudy.state, func.count()).group_by(CaseStudy.state))
-    found: Counter[CaseStudyState] = Counter(dict(rows.tuples().all()))
+    found: Counter[CaseStudyState] = Counter()
+    for state, count in rows:
+        found[state] = count
     return {state: found[state] for state in STATE_ORDER}
 
 
