@@ -18,6 +18,7 @@ from config import TestingConfig
 from mailer import clock
 from mailer.app import create_app
 from mailer.database import transaction
+from mailer.delivery.practice_emails import CASE_STUDY_KINDS
 from mailer.domain import data_copy
 from mailer.domain import suppressions
 from mailer.domain.retention import purge_unconfirmed
@@ -344,8 +345,10 @@ def test_the_schema_allows_every_value_the_document_can_hold():
     assert sorted(profile["consent_events"]["items"]["properties"]["action"]["enum"]) == (
         values(ConsentAction)
     )
-    # Emails to a partnership's mailbox are no subscriber's.
-    partnerships = {MessageKind.CSP_LINK.value, MessageKind.CSP_REMINDER.value}
+    # Emails to a partnership's mailbox, or to a case study's submitter, are no subscriber's.
+    partnerships = {MessageKind.CSP_LINK.value, MessageKind.CSP_REMINDER.value} | {
+        kind.value for kind in CASE_STUDY_KINDS
+    }
     assert sorted(email["kind"]["enum"]) == sorted(set(values(MessageKind)) - partnerships)
     assert sorted(email["status"]["enum"]) == values(DeliveryStatus)
 
