@@ -172,9 +172,11 @@ def publish_alert(case_study: CaseStudy, page_url: str, *, actor: str, now: date
     if len(summary) > news.MAX_SUMMARY:
         summary = summary[: news.MAX_SUMMARY - 1].rsplit(" ", 1)[0] + "…"
     body = f"{case_study.summary}\n\n[Read the case study]({page_url})\n"
+    # The title becomes an email subject: no MIME encoded words in it, whatever was typed.
+    title = news.ENCODED_WORD.sub("", f"Effective practice: {case_study.title}")
     try:
         draft = news.validate_draft(
-            title=f"Effective practice: {case_study.title}"[: news.MAX_TITLE],
+            title=title[: news.MAX_TITLE],
             summary=summary or case_study.title,
             body=body,
             topic_slugs=[ALERT_TOPIC],

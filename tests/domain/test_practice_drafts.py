@@ -113,3 +113,16 @@ def test_changed_fields_name_what_differs():
     assert review.changed_fields({"title": "a", "cost": "1"}, {"title": "a", "cost": "2"}) == [
         "cost"
     ]
+
+
+def test_the_news_of_a_case_study_has_a_plain_subject(app):
+    with app.app_context():
+        case_study = drafts.start_draft("sam@example.com", now=TODAY)
+        _complete(case_study)
+        case_study.title = "Lights =?utf-8?q?Bcc=3A_x=40example.com?= on"
+        drafts.submit(case_study, now=TODAY)
+        review.publish(case_study, actor="test", now=TODAY)
+        item = review.publish_alert(case_study, "https://example.org/p", actor="test", now=TODAY)
+        assert "=?" not in item.title
+        assert item.topics[0].slug == "effective-practice"
+        assert "(https://example.org/p)" in item.body_markdown
