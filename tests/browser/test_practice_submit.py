@@ -90,6 +90,9 @@ def _practitioner_submits(app, smtpd, page, base, axe, screenshots, width):
     _follow(page, "button:has-text('Save and continue')")
     assert "Enter an answer to ‘Title’" in page.inner_text(".govuk-error-summary")
     _check(page, axe, screenshots, "section-errors", width)
+    # GOV.UK's character count counts words as they are typed.
+    page.fill("#summary", "Brighter lights on two estates")
+    page.wait_for_selector(".govuk-character-count__status:has-text('395 words remaining')")
     for key, data in ANSWERS.items():
         if key != "case-study":
             page.goto(f"{draft_url}/{key}", wait_until="load")
