@@ -135,6 +135,14 @@ class Config:
     # Seconds the link a partnership is sent to confirm its directory entry stays valid (14
     # days); it also works only once.
     CSP_LINK_TOKEN_MAX_AGE = 14 * 24 * 3600
+    # Seconds the emailed link to a case study's draft stays valid (7 days); it works once.
+    CASE_STUDY_LINK_TOKEN_MAX_AGE = 7 * 24 * 3600
+    # Where case study attachments are kept, outside the web root; None means
+    # "case-study-files" in the instance folder.
+    CASE_STUDY_FILES_DIR: str | None = None
+    # Largest attachment, in bytes, and how many one case study may have.
+    CASE_STUDY_MAX_FILE_BYTES = 10 * 1024 * 1024
+    CASE_STUDY_MAX_FILES = 5
     # Confirmation, manage-link and data-copy emails one mailbox may be sent per hour; the
     # name+tag@ forms of an address count as name@.
     ADDRESS_EMAILS_PER_HOUR = 3

@@ -38,6 +38,8 @@ from mailer.web import practice
 from mailer.web import public
 from mailer.web import security
 from mailer.web import staff
+from mailer.web.practice import attachments as practice_attachments
+from mailer.web.practice import submit as practice_submit
 
 
 def create_app(
@@ -59,6 +61,8 @@ def create_app(
     # Before CSRF protection, which reads (and so size-checks) the form first.
     app.before_request(staff.news_pages.allow_long_forms)
     app.before_request(staff.bulletin_pages.allow_long_forms)
+    app.before_request(practice_submit.allow_long_forms)
+    app.before_request(practice_attachments.allow_uploads)
     csrf.init_app(app)
     limiter.init_app(app)
     _register_pages(app)
@@ -116,5 +120,7 @@ def _derive_settings(app: Flask) -> None:
     app.config["BASE_URL"] = str(app.config["BASE_URL"]).rstrip("/")
     if not app.config.get("OUTBOX_DIR"):
         app.config["OUTBOX_DIR"] = str(Path(app.instance_path) / "outbox")
+    if not app.config.get("CASE_STUDY_FILES_DIR"):
+        app.config["CASE_STUDY_FILES_DIR"] = str(Path(app.instance_path) / "case-study-files")
     if str(app.config["BASE_URL"]).startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True

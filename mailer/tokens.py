@@ -43,6 +43,8 @@ class Purpose(enum.StrEnum):
     CHANGE = "change"
     # A partnership's link to review and confirm its entry in the CSP directory.
     CSP_CONTACT = "csp-contact"
+    # A case study submitter's link to their draft.
+    CASE_STUDY = "case-study"
 
 
 def _max_age(purpose: Purpose) -> int | None:
@@ -56,6 +58,7 @@ def _max_age(purpose: Purpose) -> int | None:
         Purpose.STAFF_INVITE: config["STAFF_INVITE_TOKEN_MAX_AGE"],
         Purpose.CHANGE: config["CONFIRM_TOKEN_MAX_AGE"],
         Purpose.CSP_CONTACT: config["CSP_LINK_TOKEN_MAX_AGE"],
+        Purpose.CASE_STUDY: config["CASE_STUDY_LINK_TOKEN_MAX_AGE"],
     }
     return ages[purpose]
 
@@ -180,6 +183,22 @@ def read_csp_token(token: str) -> tuple[int, int]:
     if not (_whole(csp_id) and _whole(used)):
         raise InvalidToken("payload does not name a partnership")
     return csp_id, used
+
+
+def case_study_token(case_study_id: int, links_used: int) -> str:
+    """Make a submitter's link to their case study; it names the links used so far, so using
+    it spends it (and any other sent before)."""
+    return make_token(Purpose.CASE_STUDY, {"c": case_study_id, "n": links_used})
+
+
+def read_case_study_token(token: str) -> tuple[int, int]:
+    """Return what a case study link names: (case study id, links used when it was sent), or
+    raise InvalidToken (ExpiredToken once too old)."""
+    payload = read_token(Purpose.CASE_STUDY, token)
+    case_study_id, used = payload.get("c"), payload.get("n")
+    if not (_whole(case_study_id) and _whole(used)):
+        raise InvalidToken("payload does not name a case study")
+    return case_study_id, used
 
 
 def read_subscriber_token(purpose: Purpose, token: str) -> SubscriberRef:

@@ -35,6 +35,9 @@ from mailer.delivery.fanout import Recipient
 from mailer.delivery.fanout import prototype
 from mailer.delivery.partnerships import partnership_context
 from mailer.delivery.partnerships import why_not_send_partnership
+from mailer.delivery.practice_emails import case_study_context
+from mailer.delivery.practice_emails import submitter_case_study
+from mailer.delivery.practice_emails import why_not_send_case_study
 from mailer.delivery.topic_notices import ended_topics
 from mailer.formatting import FREQUENCY_WORDS
 from mailer.formatting import govuk_date
@@ -86,6 +89,7 @@ class MailSettings:
     manage_days: int
     data_copy_minutes: int = 60
     csp_days: int = 14
+    case_study_days: int = 7
     zone: str = "Europe/London"
     digest_max_items: int = 20
     bounce_domain: str = "bounces.localhost"
@@ -106,6 +110,7 @@ class MailSettings:
             manage_days=int(config["MANAGE_TOKEN_MAX_AGE"]) // 86400,
             data_copy_minutes=int(config["DATA_COPY_TOKEN_MAX_AGE"]) // 60,
             csp_days=int(config["CSP_LINK_TOKEN_MAX_AGE"]) // 86400,
+            case_study_days=int(config["CASE_STUDY_LINK_TOKEN_MAX_AGE"]) // 86400,
             zone=config["TIMEZONE"],
             digest_max_items=int(config["DIGEST_MAX_ITEMS"]),
             bounce_domain=config["BOUNCE_DOMAIN"],
@@ -122,6 +127,8 @@ def why_not_send(delivery: Delivery) -> str | None:
         return why_not_send_contact(delivery)
     if subscriber is None and delivery.enquiry_id is not None:
         return why_not_send_enquiry(delivery)
+    if subscriber is None and delivery.case_study_id is not None:
+        return why_not_send_case_study(delivery)
     if subscriber is None:
         return why_not_send_partnership(delivery)
     if subscriber.status not in SENDABLE_TO[delivery.kind]:
@@ -158,6 +165,8 @@ def compose_delivery(delivery: Delivery, settings: MailSettings, *, now: datetim
         return outgoing_to(rendered, to, settings, {}, now=now)
     if subscriber is None and delivery.enquiry_id is not None:
         return _relay_enquiry(delivery, settings, now=now)
+    if subscriber is None and delivery.case_study_id is not None:
+        return _to_submitter(delivery, settings, now=now)
     if subscriber is None:
         return _to_partnership(delivery, settings, now=now)
     links = subscriber_links(subscriber, settings.base_url)
@@ -202,6 +211,20 @@ def _relay_enquiry(delivery: Delivery, settings: MailSettings, *, now: datetime)
     rendered = render_email("case_study_enquiry", context)
     relayed = replace(settings, reply_to=recipient_header(parts.reply_to))
     return outgoing_to(rendered, parts.to, relayed, {}, now=now)
+
+
+def _to_submitter(delivery: Delivery, settings: MailSettings, *, now: datetime) -> Outgoing:
+    """An email to a case study's submitter, at the address they gave."""
+    case_study = submitter_case_study(delivery)
+    if case_study is None:
+        raise ValueError("the delivery names no case study")
+    context = case_study_context(
+        case_study, delivery.kind, base_url=settings.base_url, days=settings.case_study_days
+    )
+    rendered = render_email(
+        delivery.kind.value, {**context, "postal_address": settings.postal_address}
+    )
+    return outgoing_to(rendered, case_study.submitter_email, settings, {}, now=now)
 
 
 def item_link(base_url: str, item: NewsItem, frequency: str) -> str:

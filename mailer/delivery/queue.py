@@ -28,6 +28,7 @@ from mailer.database import on_postgresql
 from mailer.database import row_count
 from mailer.delivery.enquiries import enquiry_still_wanted
 from mailer.extensions import db
+from mailer.models import CaseStudy
 from mailer.models import ContactMessage
 from mailer.models import Csp
 from mailer.models import CspStatus
@@ -356,6 +357,8 @@ def _wanted(sendable: Mapping[MessageKind, frozenset[SubscriberStatus]]) -> Colu
         # A reply to a contact message: while the message is held.
         exists().where(ContactMessage.id == Delivery.contact_message_id),
         enquiry_still_wanted(),
+        # An email to a case study's submitter (whether it still applies is checked when made).
+        exists().where(CaseStudy.id == Delivery.case_study_id),
     )
 
 

@@ -13,6 +13,7 @@ from mailer.extensions import db
 from mailer.models import ApiKey
 from mailer.models import AuditEvent
 from mailer.models import Bulletin
+from mailer.models import CaseStudy
 from mailer.models import ContactMessage
 from mailer.models import Csp
 from mailer.models import CspSuggestion
@@ -80,6 +81,13 @@ ACTIONS: dict[str, str] = {
     "approve_csp_suggestion": "accepted {target}",
     "reject_csp_suggestion": "turned down {target}",
     "load_csps": "loaded a new edition of the CSP directory",
+    "case_study.start": "started a case study, {target}",
+    "case_study.submit": "sent {target} for review (version {version})",
+    "case_study.review": "started reviewing {target}",
+    "case_study.changes": "asked for changes to {target}",
+    "case_study.reject": "rejected {target}",
+    "case_study.publish": "published the case study {target}",
+    "case_study.announce": "published news about {target} for the topic Effective practice",
     "deliveries.summarise": "summarised and removed old records of emails sent",
     "contact.receive": "sent {target} through the contact form",
     "contact.reply": "replied by email to {target}",
@@ -96,6 +104,7 @@ ACTORS = {
     "public": "A member of the public",
     "subscriber": "The subscriber",
     "partnership": "The partnership",
+    "submitter": "The submitter",
     "api": "The API key",
 }
 
@@ -105,6 +114,7 @@ MODELS: dict[str, type[Any]] = {
         ApiKey,
         Bulletin,
         ContactMessage,
+        CaseStudy,
         Csp,
         CspSuggestion,
         InboundMessage,
@@ -197,6 +207,7 @@ def _target(event: AuditEvent) -> Any:
 
 # Things whose name is one of their fields, in words.
 NAMES: dict[type[Any], Callable[[Any], str]] = {
+    CaseStudy: lambda study: study.title or f"an untitled case study (#{study.id})",
     ContactMessage: lambda message: f"the message from {message.name}",
     StaffUser: lambda user: str(user.email),
     Suppression: lambda entry: str(entry.email),

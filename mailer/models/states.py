@@ -70,6 +70,12 @@ class MessageKind(enum.StrEnum):
     CONTACT_NOTICE = "contact_notice"
     # A reader's message relayed to a case study's contact (a delivery with an enquiry_id).
     CASE_STUDY_ENQUIRY = "case_study_enquiry"
+    # To a case study's submitter: a link to their draft, changes staff ask for, and the
+    # outcome of the review.
+    CASE_STUDY_LINK = "case_study_link"
+    CASE_STUDY_CHANGES = "case_study_changes"
+    CASE_STUDY_PUBLISHED = "case_study_published"
+    CASE_STUDY_REJECTED = "case_study_rejected"
 
 
 class StaffRole(enum.StrEnum):

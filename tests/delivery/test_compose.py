@@ -24,18 +24,21 @@ from mailer.delivery.contact_replies import CONTACT_KINDS
 from mailer.delivery.messages import MailSettings
 from mailer.delivery.messages import compose_delivery
 from mailer.delivery.partnerships import PARTNERSHIP_KINDS
+from mailer.delivery.practice_emails import STILL_APPLIES
 from mailer.domain import bulletins
 from mailer.domain import contact
 from mailer.domain import subscription_changes as changes
 from mailer.domain.directory.listing import csp_by_code
 from mailer.domain.directory.self_service import remind_due
 from mailer.domain.directory.self_service import send_link
+from mailer.domain.practice_drafts import queue_email
 from mailer.domain.practice_enquiries import send_enquiry
 from mailer.domain.subscriptions import Choice
 from mailer.domain.subscriptions import Origin
 from mailer.domain.subscriptions import parse_topics
 from mailer.domain.topic_retirement import retire_topic
 from mailer.extensions import db
+from mailer.models import CaseStudy
 from mailer.models import Delivery
 from mailer.models import Frequency
 from mailer.models import MessageKind
@@ -233,6 +236,23 @@ def _queue_lifecycle_email(kind: MessageKind) -> None:
         db.session.commit()
 
 
+def _queue_to_submitter(kind: MessageKind) -> None:
+    """A case study in the state the email is about, and that email to its submitter."""
+    case_study = CaseStudy(
+        state=min(STILL_APPLIES[kind]),
+        submitter_email="submitter@example.com",
+        title="Safer streets",
+        slug="safer-streets",
+        answers={},
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    db.session.add(case_study)
+    db.session.flush()
+    queue_email(case_study, kind, now=NOW)
+    db.session.commit()
+
+
 def _queue_one(app, kind: MessageKind) -> None:
     """Queue one email of `kind` to someone it applies to."""
     with app.app_context():
@@ -251,6 +271,8 @@ def _queue_one(app, kind: MessageKind) -> None:
         elif kind is MessageKind.BULLETIN:
             add_readers(1, follows={"funding": Frequency.WEEKLY}, now=END - timedelta(days=1))
             _send_bulletin()
+        elif kind in STILL_APPLIES:
+            _queue_to_submitter(kind)
         elif kind in PARTNERSHIP_KINDS or kind in CONTACT_KINDS:
             app.config["CONTACT_UNIT_EMAIL"] = "unit@example.gov.uk"
             _queue_to_no_subscriber(kind)

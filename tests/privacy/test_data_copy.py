@@ -18,6 +18,7 @@ from config import TestingConfig
 from mailer import clock
 from mailer.app import create_app
 from mailer.database import transaction
+from mailer.delivery.practice_emails import CASE_STUDY_KINDS
 from mailer.domain import data_copy
 from mailer.domain import suppressions
 from mailer.domain.retention import purge_unconfirmed
@@ -347,7 +348,7 @@ def test_the_schema_allows_every_value_the_document_can_hold():
     # Emails to a partnership's mailbox, and replies to the contact form, are no subscriber's.
     partnerships = {MessageKind.CSP_LINK.value, MessageKind.CSP_REMINDER.value}
     others = partnerships | {MessageKind.CONTACT_REPLY.value, MessageKind.CONTACT_NOTICE.value}
-    others |= {MessageKind.CASE_STUDY_ENQUIRY.value}
+    others |= {MessageKind.CASE_STUDY_ENQUIRY.value} | {kind.value for kind in CASE_STUDY_KINDS}
     assert sorted(email["kind"]["enum"]) == sorted(set(values(MessageKind)) - others)
     assert sorted(email["status"]["enum"]) == values(DeliveryStatus)
 

@@ -30,6 +30,7 @@ from mailer.web.paging import requested_page
 from mailer.web.staff import account
 from mailer.web.staff import admin
 from mailer.web.staff import bulletins as bulletin_pages
+from mailer.web.staff import case_studies
 from mailer.web.staff import contact as contact_pages
 from mailer.web.staff import csps
 from mailer.web.staff import deliverability
@@ -62,6 +63,7 @@ for _area in (
     topics,
     csps,
     contact_pages,
+    case_studies,
 ):
     bp.register_blueprint(_area.bp)
 

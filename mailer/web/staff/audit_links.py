@@ -9,6 +9,7 @@ from flask import url_for
 from mailer.domain.audit_words import Sentence
 from mailer.models import ApiKey
 from mailer.models import Bulletin
+from mailer.models import CaseStudy
 from mailer.models import ContactMessage
 from mailer.models import Csp
 from mailer.models import CspSuggestion
@@ -28,6 +29,7 @@ PAGES: dict[type[Any], tuple[str, Any]] = {
     SendRun: ("staff.runs.run", lambda r: {"run_id": r.id}),
     Subscriber: ("staff.subscribers.subscriber", lambda r: {"subscriber_id": r.id}),
     Topic: ("staff.topics.edit_topic", lambda r: {"slug": r.slug}),
+    CaseStudy: ("staff.case_studies.case_study", lambda r: {"case_study_id": r.id}),
     Csp: ("staff.csps.edit", lambda r: {"code": r.code}),
     CspSuggestion: ("staff.csps.review", lambda r: {"suggestion_id": r.id}),
     StaffUser: ("staff.admin.users", lambda r: {}),

@@ -49,6 +49,7 @@ GROUPS = (
             Link("Bulletins", "staff.bulletins.bulletin_list", ("staff.bulletins.",)),
             Link("Topics", "staff.topics.topic_list", ("staff.topics.",), admin_only=True),
             Link("CSP directory", "staff.csps.directory", ("staff.csps.",)),
+            Link("Case studies", "staff.case_studies.queue", ("staff.case_studies.",)),
         ),
     ),
     Group(

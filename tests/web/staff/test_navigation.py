@@ -48,7 +48,7 @@ def test_admins_see_four_groups_and_the_pages_of_the_current_one(admin):
 
 def test_each_group_opens_its_first_page_with_its_sub_navigation(admin):
     expected = {
-        "/staff/": ("Content", ["News", "Bulletins", "Topics", "CSP directory"]),
+        "/staff/": ("Content", ["News", "Bulletins", "Topics", "CSP directory", "Case studies"]),
         "/staff/subscribers": (
             "Subscribers",
             ["Subscribers", "Import", "Why people unsubscribe", "Suppression list"],
@@ -64,7 +64,10 @@ def test_each_group_opens_its_first_page_with_its_sub_navigation(admin):
 def test_editors_see_only_the_pages_they_can_use(editor):
     page = editor.get("/staff/").get_data(as_text=True)
     assert _groups(page) == ["Content", "Sending"]
-    assert _sub_navigation(page) == ("Content", ["News", "Bulletins", "CSP directory"])
+    assert _sub_navigation(page) == (
+        "Content",
+        ["News", "Bulletins", "CSP directory", "Case studies"],
+    )
     assert "/staff/users" not in page
     assert "/staff/subscribers" not in page
 
