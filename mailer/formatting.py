@@ -17,21 +17,45 @@ FREQUENCY_WORDS = {
 }
 
 
-def govuk_date(value: datetime | None, zone: str = "Europe/London") -> str:
-    """'6 March 2013'."""
+# The months in Welsh, January first ("6 Mawrth 2013").
+WELSH_MONTHS = (
+    "Ionawr",
+    "Chwefror",
+    "Mawrth",
+    "Ebrill",
+    "Mai",
+    "Mehefin",
+    "Gorffennaf",
+    "Awst",
+    "Medi",
+    "Hydref",
+    "Tachwedd",
+    "Rhagfyr",
+)
+
+
+def govuk_date(value: datetime | None, zone: str = "Europe/London", language: str = "en") -> str:
+    """'6 March 2013'; in Welsh ("cy") '6 Mawrth 2013'."""
     if value is None:
         return ""
     local = as_utc(value).astimezone(ZoneInfo(zone))
+    if language == "cy":
+        return f"{local.day} {WELSH_MONTHS[local.month - 1]} {local.year}"
     return f"{local.day} {local:%B %Y}"
 
 
-def govuk_datetime(value: datetime | None, zone: str = "Europe/London") -> str:
-    """'6 March 2013 at 9:05am'."""
+def govuk_datetime(
+    value: datetime | None, zone: str = "Europe/London", language: str = "en"
+) -> str:
+    """'6 March 2013 at 9:05am'; in Welsh ("cy") '6 Mawrth 2013 am 9:05yb'."""
     if value is None:
         return ""
     local = as_utc(value).astimezone(ZoneInfo(zone))
     hour = local.hour % 12 or 12
-    return f"{govuk_date(value, zone)} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+    date = govuk_date(value, zone, language)
+    if language == "cy":
+        return f"{date} am {hour}:{local:%M}{'yb' if local.hour < 12 else 'yh'}"
+    return f"{date} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
 
 
 def as_clause(reason: str) -> str:

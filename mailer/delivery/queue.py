@@ -323,6 +323,8 @@ class Claimed:
     email: str
     token_version: int
     return_key: str | None
+    # The language of the subscriber's emails.
+    language: str = "en"
 
 
 def load_claimed_rows(ids: Sequence[int]) -> list[Claimed]:
@@ -339,6 +341,7 @@ def load_claimed_rows(ids: Sequence[int]) -> list[Claimed]:
             Subscriber.email,
             Subscriber.token_version,
             Delivery.return_key,
+            Subscriber.language,
         )
         .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
         .where(Delivery.id.in_(ids))
