@@ -232,7 +232,8 @@ def test_a_welsh_reader_gets_the_welsh_topic_names(app, smtpd):
     make_digest(app)
     send_queued(app, now=AFTER)
     [welsh] = smtpd.drain()
-    assert "\nCyllid\n======\n" in welsh.text
+    assert "\nCyllid\n======\n" in welsh.text.replace("\r\n", "\n")
+    assert "e-bost dyddiol am: Cyllid." in welsh.text
 
 
 def test_dates_in_welsh_keep_the_english_as_it_was():

@@ -143,7 +143,12 @@ def test_choosing_welsh_on_the_manage_page_switches_the_next_email(app, client, 
     email = smtpd.get()
     assert email.message["Subject"] == f"Eich copi o'ch data {WELSH_SITE}"
     assert email.message["Content-Language"] == "cy"
-    assert link(email.text, "/cy/my-data/")
+    my_data = link(email.text, "/cy/my-data/")
+    assert client.get(my_data).status_code == 200
+    downloaded = client.post(my_data, data={"csrf_token": csrf_token(client, my_data)})
+    document = downloaded.get_json()
+    assert document["subscriber"]["language"] == "cy"
+    assert document["subscriber"]["consent_events"][-1]["detail"]["language"] == "cy"
 
     form = {**form, "csrf_token": csrf_token(client, manage_path), "language": "en"}
     client.post(manage_path, data=form)
@@ -182,3 +187,11 @@ def test_signing_up_again_on_the_english_form_leaves_an_active_welsh_subscriber_
     email = smtpd.get()
     assert email.message["Content-Language"] == "cy"
     assert link(email.text, "/cy/manage/")
+
+
+def test_the_subscriber_export_names_each_ones_language(app, client, smtpd, admin):
+    _confirmed(app, client, smtpd)
+    rows = admin.get("/staff/subscribers/export.csv").get_data(as_text=True).splitlines()
+    assert rows[0].endswith(',"language"')
+    assert rows[1].startswith('"alex@example.com"')
+    assert rows[1].endswith(',"cy"')
