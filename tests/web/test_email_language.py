@@ -195,3 +195,9 @@ def test_the_subscriber_export_names_each_ones_language(app, client, smtpd, admi
     assert rows[0].endswith(',"language"')
     assert rows[1].startswith('"alex@example.com"')
     assert rows[1].endswith(',"cy"')
+
+
+def test_staff_see_the_language_of_a_subscribers_emails(app, client, smtpd, admin):
+    _confirmed(app, client, smtpd)
+    page = admin.get(f"/staff/subscribers/{_subscriber(app).id}").get_data(as_text=True)
+    assert 'id="language">Welsh<' in page
