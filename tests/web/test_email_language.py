@@ -201,3 +201,30 @@ def test_staff_see_the_language_of_a_subscribers_emails(app, client, smtpd, admi
     _confirmed(app, client, smtpd)
     page = admin.get(f"/staff/subscribers/{_subscriber(app).id}").get_data(as_text=True)
     assert 'id="language">Welsh<' in page
+
+
+def test_more_topics_and_a_new_address_are_confirmed_in_welsh_from_welsh_pages(app, client, smtpd):
+    welcome = _confirmed(app, client, smtpd)
+    manage_path = link(welcome.text, "/cy/manage/")
+    data = {
+        "csrf_token": csrf_token(client, "/cy/subscribe"),
+        "email": "alex@example.com",
+        "topics": ["consultations"],
+        "frequency": "weekly",
+    }
+    client.post("/cy/subscribe", data=data)
+    send_queued(app)
+    more = smtpd.get()
+    assert more.message["Subject"] == (f"Cadarnhewch y pynciau i'w hychwanegu at eich {WELSH_SITE}")
+    assert "I gael diweddariadau newyddion unwaith yr wythnos am:" in more.text
+    change = link(more.text, "/cy/change/")
+    assert client.get(change).status_code == 200
+
+    form = {"csrf_token": csrf_token(client, manage_path), "email": "alex.new@example.com"}
+    client.post(f"{manage_path}/email", data=form)
+    send_queued(app)
+    moved = smtpd.get()
+    assert moved.rcpt_tos == ["alex.new@example.com"]
+    assert moved.message["Subject"] == f"Cadarnhewch eich cyfeiriad newydd ar gyfer {WELSH_SITE}"
+    assert "alex.new@example.com, o hyn ymlaen." in moved.text
+    assert client.get(link(moved.text, "/cy/change/")).status_code == 200
