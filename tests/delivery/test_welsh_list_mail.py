@@ -28,6 +28,8 @@ from tests.digests.conftest import AFTER
 from tests.digests.conftest import END
 from tests.digests.conftest import make_digest
 from tests.digests.conftest import make_due
+from tests.digests.test_digest_email import _check_golden
+from tests.digests.test_digest_email import _golden_view
 from tests.factories import add_readers
 from tests.factories import publish_news
 from tests.helpers import link
@@ -244,3 +246,22 @@ def test_dates_in_welsh_keep_the_english_as_it_was():
     afternoon = END + timedelta(hours=8, minutes=30)
     assert govuk_datetime(afternoon, language="cy") == "25 Tachwedd 2026 am 3:30yh"
     assert govuk_date(END.replace(month=3, day=6), language="cy") == "6 Mawrth 2026"
+
+
+def test_the_welsh_daily_digest_matches_its_golden_file(app, smtpd):
+    with app.app_context():
+        add_readers(
+            1,
+            follows={"funding": Frequency.DAILY, "events": Frequency.DAILY},
+            now=END,
+            language="cy",
+        )
+        publish_news(
+            "Safer Streets Fund round 6", topics=("funding",), at=END - timedelta(minutes=2)
+        )
+        publish_news("CSP conference", topics=("events", "funding"), at=END - timedelta(minutes=1))
+        db.session.commit()
+    make_digest(app)
+    assert send_queued(app, now=AFTER).sent == 1
+    [message] = smtpd.drain()
+    _check_golden(_golden_view(message.content), "cy/daily-digest.txt")
