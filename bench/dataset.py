@@ -137,6 +137,7 @@ def generate(
     seed: int,
     outbox_dir: str,
     chunk: int = 10_000,
+    welsh: float = 0.0,
 ) -> Generated:
     """Migrate an empty database and fill it (meant to run in a child process, so that the
     bench process's memory shows the send path alone)."""
@@ -153,7 +154,7 @@ def generate(
         db.session.commit()
         topic_ids = list(db.session.scalars(select(Topic.id).order_by(Topic.position)))
         made = add_subscribers(
-            subscribers, rng=rng, topic_ids=topic_ids, now=period.start, chunk=chunk
+            subscribers, rng=rng, topic_ids=topic_ids, now=period.start, chunk=chunk, welsh=welsh
         )
         publish_items(items, rng=rng, topic_ids=topic_ids, period=period)
         db.session.commit()
@@ -171,17 +172,24 @@ def generate(
 
 
 def add_subscribers(
-    count: int, *, rng: random.Random, topic_ids: list[int], now: datetime, chunk: int = 10_000
+    count: int,
+    *,
+    rng: random.Random,
+    topic_ids: list[int],
+    now: datetime,
+    chunk: int = 10_000,
+    welsh: float = 0.0,
 ) -> int:
     """Insert `count` active subscribers, each following 1-4 topics at a random frequency per
-    topic, `chunk` at a time with executemany; return how many subscriptions were made."""
+    topic, the share `welsh` of them reading in Welsh (every 1/welsh-th one), `chunk` at a time
+    with executemany; return how many subscriptions were made."""
     subscribers_table: Table = Subscriber.__table__  # type: ignore[assignment]
     subscriptions_table: Table = Subscription.__table__  # type: ignore[assignment]
     made = 0
     for start in range(0, count, chunk):
         ids = range(start + 1, min(count, start + chunk) + 1)
         connection = db.session.connection()
-        connection.execute(insert(subscribers_table), list(_subscriber_rows(ids, now)))
+        connection.execute(insert(subscribers_table), list(_subscriber_rows(ids, now, welsh)))
         rows = list(_subscription_rows(ids, rng, topic_ids, now))
         connection.execute(insert(subscriptions_table), rows)
         db.session.commit()
@@ -191,9 +199,10 @@ def add_subscribers(
     return made
 
 
-def _subscriber_rows(ids: range, now: datetime) -> Iterator[dict[str, Any]]:
+def _subscriber_rows(ids: range, now: datetime, welsh: float) -> Iterator[dict[str, Any]]:
     for subscriber_id in ids:
         email = f"reader{subscriber_id}@example.org"
+        in_welsh = welsh > 0 and int(subscriber_id * welsh) != int((subscriber_id - 1) * welsh)
         yield {
             "id": subscriber_id,
             "email": email,
@@ -204,6 +213,7 @@ def _subscriber_rows(ids: range, now: datetime) -> Iterator[dict[str, Any]]:
             "created_at": now,
             "updated_at": now,
             "confirmed_at": now,
+            "language": "cy" if in_welsh else "en",
         }
 
 

@@ -81,6 +81,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
+        "--welsh",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="the share of subscribers (0 to 1) who read their emails in Welsh (default 0)",
+    )
+    parser.add_argument(
         "--ceiling-runs",
         type=int,
         default=3,
@@ -130,6 +137,7 @@ def generate_in_child(
                 "period": period,
                 "seed": args.seed,
                 "outbox_dir": str(workdir / "outbox"),
+                "welsh": args.welsh,
             },
         )
     print(
@@ -219,7 +227,7 @@ def run_digest(app: Flask, period: Period, args: argparse.Namespace, sink: Sink)
     peak = _rss_mb()
     print(f"bench process RSS after send: {_current_rss_mb():.0f} MB now, {peak:.0f} MB at peak")
     # The worker keeps each distinct laid-out message; how many it made is worth seeing.
-    prototypes = len(getattr(worker.preparer, "_prototypes", ()))
+    prototypes = worker.preparer.rendered
     print(
         f"send: {stats} in {send_s:.2f} s, {stats.batches} batches, {prototypes} distinct "
         f"messages rendered, mean message {sampler.mean_size:,.0f} bytes"

@@ -113,9 +113,11 @@ def add_readers(
     status: SubscriberStatus = SubscriberStatus.ACTIVE,
     now: datetime,
     prefix: str = "",
+    language: str = "en",
 ) -> list[int]:
     """Add `count` subscribers, made at `now`, who each follow the topics (by slug) at the
-    frequencies given, in bulk; return their ids. Topics must exist (seed_topics)."""
+    frequencies given and read their emails in `language`, in bulk; return their ids. Topics
+    must exist (seed_topics)."""
     start = db.session.scalar(select(func.count()).select_from(Subscriber)) or 0
     emails = [f"{prefix}reader{start + n}@{domain}" for n in range(count)]
     db.session.execute(
@@ -130,6 +132,7 @@ def add_readers(
                 "created_at": now,
                 "updated_at": now,
                 "confirmed_at": now,
+                "language": language,
             }
             for email in emails
         ],

@@ -282,3 +282,30 @@ def test_0019_adds_and_drops_the_welsh_texts_keeping_topics_and_their_subscriber
         assert db.session.scalar(text("SELECT count(*) FROM subscriptions")) == 1
         db.session.remove()
         db.engine.dispose()
+
+
+def test_0020_gives_every_subscriber_english_and_stepping_back_keeps_every_delivery(tmp_path):
+    """0020 adds the language in place (English for everyone there already); stepping back
+    drops it without rebuilding the subscribers table."""
+    app = create_app(TestingConfig, {"DATABASE_URL": f"sqlite:///{tmp_path}/language.sqlite"})
+    with app.app_context():
+        upgrade(revision="0014")
+        db.session.execute(
+            text(
+                "INSERT INTO subscribers (email, email_key, status, token_version, generation, "
+                "created_at, updated_at, data_copies) "
+                "VALUES ('a@example.org', 'a@example.org', 'active', 1, 0, :at, :at, 0)"
+            ),
+            {"at": "2026-11-01 00:00:00"},
+        )
+        _add_sent_welcome()
+        db.session.commit()
+        db.session.remove()
+        upgrade()
+        assert db.session.scalar(text("SELECT language FROM subscribers")) == "en"
+        db.session.remove()
+        downgrade(revision="0014")
+        assert db.session.scalar(text("SELECT count(*) FROM deliveries")) == 1
+        assert db.session.scalar(text("SELECT count(*) FROM subscribers")) == 1
+        db.session.remove()
+        db.engine.dispose()

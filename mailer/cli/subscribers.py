@@ -51,9 +51,10 @@ def import_subscribers(file: Path, apply_: bool, rejects: Path | None) -> None:
     """Check a CSV list of subscribers and report on every row; with --apply, import it.
 
     Columns: email, topics (slugs separated by ;), and optionally frequency (immediate, daily
-    or weekly), consent_source and consent_date. Rows with a consent source join as active;
-    the others are sent a confirmation email and join when they confirm. The import writes a
-    thousand rows at a time: if it stops part way, run it again to add the rest.
+    or weekly), consent_source, consent_date and language (en or cy). Rows with a consent
+    source join as active; the others are sent a confirmation email and join when they
+    confirm. The import writes a thousand rows at a time: if it stops part way, run it again
+    to add the rest.
     """
     content = file.read_bytes()
     # Opened first, so that a path it cannot write stops the command before any import.

@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from mailer.delivery.mail_language import frequency_words
+from mailer.delivery.mail_language import names
 from mailer.extensions import db
-from mailer.formatting import FREQUENCY_WORDS
 from mailer.models import ConsentAction
 from mailer.models import ConsentEvent
 from mailer.models import Delivery
@@ -21,8 +22,11 @@ from mailer.tokens import change_token
 REQUESTS = {MessageKind.ADD_TOPICS: "add_topics", MessageKind.EMAIL_CHANGE: "new_email"}
 
 
-def request_parts(delivery: Delivery, base_url: str) -> tuple[dict[str, Any], str]:
-    """What the email of a request adds to the template's context, and whom it goes to.
+def request_parts(
+    delivery: Delivery, base_url: str, language: str = "en"
+) -> tuple[dict[str, Any], str]:
+    """What the email of a request adds to the template's context, and whom it goes to;
+    `base_url` is where the pages in the subscriber's `language` start.
 
     :raises ValueError: no request of the kind was recorded before the email was queued.
     """
@@ -49,10 +53,10 @@ def request_parts(delivery: Delivery, base_url: str) -> tuple[dict[str, Any], st
         return {"change_url": link, "new_email": new_email}, new_email
     slugs = [str(slug) for slug in event.detail[key]]
     topics = db.session.scalars(select(Topic).where(Topic.slug.in_(slugs))).all()
-    names = [t.name for t in sorted(topics, key=lambda topic: (topic.position, topic.id))]
-    words = FREQUENCY_WORDS.get(str(event.detail.get("frequency")), "")
+    ordered = sorted(topics, key=lambda topic: (topic.position, topic.id))
+    words = frequency_words(str(event.detail.get("frequency")))
     return {
         "change_url": link,
-        "new_topics": names,
+        "new_topics": names(ordered, language),
         "new_frequency": words,
     }, subscriber.email

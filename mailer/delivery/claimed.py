@@ -35,6 +35,8 @@ class Claimed:
     email: str
     token_version: int
     return_key: str | None
+    # The language of the subscriber's emails.
+    language: str = "en"
 
 
 def load_claimed_rows(ids: Sequence[int]) -> list[Claimed]:
@@ -51,6 +53,7 @@ def load_claimed_rows(ids: Sequence[int]) -> list[Claimed]:
             Subscriber.email,
             Subscriber.token_version,
             Delivery.return_key,
+            Subscriber.language,
         )
         .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
         .where(Delivery.id.in_(ids))

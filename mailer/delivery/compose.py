@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import css_inline
 from flask import current_app
+from flask_babel import force_locale
 
 from mailer import tokens
 
@@ -109,6 +110,8 @@ class Rendered:
     subject: str
     text: str
     html: str
+    # Its language, "en" or "cy": the Content-Language of the message (RFC 3282).
+    language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -124,17 +127,21 @@ class Outgoing:
 _INLINER = css_inline.CSSInliner(load_remote_stylesheets=False, keep_at_rules=True)
 
 
-def render_email(name: str, context: dict[str, Any]) -> Rendered:
-    """Render templates/email/NAME.txt (with its subject block) and NAME.html."""
+def render_email(name: str, context: dict[str, Any], language: str = "en") -> Rendered:
+    """Render templates/email/NAME.txt (with its subject block) and NAME.html, in `language`."""
     env = current_app.jinja_env
-    text_template = env.get_template(f"email/{name}.txt")
-    subject_block = text_template.blocks["subject"]
-    subject = "".join(subject_block(text_template.new_context(context)))
-    html = env.get_template(f"email/{name}.html").render(context)
+    context = {"language": language, **context}
+    with force_locale(language):
+        text_template = env.get_template(f"email/{name}.txt")
+        subject_block = text_template.blocks["subject"]
+        subject = "".join(subject_block(text_template.new_context(context)))
+        html = env.get_template(f"email/{name}.html").render(context)
+        text = text_template.render(context).strip() + "\n"
     return Rendered(
         subject=" ".join(subject.split()),
-        text=text_template.render(context).strip() + "\n",
+        text=text,
         html=_INLINER.inline(html),
+        language=language,
     )
 
 
@@ -200,6 +207,8 @@ def build_message(
         message[name] = value
     message.set_content(rendered.text)
     message.add_alternative(rendered.html, subtype="html")
+    # After the parts: setting content drops the Content-* headers set before it.
+    message["Content-Language"] = rendered.language
     return message
 
 

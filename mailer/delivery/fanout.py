@@ -49,6 +49,7 @@ _HEAD_FIELDS = {
     b"List-Unsubscribe-Post",
     b"Feedback-ID",
     b"Auto-Submitted",
+    b"Content-Language",
     b"MIME-Version",
 }
 
@@ -145,6 +146,7 @@ def _head(
     for name, value in shared.items():
         static[name] = value
     static["Auto-Submitted"] = AUTO_SUBMITTED
+    static["Content-Language"] = rendered.language
     static["MIME-Version"] = "1.0"
     head = static.as_bytes(policy=MAIL_POLICY).rstrip(CRLF) + CRLF
     # CPython before 3.11.10 (CVE-2024-6923) writes an encoded word that decodes to CR or LF

@@ -8,6 +8,9 @@ from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
 
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
 from mailer.clock import Period
 from mailer.delivery.change_requests import REQUESTS
 from mailer.delivery.change_requests import request_parts
@@ -33,15 +36,20 @@ from mailer.delivery.fanout import Marks
 from mailer.delivery.fanout import Prototype
 from mailer.delivery.fanout import Recipient
 from mailer.delivery.fanout import prototype
+from mailer.delivery.mail_language import bulletin_text
+from mailer.delivery.mail_language import frequency_words
+from mailer.delivery.mail_language import language_context
+from mailer.delivery.mail_language import names
+from mailer.delivery.mail_language import page_root
+from mailer.delivery.mail_language import span
 from mailer.delivery.partnerships import partnership_context
 from mailer.delivery.partnerships import why_not_send_partnership
 from mailer.delivery.practice_emails import case_study_context
 from mailer.delivery.practice_emails import submitter_case_study
 from mailer.delivery.practice_emails import why_not_send_case_study
 from mailer.delivery.topic_notices import ended_topics
-from mailer.formatting import FREQUENCY_WORDS
 from mailer.formatting import govuk_date
-from mailer.formatting import govuk_datetime
+from mailer.i18n import ENGLISH
 from mailer.models import DATA_COPY_RECIPIENTS
 from mailer.models import Bulletin
 from mailer.models import Delivery
@@ -169,21 +177,27 @@ def compose_delivery(delivery: Delivery, settings: MailSettings, *, now: datetim
         return _to_submitter(delivery, settings, now=now)
     if subscriber is None:
         return _to_partnership(delivery, settings, now=now)
-    links = subscriber_links(subscriber, settings.base_url)
+    # Its links open the pages in the subscriber's language.
+    language = subscriber.language
+    pages = page_root(settings.base_url, language)
+    links = subscriber_links(subscriber, pages)
     if delivery.kind is MessageKind.DATA_COPY:
-        links["data_copy_url"] = f"{settings.base_url}/my-data/{data_copy_token(subscriber)}"
-    context, to = _context(subscriber, settings, links), subscriber.email
-    if delivery.kind in REQUESTS:
-        extra, to = request_parts(delivery, settings.base_url)
-        context |= extra
+        links["data_copy_url"] = f"{pages}/my-data/{data_copy_token(subscriber)}"
+    with force_locale(language):
+        context, to = _context(subscriber, settings, links, pages), subscriber.email
+        if delivery.kind in REQUESTS:
+            extra, to = request_parts(delivery, pages, language)
+            context |= extra
     if delivery.kind is MessageKind.TOPIC_ENDED:
         context["ended"] = ended_topics(subscriber.id, at=delivery.created_at)
-    rendered = render_email(delivery.kind.value, context)
+    rendered = render_email(delivery.kind.value, context, language)
     headers = {}
     if delivery.kind in LIST_KINDS:
+        # The one-click URL is for mail programs, which POST to it: the same in every language.
+        unsubscribe_url = f"{settings.base_url}/unsubscribe/{links['unsubscribe_token']}"
         headers = list_headers(
             list_id=settings.list_id,
-            unsubscribe_url=links["unsubscribe_url"],
+            unsubscribe_url=unsubscribe_url,
             unsubscribe_mailto=unsubscribe_mailto(
                 settings.unsubscribe_address, links["unsubscribe_token"]
             ),
@@ -235,19 +249,27 @@ def item_link(base_url: str, item: NewsItem, frequency: str) -> str:
 
 
 def render_alert(
-    item: NewsItem, *, links: dict[str, str], settings: MailSettings, now: datetime
+    item: NewsItem,
+    *,
+    links: dict[str, str],
+    settings: MailSettings,
+    now: datetime,
+    language: str = ENGLISH,
 ) -> Rendered:
     """Render the email that tells an immediate subscriber about one news item."""
+    with force_locale(language):
+        frequency = frequency_words("immediate")
     context = {
         **links,
+        **language_context(language, settings.zone),
         "item": item,
-        "item_url": item_link(settings.base_url, item, "immediate"),
-        "published": govuk_date(item.published_at or now, settings.zone),
-        "topics": [topic.name for topic in item.topics],
-        "frequency": FREQUENCY_WORDS["immediate"],
+        "item_url": item_link(page_root(settings.base_url, language), item, "immediate"),
+        "published": govuk_date(item.published_at or now, settings.zone, language),
+        "topics": names(item.topics, language),
+        "frequency": frequency,
         "postal_address": settings.postal_address,
     }
-    return render_email("alert", context)
+    return render_email("alert", context, language)
 
 
 def render_digest(
@@ -257,26 +279,28 @@ def render_digest(
     period: Period,
     links: dict[str, str],
     settings: MailSettings,
+    language: str = ENGLISH,
 ) -> Rendered:
     """Render one recipient's digest of a period: their items under their topics."""
-    base = settings.base_url
+    base, zone = page_root(settings.base_url, language), settings.zone
+    with force_locale(language):
+        covered = span(period.start, period.end, zone=zone, language=language)
+        frequency_word = {"daily": _("daily"), "weekly": _("weekly")}.get(frequency.value, "")
     context = {
         **links,
+        **language_context(language, zone),
         "count": digest.count,
         "groups": digest.groups,
         "more": digest.more,
         "more_url": f"{base}/news",
         "item_url": lambda item: item_link(base, item, frequency.value),
-        "frequency": frequency.value,
-        "sent_on": govuk_date(period.end, settings.zone),
-        "span": (
-            f"published between {govuk_datetime(period.start, settings.zone)} and "
-            f"{govuk_datetime(period.end, settings.zone)}"
-        ),
-        "followed": [topic.name for topic in digest.topics if topic.retired_at is None],
+        "frequency": frequency_word or frequency.value,
+        "sent_on": govuk_date(period.end, zone, language),
+        "span": covered,
+        "followed": names((t for t in digest.topics if t.retired_at is None), language),
         "postal_address": settings.postal_address,
     }
-    return render_email("digest", context)
+    return render_email("digest", context, language)
 
 
 def compose_alert(item: NewsItem, *, to: str, settings: MailSettings, now: datetime) -> Outgoing:
@@ -300,19 +324,23 @@ def render_bulletin(
     links: dict[str, str],
     settings: MailSettings,
     test: bool = False,
+    language: str = ENGLISH,
 ) -> Rendered:
     """Render a bulletin: one message for all its readers, who get it for the same reason
     (they follow one of its topics, or it goes to everyone)."""
+    base = page_root(settings.base_url, language)
     context = {
         **links,
+        **language_context(language, settings.zone),
         "bulletin": bulletin,
+        "body_text": bulletin_text(bulletin, language),
         "items": items,
-        "item_url": lambda item: item_link(settings.base_url, item, "bulletin"),
-        "topics": [topic.name for topic in bulletin.topics],
+        "item_url": lambda item: item_link(base, item, "bulletin"),
+        "topics": names(bulletin.topics, language),
         "test": test,
         "postal_address": settings.postal_address,
     }
-    return render_email("bulletin", context)
+    return render_email("bulletin", context, language)
 
 
 def compose_bulletin(
@@ -380,16 +408,19 @@ def outgoing_to(
 
 
 def _context(
-    subscriber: Subscriber, settings: MailSettings, links: dict[str, str]
+    subscriber: Subscriber, settings: MailSettings, links: dict[str, str], pages: str
 ) -> dict[str, Any]:
-    """Everything the email templates may use; no free text the person typed."""
+    """Everything the email templates may use; no free text the person typed. `pages` is
+    where the pages in the subscriber's language start."""
     frequencies = {s.frequency.value for s in subscriber.subscriptions}
     frequency = frequencies.pop() if len(frequencies) == 1 else None
+    current = [s.topic for s in subscriber.subscriptions if s.topic.retired_at is None]
     return {
         **links,
-        "base_url": settings.base_url,
-        "topics": [s.topic.name for s in subscriber.subscriptions if s.topic.retired_at is None],
-        "frequency": FREQUENCY_WORDS.get(frequency or "", "at the frequencies you chose"),
+        **language_context(subscriber.language, settings.zone),
+        "base_url": pages,
+        "topics": names(current, subscriber.language),
+        "frequency": frequency_words(frequency),
         "confirm_days": settings.confirm_days,
         "manage_days": settings.manage_days,
         "data_copy_minutes": settings.data_copy_minutes,

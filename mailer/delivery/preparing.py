@@ -24,6 +24,7 @@ from mailer.delivery.fanout import Filler
 from mailer.delivery.fanout import Marks
 from mailer.delivery.fanout import Prototype
 from mailer.delivery.fanout import Recipient
+from mailer.delivery.mail_language import page_root
 from mailer.delivery.messages import MailSettings
 from mailer.delivery.messages import compose_delivery
 from mailer.delivery.messages import render_alert
@@ -98,6 +99,8 @@ class Preparer:
         self._prototypes: OrderedDict[tuple[Any, ...], Prototype | None] = OrderedDict()
         self._manage_token = subscriber_token_maker(Purpose.MANAGE)
         self._unsubscribe_token = subscriber_token_maker(Purpose.UNSUBSCRIBE)
+        # Distinct messages rendered so far (each content once per language), for benches.
+        self.rendered = 0
 
     def prepare(self, ids: Sequence[int]) -> list[Preparation]:
         """Compose the claimed deliveries, or say why each of the others must not be sent."""
@@ -150,7 +153,7 @@ class Preparer:
                 continue
             followed = topics.get(row.subscriber_id, frozenset())
             try:
-                proto = self._prototype(content, followed) if content else None
+                proto = self._prototype(content, followed, row.language) if content else None
             except (ValueError, UnicodeError, MessageError) as error:
                 done.append(Failed(row.delivery_id, f"cannot build message: {error}"))
                 continue
@@ -171,41 +174,51 @@ class Preparer:
             return Failed(row.delivery_id, f"cannot build message: {error}")
         return Prepared(row.delivery_id, row.attempts, outgoing, row.run_id)
 
-    def _prototype(self, content: RunContent, followed: frozenset[int]) -> Prototype | None:
-        """The laid-out message for readers of `content` who follow `followed` (rendered on
-        first use); None when nothing is left for them to read."""
+    def _prototype(
+        self, content: RunContent, followed: frozenset[int], language: str
+    ) -> Prototype | None:
+        """The laid-out message in `language` for readers of `content` who follow `followed`
+        (rendered on first use); None when nothing is left for them to read."""
         immediate = content.frequency is Frequency.IMMEDIATE
-        key = (content.run_id, content.signature, None if immediate else followed)
+        key = (content.run_id, content.signature, None if immediate else followed, language)
         if key in self._prototypes:
             self._prototypes.move_to_end(key)
             return self._prototypes[key]
         proto = None
+        self.rendered += 1
         if content.bulletin is not None:
-            proto = self._bulletin_prototype(content.bulletin, content.items)
+            proto = self._bulletin_prototype(content.bulletin, content.items, language)
         elif immediate and content.items:
             marks = Marks.new()
             rendered = render_alert(
                 content.items[0],
-                links=marks.links(self.mail.base_url),
+                links=marks.links(page_root(self.mail.base_url, language)),
                 settings=self.mail,
                 now=self.now(),
+                language=language,
             )
             proto = run_prototype(rendered, self.mail, content.frequency, marks)
         elif not immediate:
-            proto = self._digest_prototype(content, followed)
+            proto = self._digest_prototype(content, followed, language)
         self._prototypes[key] = proto
         if len(self._prototypes) > PROTOTYPES_KEPT:
             self._prototypes.popitem(last=False)
         return proto
 
-    def _bulletin_prototype(self, bulletin: Bulletin, items: list[NewsItem]) -> Prototype:
-        """Lay out a bulletin once for all its readers; it may feature no items at all."""
+    def _bulletin_prototype(
+        self, bulletin: Bulletin, items: list[NewsItem], language: str
+    ) -> Prototype:
+        """Lay out a bulletin once for all its readers in `language`; it may feature no items."""
         marks = Marks.new()
-        links = marks.links(self.mail.base_url)
-        rendered = render_bulletin(bulletin, items, links=links, settings=self.mail)
+        links = marks.links(page_root(self.mail.base_url, language))
+        rendered = render_bulletin(
+            bulletin, items, links=links, settings=self.mail, language=language
+        )
         return run_prototype(rendered, self.mail, Frequency.IMMEDIATE, marks, kind="bulletin")
 
-    def _digest_prototype(self, content: RunContent, followed: frozenset[int]) -> Prototype | None:
+    def _digest_prototype(
+        self, content: RunContent, followed: frozenset[int], language: str
+    ) -> Prototype | None:
         """Lay out a digest, with fewer items (and a link to the rest) if it would be heavier
         than mail providers show in full."""
         cap = self.mail.digest_max_items
@@ -218,8 +231,9 @@ class Preparer:
                 digest,
                 frequency=content.frequency,
                 period=content.period,
-                links=marks.links(self.mail.base_url),
+                links=marks.links(page_root(self.mail.base_url, language)),
                 settings=self.mail,
+                language=language,
             )
             proto = run_prototype(rendered, self.mail, content.frequency, marks)
             size = proto.body_size()

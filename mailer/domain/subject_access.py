@@ -58,6 +58,7 @@ def _profile(subscriber: Subscriber) -> dict[str, Any]:
         "created_at": subscriber.created_at.isoformat(),
         "confirmed_at": _iso(subscriber.confirmed_at),
         "unsubscribed_at": _iso(subscriber.unsubscribed_at),
+        "language": subscriber.language,
         **practitioners.profile_json(subscriber),
         "subscriptions": [
             {

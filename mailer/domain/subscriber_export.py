@@ -41,6 +41,7 @@ HEADER = (
     "created_at",
     "confirmed_at",
     "unsubscribed_at",
+    "language",
 )
 # Rows read from the database at a time, and written to the output at a time.
 BATCH = 1000
@@ -68,6 +69,7 @@ def export_rows(filters: Filters) -> Iterator[list[str]]:
         Subscriber.created_at,
         Subscriber.confirmed_at,
         Subscriber.unsubscribed_at,
+        Subscriber.language,
     )
     statement = _exported(columns, filters).order_by(Subscriber.id)
     with read_only():
@@ -115,6 +117,7 @@ def _row(
         _instant(row.created_at),
         _instant(row.confirmed_at),
         _instant(row.unsubscribed_at),
+        row.language,
     ]
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from mailer.domain import practitioners
 from mailer.domain import suppressions
+from mailer.domain.email_language import set_language
 from mailer.domain.mailboxes import same_mailbox
 from mailer.domain.practitioners import Profile
 from mailer.domain.topics import refuse_retired
@@ -73,6 +74,8 @@ class Choice:
     frequency: Frequency
     # Who they work for and where, if asked (None: leave what they said as it is).
     profile: Profile | None = None
+    # The language of their emails, "en" or "cy" (None: leave it as it is).
+    language: str | None = None
 
 
 # The emails anyone can have sent to an address by typing it into the site, and so the ones
@@ -181,6 +184,7 @@ def request_subscription(email: str, choice: Choice, *, origin: Origin, now: dat
     subscriber.status = SubscriberStatus.PENDING
     subscriber.updated_at = now
     replace_subscriptions(subscriber, choice, now=now)
+    set_language(subscriber, choice.language)
     record_consent(
         subscriber, ConsentAction.REQUESTED, origin=origin, now=now, detail=describe_choice(choice)
     )
@@ -257,6 +261,7 @@ def change_subscription(
     if subscriber.status is not SubscriberStatus.ACTIVE:
         raise InvalidToken("only an active subscription can be changed")
     replace_subscriptions(subscriber, choice, now=now)
+    set_language(subscriber, choice.language)
     subscriber.updated_at = now
     record_consent(
         subscriber, ConsentAction.CHANGED, origin=origin, now=now, detail=describe_choice(choice)
@@ -320,8 +325,11 @@ def replace_subscriptions(subscriber: Subscriber, choice: Choice, *, now: dateti
 
 
 def describe_choice(choice: Choice) -> dict[str, Any]:
-    """Summarise a choice for the consent record, with who they work for and where if given."""
+    """Summarise a choice for the consent record, with who they work for and where, and the
+    language of their emails, if given."""
     detail = {"topics": [t.slug for t in choice.topics], "frequency": choice.frequency.value}
+    if choice.language is not None:
+        detail["language"] = choice.language
     return {**detail, **practitioners.describe_profile(choice.profile)}
 
 

@@ -76,6 +76,9 @@ class Subscriber(Base):
     # Who they work for, if they said (an OrganisationType value); their CSP areas are in
     # `subscriber_areas`.
     organisation_type: Mapped[str | None] = mapped_column(String(30))
+    # The language of their emails: "en" or "cy", the one of the form they signed up on
+    # until they change it on the manage page.
+    language: Mapped[str] = mapped_column(String(2), default="en", server_default="en")
 
     subscriptions: Mapped[list[Subscription]] = relationship(
         back_populates="subscriber", cascade="all, delete-orphan", order_by="Subscription.id"

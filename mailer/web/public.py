@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +39,7 @@ from mailer.errors import FieldErrors
 from mailer.errors import InvalidInput
 from mailer.extensions import csrf
 from mailer.extensions import limiter
+from mailer.i18n import page_language
 from mailer.models import Frequency
 from mailer.models import SubscriberStatus
 from mailer.models import Topic
@@ -46,6 +48,7 @@ from mailer.privacy_notices import notice_order
 from mailer.privacy_notices import read_notice
 from mailer.tokens import Purpose
 from mailer.tokens import subscriber_token
+from mailer.web.languages import read_language
 
 bp = Blueprint("public", __name__)
 
@@ -88,6 +91,8 @@ def subscribe() -> Any:
     if errors or email is None or choice is None:
         return _choice_form("subscribe.html", request.form, errors, status=400)
     shown = origin(notice_version=_notice_shown(request.form.get("notice_version")))
+    # Their emails come in the language of the form they signed up on.
+    choice = replace(choice, language=page_language())
     with transaction():
         subscription_changes.sign_up(email, choice, origin=shown, now=clock.now())
     return redirect(url_for(".check_email"))
@@ -157,6 +162,7 @@ def manage(token: str) -> Any:
             + [("frequency", s.frequency.value) for s in subscriber.subscriptions[:1]]
             + [("organisation_type", subscriber.organisation_type or "")]
             + [("areas", csp.code) for csp in subscriber.areas]
+            + [("language", subscriber.language)]
         )
         return _choice_form(
             "manage.html",
@@ -289,7 +295,10 @@ def _read_choice(form: MultiDict[str, str]) -> tuple[dict[str, str], Choice | No
             )
         except FieldErrors as error:
             errors.update(error.errors)
-    return errors, None if errors else Choice(topics, frequency, profile)
+    # The manage page asks which language they want emails in; the sign-up form does not.
+    language, language_errors = read_language(form)
+    errors |= language_errors
+    return errors, None if errors else Choice(topics, frequency, profile, language)
 
 
 def _choice_form(

@@ -389,3 +389,23 @@ def test_the_topic_ended_email_matches_its_golden_file(app):
     if os.environ.get("UPDATE_GOLDEN"):
         path.write_text(view)
     assert view == path.read_text()
+
+
+@pytest.mark.parametrize("kind", ["confirm", "welcome", "manage"])
+def test_welsh_emails_match_their_golden_files(app, client, smtpd, kind):
+    subscribe(client, "golden@example.com", topics=("funding", "consultations"), frequency="weekly")
+    with app.app_context():
+        delivery = db.session.scalar(select(Delivery))
+        delivery.subscriber.language = "cy"
+        if kind != "confirm":
+            delivery.subscriber.status = SubscriberStatus.ACTIVE
+            delivery.kind = MessageKind(kind)
+        outgoing = compose_delivery(delivery, MailSettings.from_config(app.config), now=NOW)
+        db.session.rollback()
+    view = _golden_view(outgoing.data)
+    path = GOLDEN / "cy" / f"{kind}.txt"
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(view)
+    assert view == path.read_text()
+    assert message_from_bytes(outgoing.data, policy=default_policy)["Content-Language"] == "cy"

@@ -623,9 +623,9 @@ def test_a_digest_is_rendered_once_per_distinct_content_not_per_reader(app, smtp
     calls: Counter[str] = Counter()
     render_email = messages.render_email
 
-    def counting(name, context):
+    def counting(name, context, language="en"):
         calls[name] += 1
-        return render_email(name, context)
+        return render_email(name, context, language)
 
     monkeypatch.setattr(messages, "render_email", counting)
     app.config["WORKER_BATCH_SIZE"] = 100

@@ -113,6 +113,7 @@ def test_each_imported_subscriber_has_one_consent_event_saying_where_consent_cam
             "import_id": None,
             "topics": ["funding", "events"],
             "frequency": "weekly",
+            "language": "en",
         },
     )
     assert _consent(app, "Raj@example.org")[4] == {
@@ -122,6 +123,7 @@ def test_each_imported_subscriber_has_one_consent_event_saying_where_consent_cam
         "import_id": None,
         "topics": ["consultations"],
         "frequency": "daily",
+        "language": "en",
     }
     assert _consent(app, "kim@example.org")[4]["consent_date"] == "2025-03-14T08:30:00+00:00"
 
@@ -358,3 +360,33 @@ def test_a_hundred_thousand_rows_import_in_full(app):
         assert count(select(func.count()).select_from(Subscription)) == 150_000
         assert count(select(func.count()).select_from(ConsentEvent)) == 100_000
         assert count(select(func.count()).select_from(Delivery)) == 50_000
+
+
+def test_a_row_in_welsh_is_invited_in_welsh_and_a_wrong_language_is_rejected(app, smtpd):
+    content = csv_file(
+        "ann@example.org,funding,,,,cy",
+        "raj@example.org,funding,,,,",
+        "lee@example.org,funding,,,,fr",
+        header="email,topics,frequency,consent_source,consent_date,language",
+    )
+    with app.app_context():
+        report = check_import(content, now=NOW)
+    assert [(r.line, r.reason, r.message) for r in report.rejections] == [
+        (4, Reason.INVALID_LANGUAGE, "language “fr” is not en (English) or cy (Welsh)")
+    ]
+    _apply(app, content)
+    with app.app_context():
+        languages = dict(db.session.execute(select(Subscriber.email, Subscriber.language)).all())
+        details = [e.detail["language"] for e in db.session.scalars(select(ConsentEvent))]
+    assert languages == {"ann@example.org": "cy", "raj@example.org": "en"}
+    assert sorted(details) == ["cy", "en"]
+    send_queued(app, now=NOW)
+    invites = {m.rcpt_tos[0]: m for m in smtpd.drain()}
+    welsh = invites["ann@example.org"]
+    assert welsh.message["Subject"] == (
+        "Cadarnhewch eich bod eisiau Newyddion Partneriaethau Diogelwch Cymunedol"
+    )
+    assert welsh.message["Content-Language"] == "cy"
+    assert link(welsh.text, "/cy/confirm/")
+    assert "/cy/privacy" in welsh.html
+    assert invites["raj@example.org"].message["Content-Language"] == "en"

@@ -65,6 +65,7 @@ def test_new_address_is_pending_until_confirmed_and_consent_is_recorded(app, cli
             "method": "form",
             "topics": ["funding", "events"],
             "frequency": "daily",
+            "language": "en",
         }
     send_queued(app)
     message = smtpd.get()

@@ -16,7 +16,7 @@ from mailer.errors import MailerError
 if TYPE_CHECKING:
     from _csv import Reader
 
-COLUMNS = ("email", "topics", "frequency", "consent_source", "consent_date")
+COLUMNS = ("email", "topics", "frequency", "consent_source", "consent_date", "language")
 REQUIRED = ("email", "topics")
 SAVE_AS = "open it in your spreadsheet, save it as CSV UTF-8 (comma delimited) and try again"
 SHOWN_LENGTH = 80

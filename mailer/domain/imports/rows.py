@@ -15,6 +15,7 @@ from mailer.domain.imports.files import shown
 from mailer.domain.subscriptions import CONTROL_CHARACTERS
 from mailer.domain.subscriptions import normalise_address
 from mailer.errors import InvalidInput
+from mailer.i18n import LANGUAGES
 from mailer.models import Frequency
 
 MAX_SOURCE = 200
@@ -29,6 +30,7 @@ class Reason(enum.StrEnum):
     INVALID_FREQUENCY = "invalid frequency"
     INVALID_CONSENT_SOURCE = "invalid consent source"
     INVALID_CONSENT_DATE = "invalid consent date"
+    INVALID_LANGUAGE = "invalid language"
     DUPLICATE = "duplicate"
     SUPPRESSED = "suppressed"
     EXISTING = "already a subscriber"
@@ -65,6 +67,8 @@ class Candidate:
     confirmed_at: datetime | None
     # The case-folded address, as subscribers are keyed.
     key: str
+    # The language of their emails: en, or cy for Welsh.
+    language: str = "en"
 
     def reject(self, reason: Reason, message: str) -> Rejection:
         """This row, refused after all (by the database checks)."""
@@ -108,6 +112,7 @@ class RowChecker:
                 consent_date=consent_date,
                 confirmed_at=confirmed_at,
                 key=key,
+                language=_language(self.layout.cell(record, "language")),
             )
         except _Refused as refused:
             return Rejection(record.line, given, refused.reason, refused.message, record.cells)
@@ -182,6 +187,17 @@ def _frequency(value: str) -> Frequency:
             Reason.INVALID_FREQUENCY,
             f"frequency “{shown(value.strip())}” is not immediate, daily or weekly",
         ) from None
+
+
+def _language(value: str) -> str:
+    """The language of a row's emails, English when blank."""
+    language = value.strip().casefold() or "en"
+    if language not in LANGUAGES:
+        raise _Refused(
+            Reason.INVALID_LANGUAGE,
+            f"language “{shown(value.strip())}” is not en (English) or cy (Welsh)",
+        )
+    return language
 
 
 def _consent_date(value: str, *, now: datetime) -> tuple[datetime, str]:

@@ -79,6 +79,7 @@ def _insert_subscribers(candidates: list[Candidate], *, now: datetime) -> dict[s
             "email_key": candidate.key,
             "status": SubscriberStatus.ACTIVE if candidate.source else SubscriberStatus.PENDING,
             "confirmed_at": candidate.confirmed_at,
+            "language": candidate.language,
         }
         for candidate in candidates
     ]
@@ -166,6 +167,7 @@ def _detail(candidate: Candidate, import_id: int | None) -> dict[str, Any]:
         "import_id": import_id,
         "topics": list(candidate.topics),
         "frequency": candidate.frequency.value,
+        "language": candidate.language,
     }
 
 

@@ -54,6 +54,7 @@ HEADER = [
     "created_at",
     "confirmed_at",
     "unsubscribed_at",
+    "language",
 ]
 
 
@@ -443,6 +444,7 @@ def test_the_export_is_a_streamed_csv_of_the_matching_subscribers(app, admin, mo
             "2026-07-15T12:00:00+00:00",
             "2026-07-15T12:00:00+00:00",
             "",
+            "en",
         ],
         [
             "weekly@example.com",
@@ -454,6 +456,7 @@ def test_the_export_is_a_streamed_csv_of_the_matching_subscribers(app, admin, mo
             "2026-07-14T12:00:00+00:00",
             "",
             "",
+            "en",
         ],
     ]
     filtered = _csv(
