@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from dataclasses import replace
 from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
@@ -16,21 +14,13 @@ from mailer.delivery.change_requests import REQUESTS
 from mailer.delivery.change_requests import request_parts
 from mailer.delivery.compose import Outgoing
 from mailer.delivery.compose import Rendered
-from mailer.delivery.compose import build_message
 from mailer.delivery.compose import feedback_id
 from mailer.delivery.compose import list_headers
-from mailer.delivery.compose import new_message_id
-from mailer.delivery.compose import recipient_header
 from mailer.delivery.compose import render_email
-from mailer.delivery.compose import serialise
 from mailer.delivery.compose import unsubscribe_mailto
-from mailer.delivery.contact_replies import CONTACT_KINDS
-from mailer.delivery.contact_replies import ContactMail
-from mailer.delivery.contact_replies import contact_email
-from mailer.delivery.contact_replies import why_not_send_contact
 from mailer.delivery.content import Digest
-from mailer.delivery.enquiries import enquiry_parts
-from mailer.delivery.enquiries import why_not_send_enquiry
+from mailer.delivery.envelope import MailSettings as MailSettings
+from mailer.delivery.envelope import outgoing_to as outgoing_to
 from mailer.delivery.fanout import Filler
 from mailer.delivery.fanout import Marks
 from mailer.delivery.fanout import Prototype
@@ -42,11 +32,9 @@ from mailer.delivery.mail_language import language_context
 from mailer.delivery.mail_language import names
 from mailer.delivery.mail_language import page_root
 from mailer.delivery.mail_language import span
-from mailer.delivery.partnerships import partnership_context
-from mailer.delivery.partnerships import why_not_send_partnership
-from mailer.delivery.practice_emails import case_study_context
-from mailer.delivery.practice_emails import submitter_case_study
-from mailer.delivery.practice_emails import why_not_send_case_study
+from mailer.delivery.other_recipients import compose_other
+from mailer.delivery.other_recipients import not_to_a_subscriber
+from mailer.delivery.other_recipients import why_not_send_other
 from mailer.delivery.topic_notices import ended_topics
 from mailer.formatting import govuk_date
 from mailer.i18n import ENGLISH
@@ -83,62 +71,12 @@ SENDABLE_TO: dict[MessageKind, frozenset[SubscriberStatus]] = {
 LIST_KINDS = frozenset({MessageKind.WELCOME, MessageKind.TOPIC_ENDED})
 
 
-@dataclass(frozen=True)
-class MailSettings:
-    """The settings that shape every email; built from the app config by the caller."""
-
-    base_url: str
-    mail_from: str
-    reply_to: str | None
-    list_id: str
-    unsubscribe_address: str
-    postal_address: str
-    confirm_days: int
-    manage_days: int
-    data_copy_minutes: int = 60
-    csp_days: int = 14
-    case_study_days: int = 7
-    zone: str = "Europe/London"
-    digest_max_items: int = 20
-    bounce_domain: str = "bounces.localhost"
-    feedback_sender: str = "cspnews"
-    contact_unit_email: str | None = None
-
-    @classmethod
-    def from_config(cls, config: Any) -> MailSettings:
-        """Read the mail settings from a Flask config mapping."""
-        return cls(
-            base_url=str(config["BASE_URL"]).rstrip("/"),
-            mail_from=config["MAIL_FROM"],
-            reply_to=config.get("MAIL_REPLY_TO"),
-            list_id=config["LIST_ID"],
-            unsubscribe_address=config["UNSUBSCRIBE_MAILTO"],
-            postal_address=config["POSTAL_ADDRESS"],
-            confirm_days=int(config["CONFIRM_TOKEN_MAX_AGE"]) // 86400,
-            manage_days=int(config["MANAGE_TOKEN_MAX_AGE"]) // 86400,
-            data_copy_minutes=int(config["DATA_COPY_TOKEN_MAX_AGE"]) // 60,
-            csp_days=int(config["CSP_LINK_TOKEN_MAX_AGE"]) // 86400,
-            case_study_days=int(config["CASE_STUDY_LINK_TOKEN_MAX_AGE"]) // 86400,
-            zone=config["TIMEZONE"],
-            digest_max_items=int(config["DIGEST_MAX_ITEMS"]),
-            bounce_domain=config["BOUNCE_DOMAIN"],
-            feedback_sender=config["FEEDBACK_ID_SENDER"],
-            contact_unit_email=config.get("CONTACT_UNIT_EMAIL") or None,
-        )
-
-
 def why_not_send(delivery: Delivery) -> str | None:
     """Return why a queued email no longer applies to its subscriber (or partnership), or None
     to send it."""
     subscriber = delivery.subscriber
-    if delivery.kind in CONTACT_KINDS:
-        return why_not_send_contact(delivery)
-    if subscriber is None and delivery.enquiry_id is not None:
-        return why_not_send_enquiry(delivery)
-    if subscriber is None and delivery.case_study_id is not None:
-        return why_not_send_case_study(delivery)
-    if subscriber is None:
-        return why_not_send_partnership(delivery)
+    if subscriber is None or not_to_a_subscriber(delivery):
+        return why_not_send_other(delivery)
     if subscriber.status not in SENDABLE_TO[delivery.kind]:
         return f"subscriber is {subscriber.status.value}"
     if delivery.kind is MessageKind.TOPIC_ENDED and not ended_topics(
@@ -165,18 +103,8 @@ def compose_delivery(delivery: Delivery, settings: MailSettings, *, now: datetim
     :raises ValueError: the message cannot be built (for example a malformed address).
     """
     subscriber = delivery.subscriber
-    if delivery.kind in CONTACT_KINDS:
-        mail = ContactMail(
-            settings.base_url, settings.zone, settings.postal_address, settings.contact_unit_email
-        )
-        rendered, to = contact_email(delivery, mail)
-        return outgoing_to(rendered, to, settings, {}, now=now)
-    if subscriber is None and delivery.enquiry_id is not None:
-        return _relay_enquiry(delivery, settings, now=now)
-    if subscriber is None and delivery.case_study_id is not None:
-        return _to_submitter(delivery, settings, now=now)
-    if subscriber is None:
-        return _to_partnership(delivery, settings, now=now)
+    if subscriber is None or not_to_a_subscriber(delivery):
+        return compose_other(delivery, settings, now=now)
     # Its links open the pages in the subscriber's language.
     language = subscriber.language
     pages = page_root(settings.base_url, language)
@@ -204,41 +132,6 @@ def compose_delivery(delivery: Delivery, settings: MailSettings, *, now: datetim
             feedback_id=feedback_id(delivery.kind.value, "lifecycle", settings.feedback_sender),
         )
     return outgoing_to(rendered, to, settings, headers, now=now)
-
-
-def _to_partnership(delivery: Delivery, settings: MailSettings, *, now: datetime) -> Outgoing:
-    """The email with a partnership's link to its directory entry, to its role mailbox."""
-    csp = delivery.csp
-    if csp is None:
-        raise ValueError("the delivery names neither a subscriber nor a partnership")
-    context = partnership_context(
-        csp, delivery.kind, base_url=settings.base_url, days=settings.csp_days
-    )
-    rendered = render_email("csp_link", {**context, "postal_address": settings.postal_address})
-    return outgoing_to(rendered, csp.email, settings, {}, now=now)
-
-
-def _relay_enquiry(delivery: Delivery, settings: MailSettings, *, now: datetime) -> Outgoing:
-    """A reader's message to a case study's contact; replies go to the reader's address."""
-    parts = enquiry_parts(delivery, base_url=settings.base_url)
-    context = {**parts.context, "postal_address": settings.postal_address}
-    rendered = render_email("case_study_enquiry", context)
-    relayed = replace(settings, reply_to=recipient_header(parts.reply_to))
-    return outgoing_to(rendered, parts.to, relayed, {}, now=now)
-
-
-def _to_submitter(delivery: Delivery, settings: MailSettings, *, now: datetime) -> Outgoing:
-    """An email to a case study's submitter, at the address they gave."""
-    case_study = submitter_case_study(delivery)
-    if case_study is None:
-        raise ValueError("the delivery names no case study")
-    context = case_study_context(
-        case_study, delivery.kind, base_url=settings.base_url, days=settings.case_study_days
-    )
-    rendered = render_email(
-        delivery.kind.value, {**context, "postal_address": settings.postal_address}
-    )
-    return outgoing_to(rendered, case_study.submitter_email, settings, {}, now=now)
 
 
 def item_link(base_url: str, item: NewsItem, frequency: str) -> str:
@@ -387,24 +280,6 @@ def run_prototype(
         unsubscribe_address=settings.unsubscribe_address,
         feedback_id=feedback_id(frequency.value, kind, settings.feedback_sender),
     )
-
-
-def outgoing_to(
-    rendered: Rendered, to: str, settings: MailSettings, headers: dict[str, str], *, now: datetime
-) -> Outgoing:
-    """Build and serialise a message to one recipient."""
-    message_id = new_message_id(settings.mail_from)
-    message = build_message(
-        rendered,
-        sender=settings.mail_from,
-        to=recipient_header(to),
-        now=now,
-        message_id=message_id,
-        reply_to=settings.reply_to,
-        headers=headers,
-    )
-    envelope_from = str(message["From"].addresses[0].addr_spec)
-    return Outgoing(envelope_from, to, serialise(message), message_id)
 
 
 def _context(

@@ -13,8 +13,6 @@ from datetime import datetime
 from datetime import timedelta
 from typing import Any
 
-from email_validator import EmailNotValidError
-from email_validator import validate_email
 from flask import current_app
 from sqlalchemy import func
 from sqlalchemy import select
@@ -23,6 +21,8 @@ from sqlalchemy.exc import IntegrityError
 
 from mailer.domain import practitioners
 from mailer.domain import suppressions
+from mailer.domain.addresses import MAX_ADDRESS_LENGTH as MAX_ADDRESS_LENGTH
+from mailer.domain.addresses import normalise_address as normalise_address
 from mailer.domain.email_language import set_language
 from mailer.domain.mailboxes import same_mailbox
 from mailer.domain.practitioners import Profile
@@ -49,7 +49,6 @@ from mailer.tokens import read_subscriber_token
 
 logger = logging.getLogger(__name__)
 
-MAX_ADDRESS_LENGTH = 254
 SLUG = re.compile(r"[a-z0-9-]{1,60}")
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -81,24 +80,6 @@ class Choice:
 # The emails anyone can have sent to an address by typing it into the site, and so the ones
 # the per-address limit counts.
 ASKED_FOR = (MessageKind.CONFIRM, MessageKind.MANAGE, MessageKind.DATA_COPY)
-
-
-def normalise_address(raw: str) -> str:
-    """Return the normalised form of an address, or raise InvalidInput (syntax only, no DNS)."""
-    value = raw.strip()
-    if not value:
-        raise InvalidInput("email", N_("Enter your email address"))
-    if len(value) > MAX_ADDRESS_LENGTH:
-        raise InvalidInput("email", N_("Email address must be 254 characters or fewer"))
-    try:
-        result = validate_email(value, check_deliverability=False, allow_smtputf8=False)
-    except EmailNotValidError:
-        raise InvalidInput(
-            "email", N_("Enter an email address in the correct format, like name@example.com")
-        ) from None
-    # Internationalised domains are kept in their ASCII (IDNA) form, which every SMTP server
-    # accepts; the local part is ASCII already (SMTPUTF8 addresses are refused above).
-    return str(result.ascii_email or result.normalized)
 
 
 def parse_topics(topic_slugs: Iterable[str], *, allow_retired: bool = False) -> tuple[Topic, ...]:
