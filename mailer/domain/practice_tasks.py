@@ -247,12 +247,9 @@ def _read_text(question: Question, raw: str) -> str:
     text = raw.replace("\r\n", "\n").strip()
     limit = MAX_LINE if question.kind == "line" else question.max_length
     if len(text) > limit:
+        most = format(limit, ",")
         raise ValueError(
-            _l(
-                "%(label)s must be %(limit)s characters or fewer",
-                label=question.label,
-                limit=f"{limit:,}",
-            )
+            _l("%(label)s must be %(limit)s characters or fewer", label=question.label, limit=most)
         )
     if (NOT_ONE_LINE if question.kind == "line" else CONTROL).search(text):
         raise ValueError(_l("%(label)s must be plain text on one line", label=question.label))

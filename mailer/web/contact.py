@@ -108,8 +108,9 @@ def read_contact(form: MultiDict[str, str]) -> tuple[dict[str, str], contact.Con
     if not message:
         errors["message"] = gettext("Enter your message")
     elif len(message) > MAX_MESSAGE:
+        most = format(MAX_MESSAGE, ",")
         errors["message"] = gettext(
-            "Your message must be %(count)s characters or fewer", count=f"{MAX_MESSAGE:,}"
+            "Your message must be %(count)s characters or fewer", count=most
         )
     if errors:
         return errors, None
