@@ -119,7 +119,7 @@ def test_an_alert_goes_in_each_readers_language_rendered_once_each(app, smtpd, r
     found = _by_language(smtpd.drain())
     welsh, english = found["cy"][0], found["en"][0]
     assert welsh.message["Subject"] == "Newyddion PDC: Safer Streets Fund round 6"
-    assert "Cyhoeddwyd 25 Tachwedd 2026 yn Funding." in welsh.text
+    assert "Cyhoeddwyd 25 Tachwedd 2026 yn Cyllid." in welsh.text
     assert "cyn gynted ag y caiff newyddion eu cyhoeddi" in welsh.text
     assert NOT_IN_WELSH in welsh.text
     assert link(welsh.html, "/cy/news/")
@@ -158,7 +158,7 @@ def test_a_bulletin_goes_in_each_readers_language_rendered_once_each(app, client
     assert "\nYn y bwletin hwn\n----------------\n" in welsh.text.replace("\r\n", "\n")
     assert welsh.text.count(NOT_IN_WELSH) == 2
     assert "The **winter round** is open." in welsh.text
-    assert "un neu fwy o'r canlynol: Funding, Events." in welsh.text
+    assert "un neu fwy o'r canlynol: Cyllid, Digwyddiadau." in welsh.text
     assert "Cyhoeddwyd " in welsh.text
     assert client.get(link(welsh.text, "/cy/manage/")).status_code == 200
     assert "In this bulletin" in found["en"][0].text
@@ -182,7 +182,7 @@ def test_topic_ended_reaches_a_welsh_reader_in_welsh(app):
         outgoing = compose_delivery(delivery, MailSettings.from_config(app.config), now=TODAY)
         db.session.rollback()
     data = outgoing.data.decode()
-    assert "Subject: Mae newyddion Events wedi dod i ben" in data
+    assert "Subject: Mae newyddion Digwyddiadau wedi dod i ben" in data
     assert "Content-Language: cy" in data
     assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in data
 

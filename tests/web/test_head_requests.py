@@ -34,6 +34,7 @@ from tests.helpers import PASSWORD
 from tests.helpers import logged_in
 from tests.helpers import login
 from tests.helpers import make_staff
+from tests.practice_factories import make_case_study
 
 READER = "reader@example.org"
 
@@ -97,6 +98,7 @@ def world(app: Flask) -> dict[str, Any]:
         load_directory(now=now)
         csp = csp_by_code("E22000187")
         suggestion = add_suggestion(csp, "Wrong", "Right", "", now=now)
+        case_study = make_case_study("Synthetic example: head", now=now)
         db.session.flush()
         values = {
             "bulletin_id": bulletin.id,
@@ -107,6 +109,8 @@ def world(app: Flask) -> dict[str, Any]:
             "subscriber_id": reader.id,
             "suppression_id": entry.id,
             "slug": "funding",
+            "case_study_id": case_study.id,
+            "task_key": "problem",
         }
         db.session.commit()
     return values

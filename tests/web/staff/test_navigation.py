@@ -51,7 +51,13 @@ def test_each_group_opens_its_first_page_with_its_sub_navigation(admin):
         "/staff/": ("Content", ["News", "Bulletins", "Topics", "CSP directory", "Case studies"]),
         "/staff/subscribers": (
             "Subscribers",
-            ["Subscribers", "Import", "Why people unsubscribe", "Suppression list"],
+            [
+                "Subscribers",
+                "Import",
+                "Why people unsubscribe",
+                "Suppression list",
+                "Contact messages",
+            ],
         ),
         "/staff/runs": ("Sending", ["Send runs", "Deliverability", "Unreadable mail"]),
         "/staff/users": ("Admin", ["Staff accounts", "API keys", "Audit log"]),
@@ -63,7 +69,7 @@ def test_each_group_opens_its_first_page_with_its_sub_navigation(admin):
 
 def test_editors_see_only_the_pages_they_can_use(editor):
     page = editor.get("/staff/").get_data(as_text=True)
-    assert _groups(page) == ["Content", "Sending"]
+    assert _groups(page) == ["Content", "Subscribers", "Sending"]
     assert _sub_navigation(page) == (
         "Content",
         ["News", "Bulletins", "CSP directory", "Case studies"],
