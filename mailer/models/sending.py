@@ -101,6 +101,12 @@ class SendRun(Base):
         )
 
 
+def _where_set(column: str) -> Index:
+    """An index of the deliveries of `column` that have one (most have none)."""
+    where = text(f"{column} IS NOT NULL")
+    return Index(f"ix_deliveries_{column}", column, sqlite_where=where, postgresql_where=where)
+
+
 class Delivery(Base):
     """One email to one subscriber: written before it is sent and updated after."""
 
@@ -115,35 +121,15 @@ class Delivery(Base):
             sqlite_where=text("status = 'sending'"),
             postgresql_where=text("status = 'sending'"),
         ),
-        Index(
-            "ix_deliveries_message_id",
-            "message_id",
-            sqlite_where=text("message_id IS NOT NULL"),
-            postgresql_where=text("message_id IS NOT NULL"),
-        ),
-        Index(
-            "ix_deliveries_csp_id",
-            "csp_id",
-            sqlite_where=text("csp_id IS NOT NULL"),
-            postgresql_where=text("csp_id IS NOT NULL"),
-        ),
-        Index(
-            "ix_deliveries_case_study_id",
-            "case_study_id",
-            sqlite_where=text("case_study_id IS NOT NULL"),
-            postgresql_where=text("case_study_id IS NOT NULL"),
-        ),
-        Index(
-            "ix_deliveries_enquiry_id",
-            "enquiry_id",
-            sqlite_where=text("enquiry_id IS NOT NULL"),
-            postgresql_where=text("enquiry_id IS NOT NULL"),
-        ),
-        Index(
-            "ix_deliveries_contact_message_id",
-            "contact_message_id",
-            sqlite_where=text("contact_message_id IS NOT NULL"),
-            postgresql_where=text("contact_message_id IS NOT NULL"),
+        *(
+            _where_set(column)
+            for column in (
+                "message_id",
+                "csp_id",
+                "case_study_id",
+                "enquiry_id",
+                "contact_message_id",
+            )
         ),
         # The emails of the subscription lifecycle, claimed before any list mail.
         Index(
