@@ -57,7 +57,13 @@ def live_port() -> int:
 
 @pytest.fixture
 def app_settings(app_settings: dict[str, Any], live_port: int) -> dict[str, Any]:
-    return {**app_settings, "BASE_URL": f"http://127.0.0.1:{live_port}"}
+    # Public pages may be kept by a browser for MAILER_PUBLIC_CACHE_MAX_AGE; the tests change
+    # them within seconds, so the browser must ask again (with their ETags) every time.
+    return {
+        **app_settings,
+        "BASE_URL": f"http://127.0.0.1:{live_port}",
+        "PUBLIC_CACHE_MAX_AGE": 0,
+    }
 
 
 @pytest.fixture
