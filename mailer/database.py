@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from typing import TypeVar
 
 from flask import Flask
 from sqlalchemy import Connection
@@ -13,6 +16,7 @@ from sqlalchemy import Result
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 
 from mailer.extensions import db
 from mailer.extensions import migrate
@@ -20,6 +24,10 @@ from mailer.paths import MIGRATIONS
 
 # Execution option of a connection whose transaction only reads.
 READ_ONLY = "mailer_read_only"
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 def init_app(app: Flask) -> None:
@@ -68,6 +76,23 @@ def read_only() -> Iterator[None]:
         yield
     finally:
         session.rollback()
+
+
+def again_if_disconnected(
+    work: Callable[[], T], *, what: str, before_again: Callable[[], None] = lambda: None
+) -> T:
+    """Run `work`; if the database dropped the connection meanwhile (a restart, a failover),
+    roll back, call `before_again` and run it once more on a new connection. Only for work that
+    may be done twice: a read, or writes committed together at its end."""
+    try:
+        return work()
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        logger.warning("database connection lost while %s; %s again", what, what)
+        db.session.rollback()
+        before_again()
+        return work()
 
 
 @contextmanager

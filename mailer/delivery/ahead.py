@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from flask import Flask
 from flask import current_app
 
+from mailer.database import again_if_disconnected
 from mailer.database import read_only
 from mailer.delivery.preparing import Preparation
 from mailer.delivery.preparing import Preparer
@@ -58,7 +59,10 @@ class AheadComposer:
     def _compose(self, ids: list[int]) -> list[Preparation]:
         with self.app.app_context():
             try:
-                with read_only():
-                    return self.preparer.prepare(ids)
+                return again_if_disconnected(lambda: self._read(ids), what="composing ahead")
             finally:
                 db.session.remove()
+
+    def _read(self, ids: list[int]) -> list[Preparation]:
+        with read_only():
+            return self.preparer.prepare(ids)

@@ -20,10 +20,10 @@ from dataclasses import replace
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
-
-from sqlalchemy.exc import DBAPIError
+from typing import TypeVar
 
 from mailer import clock
+from mailer.database import again_if_disconnected
 from mailer.delivery import queue
 from mailer.delivery.ahead import Ahead
 from mailer.delivery.ahead import AheadComposer
@@ -44,6 +44,8 @@ from mailer.delivery.smtp import SmtpSettings
 from mailer.extensions import db
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -182,9 +184,10 @@ class Worker:
         # part before it is sent.
         size = _chunk_size(self.settings)
         parts = [ids[start : start + size] for start in range(0, len(ids), size)]
-        ready = self.prepare(parts[0])
         # Nothing is held open in the database while talking to the SMTP server.
-        db.session.commit()
+        ready = self._surviving_disconnect(
+            lambda: self._commit(self.prepare(parts[0])), what="composing"
+        )
         self._runs_sent = False
         self.send(ready, upcoming=parts[1:])
         if self._runs_sent:
@@ -223,8 +226,7 @@ class Worker:
         try:
             while pending or following is not None:
                 if following is not None and len(pending) < size:
-                    pending += self._settle_refused(following.result())
-                    db.session.commit()
+                    pending += self._settle_and_commit(following.result())
                     following = self._compose_next(parts)
                 chunk, pending = pending[:size], pending[size:]
                 later = [item.delivery_id for item in pending]
@@ -260,6 +262,9 @@ class Worker:
     def _still_wanted(self, chunk: Sequence[Prepared], later: Sequence[int] = ()) -> list[Prepared]:
         """Renew the chunk's leases just before sending, and keep those of the rest of the
         batch (`later`, ids); settle what is no longer wanted."""
+        return self._surviving_disconnect(lambda: self._renew(chunk, later), what="renewing leases")
+
+    def _renew(self, chunk: Sequence[Prepared], later: Sequence[int]) -> list[Prepared]:
         now = self.now()
         queue.extend_leases(later, owner=self.owner, lease=self.settings.lease, now=now)
         ids = [item.delivery_id for item in chunk]
@@ -282,26 +287,34 @@ class Worker:
         if sent:
             self._surviving_disconnect(lambda: self._commit_sent(sent))
 
+    def _settle_and_commit(self, composed: Sequence[Preparation]) -> list[Prepared]:
+        """Settle what must not be sent of a part composed ahead, and commit."""
+        return self._surviving_disconnect(
+            lambda: self._commit(self._settle_refused(composed)), what="settling"
+        )
+
+    @staticmethod
+    def _commit(ready: list[Prepared]) -> list[Prepared]:
+        db.session.commit()
+        return ready
+
     def _commit_sent(self, sent: list[tuple[int, str]]) -> bool:
         queue.record_sent(sent, now=self.now())
         db.session.commit()
         return True
 
-    def _surviving_disconnect(self, record: Callable[[], bool]) -> bool:
-        """Run `record` (it commits); if the database dropped the connection meanwhile (a
-        restart, a failover), run it once more on a new one: what the relay accepted must be
-        recorded, or it would go twice when another worker takes the lease over."""
+    def _surviving_disconnect(self, work: Callable[[], T], what: str = "recording") -> T:
+        """Run `work` (it commits); if the database dropped the connection meanwhile (a
+        restart, a failover), run it once more on a new one, counting only that run: what the
+        relay accepted must be recorded, or it would go twice when another worker takes the
+        lease over."""
         before = replace(self.stats)
-        try:
-            return record()
-        except DBAPIError as error:
-            if not error.connection_invalidated:
-                raise
-            logger.warning("database connection lost while recording; recording again")
-            db.session.rollback()
+
+        def forget_counts() -> None:
             for name in (each.name for each in fields(WorkerStats)):
                 setattr(self.stats, name, getattr(before, name))
-            return record()
+
+        return again_if_disconnected(work, what=what, before_again=forget_counts)
 
     def _record(
         self, results: list[Result[Prepared]], untried: list[Prepared], also: Sequence[int] = ()

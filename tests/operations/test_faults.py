@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import create_engine
+from sqlalchemy import event
 from sqlalchemy import select
 from sqlalchemy import text
 
@@ -172,6 +173,43 @@ def test_postgresql_dropping_connections_mid_run(app, smtpd):
     send_queued(app, now=TODAY + timedelta(minutes=5))
     assert _statuses(app) == {DeliveryStatus.SENT: 60}
     _each_once(smtpd, 60)
+
+
+@dropped_connections
+@pytest.mark.usefixtures("postgres")
+@pytest.mark.parametrize(
+    ("thread", "reading"),
+    [
+        ("MainThread", "FROM subscribers"),  # composing the first part of the batch
+        ("compose", "FROM subscribers"),  # composing the next part ahead, on its own thread
+        ("MainThread", "deliveries.lease_expires_at >="),  # renewing leases before sending
+    ],
+    ids=["composing", "composing ahead", "renewing leases"],
+)
+def test_the_database_dropping_connections_while_a_batch_is_prepared(app, smtpd, thread, reading):
+    """What the worker does before sending commits as a whole: cut off midway, it is done
+    again on a new connection."""
+    app.config.update(WORKER_BATCH_SIZE=20, WORKER_CHUNK_SIZE=10)
+    with app.app_context():
+        queue_emails(20, now=TODAY)
+        engine = db.engine
+    cuts = []
+
+    def cut_first_read(connection, cursor, statement, *args) -> None:
+        on_thread = threading.current_thread().name.startswith(thread)
+        if on_thread and not cuts and reading in statement:
+            cuts.append(_terminate_backends(app))
+
+    event.listen(engine, "before_cursor_execute", cut_first_read)
+    try:
+        stats = send_queued(app, now=TODAY)
+    finally:
+        event.remove(engine, "before_cursor_execute", cut_first_read)
+    assert len(cuts) == 1
+    assert cuts[0] >= 1
+    assert stats.sent == 20
+    assert _statuses(app) == {DeliveryStatus.SENT: 20}
+    _each_once(smtpd, 20)
 
 
 @dropped_connections
