@@ -8,6 +8,9 @@ import re
 from typing import Any
 from typing import ClassVar
 
+from argon2 import Parameters
+from argon2 import profiles
+
 from mailer import privacy_notices
 from mailer.keys import key_problems
 
@@ -17,6 +20,9 @@ EHLO_NAME = (
     r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*"
     r"|\[(IPv6:)?[0-9A-Fa-f:.]+\]"
 )
+
+# The argon2 parameters production accepts for staff passwords.
+STRONG_PASSWORD_HASHES = frozenset({"RFC_9106_LOW_MEMORY", "RFC_9106_HIGH_MEMORY"})
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +136,11 @@ class Config:
     DATA_COPY_TOKEN_MAX_AGE = 3600
     # Seconds the link in an invitation to the staff area stays valid (7 days); it works once.
     STAFF_INVITE_TOKEN_MAX_AGE = 7 * 24 * 3600
+    # argon2's parameters for staff passwords, by their name in argon2.profiles:
+    # RFC_9106_LOW_MEMORY (64 MiB, 3 passes; argon2-cffi's default) or, where each login may
+    # take 2 GiB, RFC_9106_HIGH_MEMORY. A password kept under other parameters is hashed again
+    # under these at its next login.
+    PASSWORD_HASH_PROFILE = "RFC_9106_LOW_MEMORY"
     # Whether admins must use an authenticator app (a second factor) to log in.
     STAFF_ADMIN_TOTP_REQUIRED = False
     # Seconds the link a partnership is sent to confirm its directory entry stays valid (14
@@ -268,6 +279,9 @@ class TestingConfig(Config):
     PUBLIC_FRESHNESS_SECONDS = 0.0
     # Nothing listens here: a test that forgets its SMTP fixture fails loudly.
     SMTP_PORT = 9
+    # argon2's cheapest parameters, for tests only: a login takes microseconds, not a third of
+    # a second. Production refuses them.
+    PASSWORD_HASH_PROFILE = "CHEAPEST"
 
 
 class ProductionConfig(Config):
@@ -290,6 +304,10 @@ class ProductionConfig(Config):
             problems.append("MAILER_SMTP_HOST must name the SMTP relay")
         if settings.get("OUTBOX_ENABLED"):
             problems.append("MAILER_OUTBOX_ENABLED must be false: /outbox is for development only")
+        if settings.get("PASSWORD_HASH_PROFILE") not in STRONG_PASSWORD_HASHES:
+            problems.append(
+                "MAILER_PASSWORD_HASH_PROFILE must be RFC_9106_LOW_MEMORY or RFC_9106_HIGH_MEMORY"
+            )
         loopback = settings.get("SMTP_HOST") in ("127.0.0.1", "::1", "localhost")
         encrypted = settings.get("SMTP_STARTTLS") or settings.get("SMTP_SSL")
         if settings.get("SMTP_USERNAME") and not (encrypted or loopback):
@@ -333,6 +351,13 @@ def _common_problems(settings: dict[str, Any]) -> list[str]:
         )
     problems += _ehlo_name_problems(settings)
     problems += privacy_notices.problems(settings)
+    if not isinstance(
+        getattr(profiles, str(settings.get("PASSWORD_HASH_PROFILE")), None), Parameters
+    ):
+        problems.append(
+            "MAILER_PASSWORD_HASH_PROFILE must name one of argon2's profiles, such as "
+            "RFC_9106_LOW_MEMORY"
+        )
     return problems
 
 

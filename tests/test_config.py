@@ -69,6 +69,8 @@ def test_every_setting_can_come_from_a_mailer_variable(monkeypatch):
         ({"OUTBOX_ENABLED": True}, "MAILER_OUTBOX_ENABLED"),
         ({"SMTP_USERNAME": "relay", "SMTP_PASSWORD": "pw"}, "MAILER_SMTP_STARTTLS"),
         ({"MAIL_FROM": "CSP news <news@csp-news.localhost>"}, "MAILER_MAIL_FROM"),
+        ({"PASSWORD_HASH_PROFILE": "CHEAPEST"}, "MAILER_PASSWORD_HASH_PROFILE"),
+        ({"PASSWORD_HASH_PROFILE": "PRE_21_2"}, "MAILER_PASSWORD_HASH_PROFILE"),
     ],
 )
 def test_production_refuses_unsafe_settings(override, complaint):
@@ -169,6 +171,13 @@ def test_the_command_says_why_it_will_not_start_in_production():
     assert "refusing to start in production mode" in result.stderr
     assert "MAILER_SECRET_KEY" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_password_hashing_must_name_one_of_argon2s_profiles(tmp_path):
+    with pytest.raises(ConfigError, match="MAILER_PASSWORD_HASH_PROFILE must name one of"):
+        create_app(DevelopmentConfig, {"PASSWORD_HASH_PROFILE": "bcrypt"})
+    app = create_app(DevelopmentConfig, {"PASSWORD_HASH_PROFILE": "RFC_9106_HIGH_MEMORY"})
+    assert app.config["PASSWORD_HASH_PROFILE"] == "RFC_9106_HIGH_MEMORY"
 
 
 def test_an_unknown_mode_is_a_clear_error():

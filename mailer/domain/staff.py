@@ -11,8 +11,10 @@ from datetime import datetime
 from datetime import timedelta
 
 from argon2 import PasswordHasher
+from argon2 import profiles
 from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError
+from flask import current_app
 from sqlalchemy import select
 
 from mailer.domain import audit
@@ -29,15 +31,26 @@ MAX_FAILED_LOGINS = 5
 LOCK_FOR = timedelta(minutes=15)
 KEY_PREFIX = "cspk_"
 
-_HASHER = PasswordHasher()
+
+def _hasher() -> PasswordHasher:
+    """argon2 with the parameters of the app's PASSWORD_HASH_PROFILE."""
+    return _hasher_for(current_app.config["PASSWORD_HASH_PROFILE"])
 
 
-# Verified against when the address is unknown, so both cases take as long.
-@functools.cache
 def _dummy_hash() -> str:
-    """A hash to verify against when there is no account, so both take as long; made on first
-    use, since argon2 takes 64 MB to make it and most processes never log anyone in."""
-    return _HASHER.hash("not-a-real-password-at-all")
+    """A hash to verify against when there is no account, so both take as long."""
+    return _dummy_hash_for(current_app.config["PASSWORD_HASH_PROFILE"])
+
+
+@functools.cache
+def _hasher_for(profile: str) -> PasswordHasher:
+    return PasswordHasher.from_parameters(getattr(profiles, profile))
+
+
+@functools.cache
+def _dummy_hash_for(profile: str) -> str:
+    # Made on first use: argon2 takes 64 MB to make it, and most processes never log anyone in.
+    return _hasher_for(profile).hash("not-a-real-password-at-all")
 
 
 @dataclass(frozen=True)
@@ -127,8 +140,8 @@ def authenticate(email: str, password: str, *, now: datetime) -> LoginOutcome:
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
-    if _HASHER.check_needs_rehash(user.password_hash):
-        user.password_hash = _HASHER.hash(password)
+    if _hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher().hash(password)
     return LoginOutcome(user)
 
 
@@ -146,7 +159,7 @@ def count_failure(user: StaffUser, *, now: datetime) -> bool:
 
 def hash_password(password: str) -> str:
     """The argon2 hash a password is kept as."""
-    return _HASHER.hash(password)
+    return _hasher().hash(password)
 
 
 def end_sessions(user: StaffUser) -> None:
@@ -170,7 +183,7 @@ def set_access(
 
 def _verify(password_hash: str, password: str) -> bool:
     try:
-        return _HASHER.verify(password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 

@@ -6,6 +6,9 @@ import re
 from datetime import timedelta
 
 import pytest
+from argon2 import PasswordHasher
+from argon2 import extract_parameters
+from argon2 import profiles
 from sqlalchemy import select
 
 from mailer import clock
@@ -123,6 +126,20 @@ def test_a_wrong_password_says_nothing_about_which_part_was_wrong(app, client, e
         assert response.status_code == 401
         assert "Enter a correct email address and password" in response.get_data(as_text=True)
     assert client.get("/staff/").status_code == 302
+
+
+def test_a_password_kept_under_other_argon2_parameters_is_hashed_again_at_login(
+    app, client, editor
+):
+    with app.app_context():
+        user = db.session.scalar(select(StaffUser).where(StaffUser.email == editor))
+        user.password_hash = PasswordHasher.from_parameters(profiles.PRE_21_2).hash(PASSWORD)
+        db.session.commit()
+    assert login(client, editor).status_code == 302
+    with app.app_context():
+        kept = db.session.scalar(select(StaffUser.password_hash).where(StaffUser.email == editor))
+    assert extract_parameters(kept) == profiles.CHEAPEST  # TestingConfig's profile
+    assert PasswordHasher().verify(kept, PASSWORD)
 
 
 def test_five_failures_lock_the_account_for_fifteen_minutes(app, client, editor):
