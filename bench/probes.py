@@ -78,6 +78,7 @@ class Phases:
 
     def __init__(self, worker: Worker) -> None:
         self.seconds: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
         self._undo: list[Callable[[], None]] = []
         owners = {"queue": queue, "worker": worker, "pool": worker.pool}
         for label, owner_name, attribute in self.STEPS:
@@ -88,6 +89,7 @@ class Phases:
     def _wrap(self, label: str, owner: Any, attribute: str) -> None:
         original = getattr(owner, attribute)
         self.seconds[label] = 0.0
+        self.calls[label] = 0
 
         def timed(*args: Any, **kwargs: Any) -> Any:
             started = time.perf_counter()
@@ -95,6 +97,7 @@ class Phases:
                 return original(*args, **kwargs)
             finally:
                 self.seconds[label] += time.perf_counter() - started
+                self.calls[label] += 1
 
         setattr(owner, attribute, timed)
         if isinstance(owner, types.ModuleType):
@@ -104,6 +107,10 @@ class Phases:
         """Put the module functions back."""
         for undo in self._undo:
             undo()
+
+    def ms_per_call(self, label: str) -> float:
+        """The mean milliseconds of one call of the step `label` (a chunk's renewal, say)."""
+        return 1000 * self.seconds.get(label, 0.0) / max(self.calls.get(label, 0), 1)
 
     def report(self, total: float) -> str:
         """The steps' shares of `total` seconds."""
