@@ -125,13 +125,19 @@ def no_stray_smtp(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _empty_tables() -> None:
-    tables = list(reversed(db.metadata.sorted_tables))
+    """Delete every row and start the ids again from 1. On PostgreSQL, DELETE and setval cost
+    a fraction of a millisecond on a table a test hardly filled; TRUNCATE costs ~5 ms a table
+    whatever it holds, a quarter of a second a test."""
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
     if db.engine.dialect.name == "postgresql":
-        names = ", ".join(table.name for table in tables)
-        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    else:
-        for table in tables:
-            db.session.execute(table.delete())
+        db.session.execute(
+            text(
+                "SELECT setval(c.oid, 1, false) FROM pg_class c"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE c.relkind = 'S' AND n.nspname = current_schema()"
+            )
+        )
     db.session.commit()
 
 

@@ -156,12 +156,17 @@ def test_a_web_process_trusts_what_it_read_for_the_set_seconds(app_settings):
 
     app = create_app(TestingConfig, {**app_settings, "PUBLIC_FRESHNESS_SECONDS": 3600})
     client = app.test_client()
-    first = client.get("/")
-    add_item(app, "Fresh news")
-    again = client.get("/", headers={"If-None-Match": first.headers["ETag"]})
-    assert again.status_code == 304
-    app.config["PUBLIC_FRESHNESS_SECONDS"] = 0
-    assert "Fresh news" in client.get("/").get_data(as_text=True)
+    try:
+        first = client.get("/")
+        add_item(app, "Fresh news")
+        again = client.get("/", headers={"If-None-Match": first.headers["ETag"]})
+        assert again.status_code == 304
+        app.config["PUBLIC_FRESHNESS_SECONDS"] = 0
+        assert "Fresh news" in client.get("/").get_data(as_text=True)
+    finally:
+        # Its connections are closed here, as the `app` fixture closes its own.
+        with app.app_context():
+            db.engine.dispose()
 
 
 def test_a_page_kept_in_the_process_is_served_whole(client, slug):
