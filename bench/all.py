@@ -130,10 +130,12 @@ def workers_figures(signed: bool) -> Callable[[dict[str, str], str], list[Figure
                 ),
             ]
         ratios = result["ratio"].split(",")
+        shares = result["worker_cpu_share"].split(",")
         best = max(float(ratio) for ratio in ratios)
         value = ", ".join(
-            f"{n} processes: {rate} msgs/s = {ratio}"
-            for n, rate, ratio in zip(rounds, rates, ratios, strict=True)
+            f"{n} processes: {rate} msgs/s = {ratio} (the workers had {float(share):.0%} of"
+            " the cores)"
+            for n, rate, ratio, share in zip(rounds, rates, ratios, shares, strict=True)
         )
         return [
             Figure(

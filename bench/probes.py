@@ -155,3 +155,27 @@ def profiled(path: Path | None, *, gil: bool) -> Iterator[None]:
         recorder.send_signal(signal.SIGINT)
         recorder.wait(timeout=60)
         print(f"profile of the send phase written to {path}")
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds (user and system) process `pid` has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def machine_busy_s() -> float:
+    """CPU seconds every core of the machine has spent busy so far (not idle, not waiting)."""
+    values = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values[:8]) - idle) / TICKS
+
+
+def children_cpu_s() -> float:
+    """CPU seconds used by this process's children that have ended."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime

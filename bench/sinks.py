@@ -132,6 +132,7 @@ class CounterSink:
         if not first.startswith("port "):
             raise RuntimeError(f"smtp_counter.py did not start: {first!r}")
         self.port = int(first.split()[1])
+        self.pid = self.process.pid
 
     def count(self) -> int:
         """Ask the counter for its count."""

@@ -10,7 +10,11 @@ recorded sent, one per recipient, none twice, and prints one line per round; wit
 the Signer's messages per second on one core (bench/dkim_sign.py's measure, on a copy of the
 same size) times the cores, and the ratio to it. Ends with one line
 
-    RESULT workers=1,2,4 msgs_per_s=...,...,... exactly_once=yes [sign_limit=... ratio=...]
+    RESULT workers=1,2,4 msgs_per_s=...,...,... exactly_once=yes worker_cpu_share=...,...,...
+        [sign_limit=... ratio=...]
+
+where worker_cpu_share is the share of the machine's cores the worker processes used (each
+round also prints what the sink and the database server took).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
 from dataset import bench_app
@@ -32,6 +37,9 @@ from fanout import enqueue_digest
 from fanout import generate_in_child
 from fanout import last_daily_period
 from flask import Flask
+from probes import children_cpu_s
+from probes import machine_busy_s
+from probes import process_cpu_s
 from sinks import CounterSink
 from sinks import settled_count
 from sqlalchemy import delete
@@ -102,8 +110,9 @@ def sign_limit(app: Flask) -> float:
     return rate * cores
 
 
-def one_round(app: Flask, processes: int, args: argparse.Namespace) -> tuple[float, bool]:
-    """Enqueue the digest afresh and send it with `processes` workers; (msgs/s, exactly once)."""
+def one_round(app: Flask, processes: int, args: argparse.Namespace) -> tuple[float, bool, float]:
+    """Enqueue the digest afresh and send it with `processes` workers; (msgs/s, exactly once,
+    the share of the machine's cores the worker processes used)."""
     with app.app_context():
         db.session.execute(delete(Delivery))
         db.session.execute(delete(SendRun))
@@ -113,12 +122,20 @@ def one_round(app: Flask, processes: int, args: argparse.Namespace) -> tuple[flo
     sink = CounterSink()
     app.config["SMTP_PORT"] = sink.port
     try:
+        busy, children, sink_before = machine_busy_s(), children_cpu_s(), process_cpu_s(sink.pid)
         started = time.perf_counter()
         stats, clean = run_workers(
             app, processes=processes, once=True, concurrency=args.concurrency
         )
         seconds = time.perf_counter() - started
         settled_count(sink)
+        cpu = CpuShares(
+            cores=os.cpu_count() or 1,
+            seconds=seconds,
+            busy=machine_busy_s() - busy,
+            workers=children_cpu_s() - children,
+            sink=process_cpu_s(sink.pid) - sink_before,
+        )
         counts = sink.counts()
     finally:
         sink.close()
@@ -139,7 +156,29 @@ def one_round(app: Flask, processes: int, args: argparse.Namespace) -> tuple[flo
         f"{'exactly once' if once else 'MISMATCH'}; load {os.getloadavg()[0]:.2f}",
         flush=True,
     )
-    return rate, once
+    print(f"  {cpu}", flush=True)
+    return rate, once, cpu.workers / (cpu.cores * cpu.seconds)
+
+
+@dataclass(frozen=True)
+class CpuShares:
+    """Where the cores' time went during one round."""
+
+    cores: int
+    seconds: float
+    busy: float
+    workers: float
+    sink: float
+
+    def __str__(self) -> str:
+        available = self.cores * self.seconds
+        rest = self.busy - self.workers - self.sink
+        return (
+            f"CPU seconds of the {self.cores} cores' {available:.1f}: worker processes "
+            f"{self.workers:.1f} ({self.workers / available:.0%}), SMTP sink {self.sink:.1f} "
+            f"({self.sink / available:.0%}), database server and the rest {rest:.1f} "
+            f"({rest / available:.0%}), idle {available - self.busy:.1f}"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -156,13 +195,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         limit = sign_limit(app) if args.dkim else 0.0
         results = [one_round(app, processes, args) for processes in rounds]
     print("load average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-    ok = all(once for _, once in results)
+    ok = all(once for _, once, _ in results)
     line = (
-        f"RESULT workers={args.workers} msgs_per_s={','.join(f'{r:.0f}' for r, _ in results)} "
-        f"exactly_once={'yes' if ok else 'no'}"
+        f"RESULT workers={args.workers} msgs_per_s={','.join(f'{r:.0f}' for r, _, _ in results)} "
+        f"exactly_once={'yes' if ok else 'no'} "
+        f"worker_cpu_share={','.join(f'{share:.2f}' for _, _, share in results)}"
     )
     if args.dkim:
-        ratios = ",".join(f"{rate / limit:.2f}" for rate, _ in results)
+        ratios = ",".join(f"{rate / limit:.2f}" for rate, _, _ in results)
         line += f" dkim=rsa2048+ed25519 sign_limit={limit:.0f} ratio={ratios}"
     print(line)
     return 0 if ok else 1
