@@ -6,7 +6,7 @@ POSTGRES_URL ?= $(or $(MAILER_TEST_POSTGRES_URL),postgresql+psycopg://postgres@1
 RESULTS := .test-results
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-sqlite test-postgres coverage lint format translations bench clean
+.PHONY: help install run test test-sqlite test-postgres coverage lint format translations bench bench-all clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-14s %s\n", $$1, $$2}'
@@ -98,6 +98,10 @@ format: install ## Reformat the code
 bench: install ## Time a daily digest end to end against plain smtplib (BENCH_ARGS="--subscribers N ...")
 	-bench/fetch_smtp_sink.sh
 	$(BIN)/python bench/fanout.py $(BENCH_ARGS)
+
+bench-all: install ## Every figure of the sending-at-scale targets on SQLite and PostgreSQL (about an hour)
+	-bench/fetch_smtp_sink.sh
+	$(BIN)/python bench/all.py --database-url $(POSTGRES_URL) --markdown bench/results.md --logs bench/logs $(BENCH_ARGS)
 
 clean: ## Remove the virtual environment and caches
 	rm -rf $(VENV) $(RESULTS) .pytest_cache .mypy_cache .ruff_cache *.egg-info
