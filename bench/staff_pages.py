@@ -126,11 +126,11 @@ def fill(args: argparse.Namespace, postgresql: bool) -> None:
 
 @contextmanager
 def _indexes_set_aside(postgresql: bool) -> Iterator[None]:
-    """On PostgreSQL, fill `deliveries` without its secondary indexes, unique key and foreign
-    key checks, then build the indexes again in one pass each (far quicker than keeping them
-    up row by row)."""
+    """Fill `deliveries` without its secondary indexes, then build them again in one pass
+    each (far quicker than keeping them up row by row); on PostgreSQL also without its unique
+    key and foreign key checks."""
     if not postgresql:
-        yield
+        yield from _sqlite_indexes_set_aside()
         return
     db.session.execute(text("SET maintenance_work_mem = '512MB'"))
     constraints = db.session.execute(
@@ -158,6 +158,23 @@ def _indexes_set_aside(postgresql: bool) -> Iterator[None]:
     db.session.execute(text("ALTER TABLE deliveries ENABLE TRIGGER ALL"))
     for name, definition in constraints:
         db.session.execute(text(f'ALTER TABLE deliveries ADD CONSTRAINT "{name}" {definition}'))
+    for _, definition in indexes:
+        db.session.execute(text(definition))
+    db.session.commit()
+
+
+def _sqlite_indexes_set_aside() -> Iterator[None]:
+    """SQLite's named indexes of `deliveries` (those a constraint makes stay)."""
+    indexes = db.session.execute(
+        text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+            "AND tbl_name = 'deliveries' AND sql IS NOT NULL"
+        )
+    ).all()
+    for name, _ in indexes:
+        db.session.execute(text(f'DROP INDEX "{name}"'))
+    db.session.commit()
+    yield
     for _, definition in indexes:
         db.session.execute(text(definition))
     db.session.commit()
