@@ -11,8 +11,9 @@ pages at 30,000,000 deliveries (`staff_pages.py`), the public pages under gunico
 (`public_pages.py`) and 1,000 concurrent one-click unsubscribes (`one_click.py`). It reads
 each bench's RESULT line and prints one table of every figure beside its target, with the
 load average before each bench. `--quick` runs every bench small, to check the runner; its
-figures are not the targets'. `--only fanout,workers` runs some of them. Each bench's own
-output goes to `--logs` (a directory), for the profile behind a figure.
+figures are not the targets'. `--only fanout,staff:postgresql` runs some of them. Each bench's
+own output goes to `--logs` (a directory), for the profile behind a figure; `--resume` takes
+the figures of the benches whose log there is complete and runs the others.
 """
 
 from __future__ import annotations
@@ -58,7 +59,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--database-url", default=POSTGRES, help="the PostgreSQL server")
     parser.add_argument("--quick", action="store_true", help="small sizes, to check the runner")
     parser.add_argument(
-        "--only", help="comma-separated: fanout,workers,signed,staff,public,oneclick"
+        "--only",
+        help="comma-separated names (fanout, workers, signed, public, oneclick, fanout-large, "
+        "staff), each alone or with a database (staff:postgresql)",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="take the figures of a bench whose log in --logs has its RESULT line, not run it",
     )
     parser.add_argument("--markdown", type=Path, help="also write the table here")
     parser.add_argument("--logs", type=Path, default=Path("bench-logs"), metavar="DIR")
@@ -227,7 +235,12 @@ def plan(args: argparse.Namespace) -> list[Bench]:
         ("oneclick", ["one_click.py"], one_click_figures),
     ]
     long = [
-        ("fanout", ["fanout.py", "--subscribers", str(large)], fanout_figures(large)),
+        # At this size one ceiling run is long enough to be steady.
+        (
+            "fanout-large",
+            ["fanout.py", "--subscribers", str(large), "--ceiling-runs", "1"],
+            fanout_figures(large),
+        ),
         ("staff", ["staff_pages.py", *deliveries], staff_figures),
     ]
     benches = [
@@ -237,16 +250,25 @@ def plan(args: argparse.Namespace) -> list[Bench]:
         for name, argv, read in group
     ]
     if args.only:
-        wanted = set(args.only.split(","))
-        benches = [bench for bench in benches if bench.name in wanted]
+        wanted = set(args.only.lower().split(","))
+        benches = [
+            bench
+            for bench in benches
+            if {bench.name, f"{bench.name}:{bench.database.lower()}"} & wanted
+        ]
     return benches
 
 
-def run(bench: Bench, number: int, logs: Path) -> tuple[list[Figure], float]:
-    """Run one bench; its figures (or a line saying it failed) and its seconds."""
+def run(bench: Bench, logs: Path, *, resume: bool) -> tuple[list[Figure], float]:
+    """Run one bench (or, resuming, read the log of its earlier run); its figures (or a line
+    saying it failed) and its seconds."""
     load = os.getloadavg()[0]
     print(f"\n== {bench.name} on {bench.database}: {' '.join(bench.argv)} (load {load:.2f})")
-    log = logs / f"{number:02}-{bench.name}-{bench.database.lower()}.txt"
+    log = logs / f"{bench.name}-{bench.database.lower()}.txt"
+    kept = result_line(log.read_text()) if resume and log.exists() else {}
+    if kept:
+        print(f"   from {log}: RESULT {' '.join(f'{k}={v}' for k, v in kept.items())}")
+        return bench.read(kept, bench.database), 0.0
     started = time.monotonic()
     with log.open("w") as out:
         process = subprocess.Popen(  # noqa: S603 (this file's own command lines)
@@ -296,8 +318,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{len(benches)} benches on {os.cpu_count()} cores; load {os.getloadavg()[0]:.2f}")
     figures: list[Figure] = []
     started = time.monotonic()
-    for number, bench in enumerate(benches, 1):
-        done, seconds = run(bench, number, args.logs)
+    for bench in benches:
+        done, seconds = run(bench, args.logs, resume=args.resume)
         figures += done
         print(f"   ({seconds:.0f} s)")
         if args.markdown:  # so far, in case the run is stopped
