@@ -134,7 +134,11 @@ def workers_figures(signed: bool) -> Callable[[dict[str, str], str], list[Figure
             return [
                 Figure("Worker processes: msgs/s", database, value, "", None),
                 Figure(
-                    "Worker processes: each delivery sent once", database, str(once), "yes", once
+                    "Worker processes: each delivery sent once",
+                    database,
+                    "yes" if once else "no",
+                    "yes",
+                    once,
                 ),
             ]
         ratios = result["ratio"].split(",")
