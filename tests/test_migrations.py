@@ -251,14 +251,7 @@ def test_0019_adds_and_drops_the_welsh_texts_keeping_topics_and_their_subscriber
     app = create_app(TestingConfig, {"DATABASE_URL": f"sqlite:///{tmp_path}/welsh.sqlite"})
     with app.app_context():
         upgrade(revision="0014")
-        db.session.execute(
-            text(
-                "INSERT INTO subscribers (email, email_key, status, token_version, generation, "
-                "created_at, updated_at, data_copies) "
-                "VALUES ('a@example.org', 'a@example.org', 'active', 1, 0, :at, :at, 0)"
-            ),
-            {"at": "2026-11-01 00:00:00"},
-        )
+        _add_subscriber()
         db.session.execute(
             text(
                 "INSERT INTO topics (id, slug, name, description, position, heading) "
@@ -290,14 +283,7 @@ def test_0020_gives_every_subscriber_english_and_stepping_back_keeps_every_deliv
     app = create_app(TestingConfig, {"DATABASE_URL": f"sqlite:///{tmp_path}/language.sqlite"})
     with app.app_context():
         upgrade(revision="0014")
-        db.session.execute(
-            text(
-                "INSERT INTO subscribers (email, email_key, status, token_version, generation, "
-                "created_at, updated_at, data_copies) "
-                "VALUES ('a@example.org', 'a@example.org', 'active', 1, 0, :at, :at, 0)"
-            ),
-            {"at": "2026-11-01 00:00:00"},
-        )
+        _add_subscriber()
         _add_sent_welcome()
         db.session.commit()
         db.session.remove()
