@@ -61,19 +61,42 @@ class SinkHandler:
         # Connections opened before the last `retire_connections()` belong to a sender that
         # was killed; what they still had in flight is refused, never accepted late.
         self.generation = 0
+        # Offered in EHLO, as Postfix does; set to False for a server that does not.
+        self.pipelining = True
+        # For each MAIL command: whether the client had already written the RCPT after it
+        # (commands pipelined in one write), and the parameters it gave.
+        self.pipelined: list[bool] = []
+        self.mail_options: list[list[str]] = []
         self._lock = threading.Lock()
 
     def reset(self) -> None:
         self.__init__()  # type: ignore[misc]
 
     def script(self, command: str, *replies: str) -> None:
-        """Answer the next len(replies) `command`s (RCPT or DATA) with these replies."""
+        """Answer the next len(replies) `command`s (MAIL, RCPT or DATA) with these replies."""
         self.scripts[command].extend(replies)
 
     def _scripted(self, command: str) -> str | None:
         with self._lock:
             replies = self.scripts[command]
             return replies.popleft() if replies else None
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        # What the client wrote and the server has not read yet (asyncio's reader buffer).
+        self.pipelined.append(b"RCPT TO:" in bytes(server._reader._buffer))
+        self.mail_options.append(list(mail_options))
+        reply = self._scripted("MAIL")
+        if reply and not reply.startswith("2"):
+            return reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return reply or "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         reply = self._scripted("RCPT")

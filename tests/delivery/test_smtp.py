@@ -86,17 +86,77 @@ def test_a_server_that_requires_tls_is_not_sent_plain_text_and_the_mail_is_kept(
     assert tls_server.handler.drain() == []
 
 
-def test_refusals_are_classified_and_the_session_stays_usable(smtp_server, smtpd):
-    smtpd.script("RCPT", "550 5.1.1 No such user", "452 4.2.2 Mailbox full")
+@pytest.fixture(params=[True, False], ids=["pipelining", "one-command-at-a-time"])
+def relay(request, smtp_server, smtpd):
+    """The sink, offering PIPELINING (as Postfix does) or not."""
+    smtpd.pipelining = request.param
+    return smtpd
+
+
+def test_refusals_are_classified_and_the_session_stays_usable(smtp_server, relay):
+    relay.script("RCPT", "550 5.1.1 No such user", "452 4.2.2 Mailbox full")
+    relay.script("DATA", "554 5.7.1 Message refused", "451 4.3.0 Try later")
     with Connection(_settings(smtp_server.port)) as connection:
         with pytest.raises(PermanentDeliveryError) as permanent:
             connection.send("a@example.com", "gone@example.com", MESSAGE)
         with pytest.raises(TemporaryDeliveryError) as temporary:
             connection.send("a@example.com", "full@example.com", MESSAGE)
+        with pytest.raises(PermanentDeliveryError) as refused:
+            connection.send("a@example.com", "spam@example.com", MESSAGE)
+        with pytest.raises(TemporaryDeliveryError) as later:
+            connection.send("a@example.com", "busy@example.com", MESSAGE)
         connection.send("a@example.com", "fine@example.com", MESSAGE)
-    assert (permanent.value.code, temporary.value.code) == (550, 452)
+    codes = [error.value.code for error in (permanent, temporary, refused, later)]
+    assert codes == [550, 452, 554, 451]
     assert connection.sessions_opened == 1
-    assert [m.rcpt_tos for m in smtpd.drain()] == [["fine@example.com"]]
+    assert [m.rcpt_tos for m in relay.drain()] == [["fine@example.com"]]
+
+
+def test_mail_rcpt_and_data_go_in_one_write_when_the_server_offers_pipelining(smtp_server, relay):
+    with Connection(_settings(smtp_server.port)) as connection:
+        connection.send("a@example.com", "b@example.com", MESSAGE)
+        connection.send("a@example.com", "c@example.com", MESSAGE)
+    assert relay.pipelined == [relay.pipelining] * 2
+    assert relay.mail_options == [[f"SIZE={len(MESSAGE)}"]] * 2
+    assert [m.content for m in relay.drain()] == [MESSAGE] * 2
+
+
+def test_lines_that_start_with_a_period_arrive_as_they_were_written(smtp_server, relay):
+    message = MESSAGE.replace(b"Hello\r\n", b".\r\n..two\r\n.one\r\nend.\r\n.")
+    with Connection(_settings(smtp_server.port)) as connection:
+        connection.send("a@example.com", "b@example.com", message)
+    # The server adds the line end the message lacked, as smtplib does.
+    assert relay.get().content == message + b"\r\n"
+
+
+def test_a_refused_sender_is_kept_for_later_on_a_new_session(smtp_server, relay):
+    relay.script("MAIL", "553 5.7.1 Sender not allowed")
+    with Connection(_settings(smtp_server.port)) as connection:
+        with pytest.raises(TemporaryDeliveryError) as refused:
+            connection.send("a@example.com", "b@example.com", MESSAGE)
+        connection.send("a@example.com", "b@example.com", MESSAGE)
+    assert refused.value.code == 553
+    assert "sender refused" in str(refused.value)
+    assert connection.sessions_opened == 2
+    assert [m.rcpt_tos for m in relay.drain()] == [["b@example.com"]]
+
+
+def test_a_server_closing_at_rcpt_ends_the_session(smtp_server, relay):
+    relay.script("RCPT", "421 4.3.2 Shutting down")
+    with Connection(_settings(smtp_server.port)) as connection:
+        with pytest.raises(TemporaryDeliveryError) as closing:
+            connection.send("a@example.com", "b@example.com", MESSAGE)
+        connection.send("a@example.com", "b@example.com", MESSAGE)
+    assert closing.value.code == 421
+    assert connection.sessions_opened == 2
+    assert len(relay.drain()) == 1
+
+
+def test_an_address_smtplib_must_quote_goes_one_command_at_a_time(smtp_server, smtpd):
+    with Connection(_settings(smtp_server.port)) as connection:
+        connection.send("a@example.com", '"john smith"@example.com', MESSAGE)
+    assert smtpd.pipelined == [False]
+    assert smtpd.get().rcpt_tos == ['"john smith"@example.com']
 
 
 @pytest.fixture
