@@ -36,12 +36,14 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+from ceiling import Message
 from ceiling import send_plain
 from dataset import Generated
 from dataset import bench_app
 from dataset import database_url
 from dataset import generate
 from flask import Flask
+from probes import ChildrenPeak
 from probes import Phases
 from probes import Progress
 from probes import Sampler
@@ -55,6 +57,11 @@ from sqlalchemy import select
 
 from mailer import clock
 from mailer.clock import Period
+from mailer.database import read_only
+from mailer.delivery.messages import MailSettings
+from mailer.delivery.preparing import Prepared
+from mailer.delivery.preparing import Preparer
+from mailer.delivery.settings import WorkerSettings
 from mailer.delivery.worker import Worker
 from mailer.delivery.worker import WorkerStats
 from mailer.delivery.worker import worker_from_config
@@ -65,6 +72,7 @@ from mailer.models import Delivery
 from mailer.models import DeliveryStatus
 from mailer.models import Frequency
 from mailer.models import SendRun
+from mailer.servers.workers import run_workers
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -81,6 +89,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--concurrency",
         type=int,
         help="SMTP connections of the worker (default: the app's, MAILER_WORKER_CONCURRENCY)",
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        metavar="P",
+        help="worker processes (`mailer worker --processes P`); above 1 the ceiling is P "
+        "processes of plain smtplib too, and the phases of the worker's loop are not timed",
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
@@ -162,7 +178,7 @@ class Outcome:
     sampler: Sampler
     peak_rss_mb: float
     verified: bool
-    phases: Phases
+    phases: Phases | None
 
 
 def enqueue_digest(period: Period) -> tuple[int, int, float]:
@@ -217,6 +233,8 @@ def run_digest(app: Flask, period: Period, args: argparse.Namespace, sink: Sink)
     print(f"bench process RSS before enqueue: {_rss_mb():.0f} MB")
     run_id, recipients, enqueue_s = enqueue_digest(period)
     print(f"enqueue: {recipients:,} deliveries in {enqueue_s:.2f} s")
+    if args.processes > 1:
+        return run_in_processes(app, args, sink, (run_id, recipients, enqueue_s))
     worker = worker_from_config(app.config, concurrency=args.concurrency)
     sampler = Sampler(worker.pool.send, random.Random(args.seed))
     worker.pool.send = sampler  # type: ignore[method-assign]
@@ -241,16 +259,70 @@ def run_digest(app: Flask, period: Period, args: argparse.Namespace, sink: Sink)
     return Outcome(recipients, enqueue_s, send_s, stats, concurrency, sampler, peak, ok, phases)
 
 
-def measure_ceiling(outcome: Outcome, sink: Sink, runs: int) -> float:
-    """Send as many copies of one real message over as many plain smtplib connections, `runs`
-    times; return the best rate."""
+def run_in_processes(
+    app: Flask, args: argparse.Namespace, sink: Sink, enqueued: tuple[int, int, float]
+) -> Outcome:
+    """Send the enqueued run with `mailer worker --processes P --once`'s code; the messages
+    the ceiling copies are a sample composed here first (nothing is sent or written)."""
+    run_id, recipients, enqueue_s = enqueued
+    sampler = sample_composed(app, run_id, random.Random(args.seed))
+    settings = WorkerSettings.from_config(app.config, concurrency=args.concurrency)
+    print(
+        f"send: {args.processes} worker processes with {settings.concurrency} SMTP connections "
+        f"each, batches of {settings.batch_size}, into {sink.kind} on port {sink.port}",
+        flush=True,
+    )
+    db.session.remove()
+    db.engine.dispose()
+    progress = Progress(sink, sink.count())
+    peaks = ChildrenPeak()
+    progress.start()
+    peaks.start()
+    started = time.perf_counter()
+    try:
+        stats, clean = run_workers(
+            app, processes=args.processes, once=True, concurrency=args.concurrency
+        )
+    finally:
+        send_s = time.perf_counter() - started
+        progress.stopped.set()
+        peaks.stopped.set()
+        progress.join()
+        peaks.join()
+    print(
+        f"send: {stats} in {send_s:.2f} s over {args.processes} processes "
+        f"(exited cleanly: {'yes' if clean else 'no'}), peak RSS of the largest "
+        f"{peaks.peak_mb:.0f} MB, mean message {sampler.mean_size:,.0f} bytes"
+    )
+    ok = clean and verify(run_id, stats, settled_count(sink) - progress.base)
+    total = settings.concurrency * args.processes
+    return Outcome(recipients, enqueue_s, send_s, stats, total, sampler, peaks.peak_mb, ok, None)
+
+
+def sample_composed(app: Flask, run_id: int, rng: random.Random, count: int = 64) -> Sampler:
+    """Compose `count` of the run's deliveries, chosen at random, without sending them."""
+    ids = list(db.session.scalars(select(Delivery.id).where(Delivery.run_id == run_id)))
+    chosen = sorted(rng.sample(ids, min(count, len(ids))))
+    preparer = Preparer(
+        mail=MailSettings.from_config(app.config), max_attempts=1, now=clock.now, signer=None
+    )
+    with read_only():
+        composed = [done for done in preparer.prepare(chosen) if isinstance(done, Prepared)]
+    sampler = Sampler(lambda *args, **kwargs: None, rng)
+    sampler(composed, lambda prepared: prepared.outgoing)
+    return sampler
+
+
+def measure_ceiling(outcome: Outcome, sink: Sink, runs: int, processes: int = 1) -> float:
+    """Send as many copies of one real message over as many plain smtplib connections (shared
+    by as many processes), `runs` times; return the best rate."""
     message = outcome.sampler.typical()
     count = outcome.stats.sent
     rates = []
     for _ in range(max(1, runs)):
         before = sink.count()
-        seconds = send_plain(
-            message, count=count, connections=outcome.concurrency, host="127.0.0.1", port=sink.port
+        seconds = send_plain_in(
+            processes, message, count=count, connections=outcome.concurrency, port=sink.port
         )
         counted = settled_count(sink) - before
         if counted != count:
@@ -263,6 +335,38 @@ def measure_ceiling(outcome: Outcome, sink: Sink, runs: int) -> float:
             flush=True,
         )
     return max(rates)
+
+
+def send_plain_in(
+    processes: int, message: Message, *, count: int, connections: int, port: int
+) -> float:
+    """send_plain from `processes` processes at once, sharing `count` and `connections`;
+    return the seconds from the first start to the last end."""
+    if processes <= 1:
+        return send_plain(
+            message, count=count, connections=connections, host="127.0.0.1", port=port
+        )
+    shares = [(count // processes + (n < count % processes)) for n in range(processes)]
+    each = max(1, connections // processes)
+    context = multiprocessing.get_context("fork")
+    with context.Pool(processes) as pool:
+        started = time.perf_counter()
+        pool.starmap(_send_share, [(message, share, each, port) for share in shares], chunksize=1)
+        return time.perf_counter() - started
+
+
+def _send_share(message: Message, count: int, connections: int, port: int) -> float:
+    return send_plain(message, count=count, connections=connections, host="127.0.0.1", port=port)
+
+
+def _chunk_figures(phases: Phases | None) -> str:
+    """The mean time of renewing and of recording one chunk, when the loop was timed."""
+    if phases is None:
+        return ""
+    return (
+        f" renew_ms_per_chunk={phases.ms_per_call('renew leases'):.1f}"
+        f" record_ms_per_chunk={phases.ms_per_call('record'):.1f}"
+    )
 
 
 def _rss_mb() -> float:
@@ -314,7 +418,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             db.engine.dispose()
         if not outcome.stats.sent:
             raise SystemExit("nothing was sent: no subscriber matched the items")
-        ceiling = measure_ceiling(outcome, sink, args.ceiling_runs)
+        ceiling = measure_ceiling(outcome, sink, args.ceiling_runs, args.processes)
     rate = outcome.stats.sent / outcome.send_s
     print("load average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print(
@@ -322,8 +426,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"enqueue_s={outcome.enqueue_s:.2f} send_s={outcome.send_s:.2f} "
         f"msgs_per_s={rate:.0f} ceiling_msgs_per_s={ceiling:.0f} ratio={rate / ceiling:.2f} "
         f"peak_rss_mb={outcome.peak_rss_mb:.0f} "
-        f"renew_ms_per_chunk={outcome.phases.ms_per_call('renew leases'):.1f} "
-        f"record_ms_per_chunk={outcome.phases.ms_per_call('record'):.1f}"
+        f"processes={args.processes}{_chunk_figures(outcome.phases)}"
     )
     return 0 if outcome.verified else 1
 

@@ -135,6 +135,37 @@ class Progress(threading.Thread):
             print(f"  sink has counted {counted:,} ({counted / elapsed:,.0f}/s)", flush=True)
 
 
+class ChildrenPeak(threading.Thread):
+    """Watches this process's children while it runs: the highest peak resident memory
+    (VmHWM) any one of them reached, in MB."""
+
+    def __init__(self, every: float = 0.2) -> None:
+        super().__init__(daemon=True, name="bench-children-peak")
+        self.every = every
+        self.peak_mb = 0.0
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        own = Path(f"/proc/{os.getpid()}/task")
+        while True:
+            for children in own.glob("*/children"):
+                for pid in children.read_text().split():
+                    self.peak_mb = max(self.peak_mb, _peak_mb(pid))
+            if self.stopped.wait(self.every):
+                return
+
+
+def _peak_mb(pid: str) -> float:
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:  # it exited meanwhile
+        return 0.0
+    for line in lines:
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 @contextmanager
 def profiled(path: Path | None, *, gil: bool) -> Iterator[None]:
     """Record this process with py-spy while the block runs, if a path is given."""
