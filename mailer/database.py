@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 from collections.abc import Callable
 from collections.abc import Iterator
+from collections.abc import Sequence
 from contextlib import contextmanager
 from typing import Any
 from typing import TypeVar
+from typing import cast
 
 from flask import Flask
+from sqlalchemy import ColumnElement
 from sqlalchemy import Connection
+from sqlalchemy import Integer
 from sqlalchemy import Result
+from sqlalchemy import String
+from sqlalchemy import any_
+from sqlalchemy import bindparam
 from sqlalchemy import event
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
@@ -110,6 +121,19 @@ def on_postgresql() -> bool:
     """Whether the session talks to PostgreSQL (else SQLite), for the statements the two
     dialects write differently."""
     return db.session.get_bind().dialect.name == "postgresql"
+
+
+def among(column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
+    """`column IN ids`, with the ids as one bound value: the statement's text is the same for
+    any number of ids, so SQLAlchemy compiles it once and the driver parses it once. (An IN
+    list of a chunk's 250 ids is rendered and parsed anew for each statement, which cost the
+    worker more than the statement itself.) PostgreSQL: `= ANY(array)`; SQLite: `IN (SELECT
+    value FROM json_each(...))`, which it answers by looking each id up in the primary key."""
+    values = [int(value) for value in ids]
+    if on_postgresql():
+        return cast(ColumnElement[bool], column == any_(bindparam(None, values, ARRAY(Integer))))
+    listed = func.json_each(bindparam(None, json.dumps(values), String)).table_valued("value")
+    return cast(ColumnElement[bool], column.in_(select(listed.c.value)))
 
 
 def row_count(result: Result[Any]) -> int:

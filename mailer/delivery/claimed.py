@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from mailer.database import among
 from mailer.extensions import db
 from mailer.models import Delivery
 from mailer.models import MessageKind
@@ -18,7 +19,7 @@ def load_claimed(ids: Sequence[int]) -> list[Delivery]:
     if not ids:
         return []
     rows = db.session.scalars(
-        select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.id)
+        select(Delivery).where(among(Delivery.id, ids)).order_by(Delivery.id)
     ).all()
     return list(rows)
 
@@ -56,7 +57,7 @@ def load_claimed_rows(ids: Sequence[int]) -> list[Claimed]:
             Subscriber.language,
         )
         .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
-        .where(Delivery.id.in_(ids))
+        .where(among(Delivery.id, ids))
         .order_by(Delivery.id)
     )
     return [Claimed(*row) for row in rows]

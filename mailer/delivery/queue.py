@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from mailer.database import among
 from mailer.database import on_postgresql
 from mailer.database import row_count
 from mailer.delivery.enquiries import enquiry_still_wanted
@@ -140,7 +141,7 @@ def renew_leases(
     fresh = Delivery.lease_expires_at >= now + lease / 2
     kept = set(
         db.session.scalars(
-            select(Delivery.id).where(Delivery.id.in_(delivery_ids), _held_by(owner), fresh, *still)
+            select(Delivery.id).where(among(Delivery.id, delivery_ids), _held_by(owner), fresh, *still)
         )
     )
     rest = [delivery_id for delivery_id in delivery_ids if delivery_id not in kept]
@@ -186,7 +187,7 @@ def settle_unwanted(
         select(Delivery.id, Delivery.kind, SendRun.state, Subscriber.status)
         .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
         .outerjoin(SendRun, SendRun.id == Delivery.run_id)
-        .where(Delivery.id.in_(delivery_ids), _held_by(owner))
+        .where(among(Delivery.id, delivery_ids), _held_by(owner))
     ).all()
     back = [
         delivery_id
@@ -222,7 +223,7 @@ def record_sent(sent: Sequence[tuple[int, str]], *, now: datetime) -> None:
     }
     # A bounce that came back before the send was recorded stays recorded.
     unsettled = (table.c.status != DeliveryStatus.SENT) & (table.c.status != DeliveryStatus.BOUNCED)
-    counting.moving(table.c.id.in_([d for d, _ in sent]) & unsettled, DeliveryStatus.SENT, now=now)
+    counting.moving(among(table.c.id, [d for d, _ in sent]) & unsettled, DeliveryStatus.SENT, now=now)
     if on_postgresql():
         # One UPDATE … FROM unnest(ids, message ids) for the chunk: one round trip, and the
         # same statement text whatever the chunk's size, so it is compiled once (a VALUES
@@ -371,7 +372,7 @@ def _ours(delivery_ids: Sequence[int], owner: str) -> Update:
     """An UPDATE of deliveries that touches only those whose lease `owner` still holds."""
     return (
         update(Delivery)
-        .where(Delivery.id.in_(delivery_ids), _held_by(owner))
+        .where(among(Delivery.id, delivery_ids), _held_by(owner))
         .execution_options(synchronize_session=False)
     )
 
