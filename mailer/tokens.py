@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import hmac
 import re
 import uuid
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +21,9 @@ from itsdangerous import BadSignature
 from itsdangerous import SignatureExpired
 from itsdangerous import TimestampSigner
 from itsdangerous import URLSafeTimedSerializer
+from itsdangerous.encoding import base64_encode
+from itsdangerous.encoding import int_to_bytes
+from itsdangerous.encoding import want_bytes
 
 from mailer.errors import ExpiredToken
 from mailer.errors import InvalidToken
@@ -268,16 +273,33 @@ class _KeyOnce(TimestampSigner):
 
 
 def subscriber_token_maker(purpose: Purpose) -> Callable[[int, int], str]:
-    """A fast maker of manage or unsubscribe tokens from (subscriber id, token version), with
-    the signer made once: the same tokens as `subscriber_token`, for a send run's thousands."""
+    """A fast maker of manage or unsubscribe tokens from (subscriber id, token version): the
+    same tokens, byte for byte, as `subscriber_token`, for a send run's thousands. It does
+    what itsdangerous's URLSafeTimedSerializer does (compact JSON, compressed when zlib makes
+    it shorter, URL-safe base64; the time; an HMAC-SHA256 under the key derived once) with
+    one-shot calls, since the payload is two integers."""
     if purpose is Purpose.CONFIRM:
         raise ValueError("confirmation tokens carry a generation; use subscriber_token")
-    serializer = _serializer(purpose, signer=_KeyOnce)
-    sign = serializer.make_signer().sign
-    dump = serializer.dump_payload
+    signer = _serializer(purpose, signer=_KeyOnce).make_signer()
+    assert isinstance(signer, TimestampSigner)
+    key, sep = signer.derive_key(), want_bytes(signer.sep)
+    stamps: dict[int, bytes] = {}
 
     def make(subscriber_id: int, token_version: int) -> str:
-        return sign(dump({"s": subscriber_id, "v": token_version})).decode()
+        payload = b'{"s":%d,"v":%d}' % (subscriber_id, token_version)
+        compressed = zlib.compress(payload)
+        if len(compressed) < len(payload) - 1:
+            payload = b"." + base64_encode(compressed)
+        else:
+            payload = base64_encode(payload)
+        second = signer.get_timestamp()
+        stamp = stamps.get(second)
+        if stamp is None:
+            stamps.clear()
+            stamp = stamps[second] = base64_encode(int_to_bytes(second))
+        value = payload + sep + stamp
+        mac = hmac.digest(key, value, "sha256")
+        return (value + sep + base64_encode(mac)).decode()
 
     return make
 
@@ -374,11 +396,15 @@ def _verp_keys() -> list[str | bytes]:
 def _verp_mac(key: str | bytes, signed: str, *, version: int = 1) -> str:
     """The first 64 bits of HMAC-SHA256(signed), under a key derived for VERP alone (and for
     each form of token), as 13 base-36 digits."""
-
-    secret = key.encode() if isinstance(key, str) else key
-    derived = hmac.new(secret, f"mailer.verp.v{version}".encode(), hashlib.sha256).digest()
-    digest = hmac.new(derived, signed.encode(), hashlib.sha256).digest()
+    digest = hmac.digest(_verp_key(key, version), signed.encode(), "sha256")
     return _base36(int.from_bytes(digest[:8], "big")).rjust(13, "0")
+
+
+@functools.lru_cache(maxsize=16)
+def _verp_key(key: str | bytes, version: int) -> bytes:
+    """The key of VERP tokens of `version`, derived from a secret key (once per key)."""
+    secret = key.encode() if isinstance(key, str) else key
+    return hmac.digest(secret, f"mailer.verp.v{version}".encode(), "sha256")
 
 
 def _base36(number: int) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from functools import cached_property
 
 from sqlalchemy import select
 
@@ -38,7 +39,7 @@ class RunContent:
     # The bulletin a bulletin run sends (its items are the featured ones, in its order).
     bulletin: Bulletin | None = None
 
-    @property
+    @cached_property
     def signature(self) -> tuple[int, ...]:
         """What makes this content different from another's: its items, in order."""
         return tuple(item.id for item in self.items)

@@ -20,6 +20,7 @@ from mailer.tokens import Purpose
 from mailer.tokens import make_token
 from mailer.tokens import read_token
 from mailer.tokens import subscriber_token
+from mailer.tokens import subscriber_token_maker
 from tests.helpers import at_once
 from tests.helpers import csrf_token
 from tests.helpers import link
@@ -286,3 +287,18 @@ def test_changing_topics_with_bad_input_shows_errors_and_keeps_the_old_choice(ap
     with app.app_context():
         subscriber = db.session.scalar(select(Subscriber))
         assert [s.topic.slug for s in subscriber.subscriptions] == ["funding", "events"]
+
+
+@pytest.mark.parametrize("purpose", [Purpose.MANAGE, Purpose.UNSUBSCRIBE])
+def test_the_send_runs_token_maker_makes_the_very_tokens_of_the_links(app, monkeypatch, purpose):
+    # The ids include some zlib shortens (long runs of one digit), whose tokens are compressed.
+    then = time.time() - 5 * 86400
+    monkeypatch.setattr("itsdangerous.timed.time", SimpleNamespace(time=lambda: then))
+    pairs = [(1, 1), (42, 3), (10**12 - 1, 1), (1111111111111111, 7), (7, 2222222222222222)]
+    with app.app_context():
+        make = subscriber_token_maker(purpose)
+        made = [make(subscriber_id, version) for subscriber_id, version in pairs]
+        expected = [make_token(purpose, {"s": s, "v": v}) for s, v in pairs]
+        assert made == expected
+        assert any(token.startswith(".") for token in made)
+        assert [(read_token(purpose, t)["s"], read_token(purpose, t)["v"]) for t in made] == pairs
