@@ -29,7 +29,7 @@ from mailer.delivery.verp import Mailbox
 from mailer.delivery.verp import bare_address
 from mailer.delivery.verp import read_verp_address
 from mailer.delivery.verp import return_path_in
-from mailer.tokens import ReturnPath
+from mailer.verp_tokens import ReturnPath
 
 logger = logging.getLogger(__name__)
 

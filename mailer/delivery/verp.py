@@ -13,9 +13,9 @@ from email.utils import getaddresses
 from typing import Any
 
 from mailer.errors import InvalidToken
-from mailer.tokens import ReturnPath
-from mailer.tokens import read_verp_token
-from mailer.tokens import verp_token
+from mailer.verp_tokens import ReturnPath
+from mailer.verp_tokens import read_verp_token
+from mailer.verp_tokens import verp_token
 
 VERP_PREFIX = "bounces+"
 

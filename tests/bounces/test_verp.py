@@ -12,9 +12,9 @@ from mailer.delivery.verp import Mailbox
 from mailer.delivery.verp import read_verp_address
 from mailer.delivery.verp import verp_address
 from mailer.errors import InvalidToken
-from mailer.tokens import ReturnPath
-from mailer.tokens import read_verp_token
-from mailer.tokens import verp_token
+from mailer.verp_tokens import ReturnPath
+from mailer.verp_tokens import read_verp_token
+from mailer.verp_tokens import verp_token
 
 DOMAIN = "bounces.csp-news.localhost"
 KEY = "9b1e0c7a44d2f0e5a3c6"

@@ -23,7 +23,7 @@ from mailer.models import DeliveryStatus
 from mailer.models import MessageKind
 from mailer.models import StaffRole
 from mailer.tokens import csp_token
-from mailer.tokens import read_verp_token
+from mailer.verp_tokens import read_verp_token
 from tests import TODAY
 from tests.factories import load_directory
 from tests.helpers import EDITOR
