@@ -62,8 +62,8 @@ from mailer.delivery.messages import MailSettings
 from mailer.delivery.preparing import Prepared
 from mailer.delivery.preparing import Preparer
 from mailer.delivery.settings import WorkerSettings
+from mailer.delivery.settings import WorkerStats
 from mailer.delivery.worker import Worker
-from mailer.delivery.worker import WorkerStats
 from mailer.delivery.worker import worker_from_config
 from mailer.domain.periods import Schedule
 from mailer.domain.send_runs import make_digest_run
@@ -236,8 +236,8 @@ def run_digest(app: Flask, period: Period, args: argparse.Namespace, sink: Sink)
     if args.processes > 1:
         return run_in_processes(app, args, sink, (run_id, recipients, enqueue_s))
     worker = worker_from_config(app.config, concurrency=args.concurrency)
-    sampler = Sampler(worker.pool.send, random.Random(args.seed))
-    worker.pool.send = sampler  # type: ignore[method-assign]
+    sampler = Sampler(worker.pool.start, random.Random(args.seed))
+    worker.pool.start = sampler  # type: ignore[method-assign]
     concurrency = worker.pool.size
     print(
         f"send: worker with {concurrency} SMTP connections, batches of "

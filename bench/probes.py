@@ -71,7 +71,7 @@ class Phases:
         ("claim", "queue", "claim_batch"),
         ("compose", "worker", "prepare"),
         ("renew leases", "worker", "_still_wanted"),
-        ("smtp", "pool", "send"),
+        ("waiting for smtp", "worker", "_land"),
         ("record", "worker", "_record"),
         ("finish runs", "queue", "finish_runs"),
     )

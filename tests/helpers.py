@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from mailer.delivery.worker import WorkerStats
+from mailer.delivery.settings import WorkerStats
 from mailer.delivery.worker import worker_from_config
 from mailer.domain import recount
 from mailer.domain import staff as accounts

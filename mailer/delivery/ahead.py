@@ -9,9 +9,11 @@ SQLite it takes no write lock) and writes nothing: the worker settles what it gi
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from flask import Flask
 from flask import current_app
@@ -19,6 +21,7 @@ from flask import current_app
 from mailer.database import again_if_disconnected
 from mailer.database import read_only
 from mailer.delivery.preparing import Preparation
+from mailer.delivery.preparing import Prepared
 from mailer.delivery.preparing import Preparer
 from mailer.extensions import db
 
@@ -33,6 +36,28 @@ class Ahead:
     def result(self) -> list[Preparation]:
         """What was composed (waits for it); raises what composing raised."""
         return self.future.result()
+
+
+@dataclass
+class Remaining:
+    """What a batch holds after the chunk at hand: composed and not yet sent (`pending`), the
+    part being composed (`following`) and the parts still to compose (`parts`, ids)."""
+
+    pending: list[Prepared]
+    parts: deque[Sequence[int]]
+    following: Ahead | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.pending) or self.following is not None
+
+    def ids(self) -> list[int]:
+        """The ids of all of it."""
+        return [item.delivery_id for item in self.pending] + self.uncomposed_ids()
+
+    def uncomposed_ids(self) -> list[int]:
+        """The ids of the parts being or still to be composed."""
+        ids = list(self.following.ids) if self.following is not None else []
+        return ids + [delivery_id for part in self.parts for delivery_id in part]
 
 
 class AheadComposer:

@@ -23,7 +23,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
-from mailer.delivery.worker import WorkerStats
+from mailer.delivery.settings import WorkerStats
 
 COUNTERS = {
     "sent": Counter("mailer_worker_sent", "Messages the SMTP relay accepted", registry=None),

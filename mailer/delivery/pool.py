@@ -8,6 +8,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from collections.abc import Sequence
+from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import wait
 from dataclasses import dataclass
@@ -93,6 +94,44 @@ class _Reporter(Generic[T]):
         self.reported, self.last = upto, time.monotonic()
 
 
+class Flight(Generic[T]):
+    """Messages on their way over the pool's connections."""
+
+    def __init__(
+        self,
+        pending: deque[T],
+        results: list[Result[T]],
+        stop: threading.Event,
+        futures: list[Future[None]],
+    ) -> None:
+        self._pending = pending
+        self._results = results
+        self._stop = stop
+        self._futures = futures
+
+    def land(
+        self,
+        progress: Callable[[Sequence[Result[T]]], None] | None = None,
+        *,
+        every: float = 0.25,
+    ) -> tuple[list[Result[T]], list[T]]:
+        """Wait until every message was tried or left untried (after the deadline, or once the
+        server could not be reached); return the results and the untried. `progress` is called
+        on this thread, about every `every` seconds, with the results that came in since its
+        last call."""
+        report = _Reporter(self._results, progress, every)
+        while not all(future.done() for future in self._futures):
+            wait(self._futures, timeout=every)
+            report()
+        for future in self._futures:
+            future.result()
+        return self._results, list(self._pending)
+
+    def cancel(self) -> None:
+        """Start no more messages; those on the wire finish."""
+        self._stop.set()
+
+
 class SenderPool:
     """K threads, each with its own reused SMTP connection, draining a list of messages.
 
@@ -134,25 +173,27 @@ class SenderPool:
         """Send the items, starting none after `deadline` (a time.monotonic() value); return
         the results and the items left untried. `progress` is called on the caller's thread,
         about every `every` seconds, with the results that came in since its last call."""
+        return self.start(items, outgoing, deadline=deadline).land(progress, every=every)
+
+    def start(
+        self,
+        items: Sequence[T],
+        outgoing: Callable[[T], Outgoing],
+        *,
+        deadline: float | None = None,
+    ) -> Flight[T]:
+        """Start sending the items on the pool's threads and return at once: the caller does
+        other work meanwhile, then lands the flight for its results."""
         pending = deque(items)
         results: list[Result[T]] = []
         stop = threading.Event()
         workers = min(self.size, len(items))
-        report = _Reporter(results, progress, every)
-        if workers <= 1:
-            self._drain(pending, results, stop, outgoing, deadline, report)
-        else:
-            executor = self._pool()
-            futures = [
-                executor.submit(self._drain, pending, results, stop, outgoing, deadline, None)
-                for _ in range(workers)
-            ]
-            while not all(future.done() for future in futures):
-                wait(futures, timeout=every)
-                report()
-            for future in futures:
-                future.result()
-        return results, list(pending)
+        executor = self._pool()
+        futures = [
+            executor.submit(self._drain, pending, results, stop, outgoing, deadline)
+            for _ in range(workers)
+        ]
+        return Flight(pending, results, stop, futures)
 
     def _drain(
         self,
@@ -161,7 +202,6 @@ class SenderPool:
         stop: threading.Event,
         outgoing: Callable[[T], Outgoing],
         deadline: float | None,
-        tick: Callable[[], None] | None = None,
     ) -> None:
         """One thread's share: send what is pending over this thread's connection."""
         connection = self._connection()
@@ -184,8 +224,6 @@ class SenderPool:
                 results.append(Result(item, error))
             else:
                 results.append(Result(item, None))
-            if tick is not None:
-                tick()
 
     def close(self) -> None:
         """End every open SMTP session (between batches, when the threads are idle)."""

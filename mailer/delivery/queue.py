@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
+from typing import Any
 from typing import cast
 
 from sqlalchemy import ColumnElement
@@ -14,7 +16,6 @@ from sqlalchemy import Integer
 from sqlalchemy import String
 from sqlalchemy import Table
 from sqlalchemy import Update
-from sqlalchemy import bindparam
 from sqlalchemy import column
 from sqlalchemy import exists
 from sqlalchemy import func
@@ -141,7 +142,9 @@ def renew_leases(
     fresh = Delivery.lease_expires_at >= now + lease / 2
     kept = set(
         db.session.scalars(
-            select(Delivery.id).where(among(Delivery.id, delivery_ids), _held_by(owner), fresh, *still)
+            select(Delivery.id).where(
+                among(Delivery.id, delivery_ids), _held_by(owner), fresh, *still
+            )
         )
     )
     rest = [delivery_id for delivery_id in delivery_ids if delivery_id not in kept]
@@ -214,20 +217,32 @@ def record_sent(sent: Sequence[tuple[int, str]], *, now: datetime) -> None:
     if not sent:
         return
     table = cast(Table, Delivery.__table__)
-    done = {
-        "status": DeliveryStatus.SENT,
-        "sent_at": now,
-        "lease_owner": None,
-        "lease_expires_at": None,
-        "updated_at": now,
-    }
     # A bounce that came back before the send was recorded stays recorded.
-    unsettled = (table.c.status != DeliveryStatus.SENT) & (table.c.status != DeliveryStatus.BOUNCED)
-    counting.moving(among(table.c.id, [d for d, _ in sent]) & unsettled, DeliveryStatus.SENT, now=now)
+    unsettled = table.c.status.not_in((DeliveryStatus.SENT, DeliveryStatus.BOUNCED))
+    counting.moving(
+        among(table.c.id, [d for d, _ in sent]) & unsettled, DeliveryStatus.SENT, now=now
+    )
+    delivery_id, message_id = _sent_rows(sent)
+    db.session.execute(
+        update(table)
+        .where(table.c.id == delivery_id, unsettled)
+        .values(
+            message_id=message_id,
+            status=DeliveryStatus.SENT,
+            sent_at=now,
+            lease_owner=None,
+            lease_expires_at=None,
+            updated_at=now,
+        )
+    )
+
+
+def _sent_rows(sent: Sequence[tuple[int, str]]) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """The (delivery id, Message-ID) pairs of a chunk as a table to UPDATE … FROM, bound as
+    one value or two: one round trip, and the same statement text whatever the chunk's size,
+    so it is compiled once (a VALUES list, or executemany's parameters one by one, cost more
+    than the update itself). PostgreSQL: unnest of two arrays; SQLite: json_each of pairs."""
     if on_postgresql():
-        # One UPDATE … FROM unnest(ids, message ids) for the chunk: one round trip, and the
-        # same statement text whatever the chunk's size, so it is compiled once (a VALUES
-        # list is compiled anew for each chunk, which cost more than the update itself).
         ids, message_ids = zip(*sent, strict=True)
         rows = (
             func.unnest(
@@ -236,20 +251,12 @@ def record_sent(sent: Sequence[tuple[int, str]], *, now: datetime) -> None:
             .table_valued(column("delivery_id", Integer), column("sent_message_id", String))
             .render_derived(name="sent")
         )
-        db.session.execute(
-            update(table)
-            .where(table.c.id == rows.c.delivery_id, unsettled)
-            .values(message_id=rows.c.sent_message_id, **done)
-        )
-        return
-    # SQLite runs in-process: executemany costs no round trips.
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("delivery_id"), unsettled)
-        .values(message_id=bindparam("sent_message_id"), **done)
+        return rows.c.delivery_id, rows.c.sent_message_id
+    pairs = func.json_each(literal(json.dumps(sent), String)).table_valued("value").alias("sent")
+    return (
+        func.json_extract(pairs.c.value, "$[0]"),
+        func.json_extract(pairs.c.value, "$[1]", type_=String),
     )
-    params = [{"delivery_id": d, "sent_message_id": m} for d, m in sent]
-    db.session.connection().execute(statement, params)
 
 
 def record_failed(delivery_id: int, *, owner: str, error: str, now: datetime) -> None:

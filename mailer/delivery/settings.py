@@ -1,7 +1,11 @@
-"""How a worker claims, sends and retries: its settings, read from the app config."""
+"""How a worker claims, sends and retries (its settings, read from the app config), and what
+it did."""
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import timedelta
@@ -25,6 +29,14 @@ class WorkerSettings:
     # they are handed to the connections.
     chunk_size: int = 250
 
+    def messages_per_chunk(self) -> int:
+        """Messages per lease renewal: under a rate cap, no more than go out in half a lease."""
+        size = max(1, self.chunk_size)
+        if self.send_rate > 0:
+            within = int(self.send_rate * self.lease.total_seconds() / 2)
+            size = max(1, min(size, within))
+        return size
+
     @classmethod
     def from_config(cls, config: Any, **overrides: Any) -> WorkerSettings:
         """Read the MAILER_WORKER_*, MAILER_SEND_RATE and MAILER_DELIVERY_* settings."""
@@ -43,3 +55,25 @@ class WorkerSettings:
         }
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)
+
+
+@dataclass
+class WorkerStats:
+    """What a worker run did."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    batches: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"sent {self.sent}, retrying {self.retried}, failed {self.failed}, "
+            f"cancelled {self.cancelled}"
+        )
+
+
+def worker_name() -> str:
+    """A name that is unique across machines and processes, recorded on each lease."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"

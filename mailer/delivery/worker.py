@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import ssl
 import threading
 import time
-import uuid
 from collections import deque
 from collections.abc import Callable
 from collections.abc import Sequence
 from concurrent.futures import wait
-from dataclasses import dataclass
 from dataclasses import fields
 from dataclasses import replace
 from datetime import datetime
@@ -25,10 +21,12 @@ from mailer.database import again_if_disconnected
 from mailer.delivery import queue
 from mailer.delivery.ahead import Ahead
 from mailer.delivery.ahead import AheadComposer
+from mailer.delivery.ahead import Remaining
 from mailer.delivery.compose import Outgoing
 from mailer.delivery.dkim import Signer
 from mailer.delivery.messages import SENDABLE_TO
 from mailer.delivery.messages import MailSettings
+from mailer.delivery.pool import Flight
 from mailer.delivery.pool import Result
 from mailer.delivery.pool import SenderPool
 from mailer.delivery.preparing import Preparation
@@ -36,6 +34,8 @@ from mailer.delivery.preparing import Prepared
 from mailer.delivery.preparing import Preparer
 from mailer.delivery.preparing import Refused
 from mailer.delivery.settings import WorkerSettings
+from mailer.delivery.settings import WorkerStats
+from mailer.delivery.settings import worker_name
 from mailer.delivery.smtp import ConnectionFailure
 from mailer.delivery.smtp import PermanentDeliveryError
 from mailer.delivery.smtp import SmtpSettings
@@ -44,28 +44,6 @@ from mailer.extensions import db
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-@dataclass
-class WorkerStats:
-    """What a worker run did."""
-
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-    cancelled: int = 0
-    batches: int = 0
-
-    def __str__(self) -> str:
-        return (
-            f"sent {self.sent}, retrying {self.retried}, failed {self.failed}, "
-            f"cancelled {self.cancelled}"
-        )
-
-
-def worker_name() -> str:
-    """A name that is unique across machines and processes, recorded on each lease."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class Worker:
@@ -145,7 +123,7 @@ class Worker:
         self.stats.batches += 1
         # The first part is composed here; each next one on the composing thread while the
         # part before it is sent.
-        size = _chunk_size(self.settings)
+        size = self.settings.messages_per_chunk()
         parts = [ids[start : start + size] for start in range(0, len(ids), size)]
         # Nothing is held open in the database while talking to the SMTP server.
         ready = self._surviving_disconnect(
@@ -178,41 +156,96 @@ class Worker:
     def send(self, ready: Sequence[Prepared], upcoming: Sequence[Sequence[int]] = ()) -> bool:
         """Send composed deliveries chunk by chunk, each recorded before (leases renewed,
         subscribers re-checked) and after (in bulk); the parts of the batch still to compose
-        (`upcoming`, ids) are composed ahead, one at a time, while the chunk before goes. A
-        chunk stops starting messages when half its lease has passed (a slow server, a low
-        rate cap); the rest go in the next chunk, with their leases renewed, so no other worker
-        takes them over meanwhile. False if the server cannot be reached: then the rest waits,
-        without using up its attempts."""
-        size = _chunk_size(self.settings)
-        pending, parts = list(ready), deque(upcoming)
-        following = self._compose_next(parts)
+        (`upcoming`, ids) are composed ahead, one at a time, while the chunk before goes.
+
+        The connections are not left idle while the database is written: each chunk's leases
+        are renewed while the chunk before it is on its way, and its outcomes recorded while
+        the chunk after it is. A chunk stops starting messages when half its lease has passed
+        since the renewal (a slow server, a low rate cap); the rest go in a later chunk, with
+        their leases renewed, so no other worker takes them over meanwhile. False if the server
+        cannot be reached: then the rest waits, without using up its attempts."""
+        size = self.settings.messages_per_chunk()
+        rest = Remaining(list(ready), deque(upcoming))
+        rest.following = self._compose_next(rest.parts)
+        flight: Flight[Prepared] | None = None
         try:
-            while pending or following is not None:
-                if following is not None and len(pending) < size:
-                    pending += self._settle_and_commit(following.result())
-                    following = self._compose_next(parts)
-                chunk, pending = pending[:size], pending[size:]
-                later = [item.delivery_id for item in pending]
-                later += [*(following.ids if following else ()), *(i for p in parts for i in p)]
-                deadline = time.monotonic() + self.settings.lease.total_seconds() / 2
-                go = self._still_wanted(chunk, later=later)
-                self._runs_sent = self._runs_sent or any(item.run_id for item in chunk)
-                results, untried = self.pool.send(
-                    go, _outgoing, deadline=deadline, progress=self._record_sent_so_far
-                )
-                rest = later[len(pending) :]
-                # A new list each try: `_record` adds to the one it is given.
-                record = lambda r=results, u=untried, p=pending, a=rest: self._record(  # noqa: E731
-                    r, [*u, *p], also=a
-                )
-                if not self._surviving_disconnect(record):
-                    return False
-                pending = untried + pending
+            while rest or flight is not None:
+                go, renewed = self._renewed(self._next_chunk(rest, size), later=rest.ids())
+                results: list[Result[Prepared]] = []
+                if flight is not None:
+                    results, untried = self._land(flight)
+                    flight = None
+                    if any(isinstance(r.error, ConnectionFailure) for r in results):
+                        return self._give_all_back(results, [*untried, *go], rest)
+                    # Left untried at the deadline: they go in a later chunk, renewed again.
+                    rest.pending[:0] = untried
+                    if go and time.monotonic() - renewed > self.settings.lease.total_seconds() / 4:
+                        go, renewed = self._renewed(go, later=rest.ids())
+                flight = self._launch(go, renewed)
+                if results:
+                    self._record_landed(results)
         finally:
+            if flight is not None:
+                self._abandon(flight)
             # The Preparer is not shared: nothing may still be composing when this returns.
-            if following is not None:
-                wait([following.future])
+            if rest.following is not None:
+                wait([rest.following.future])
         return True
+
+    def _next_chunk(self, rest: Remaining, size: int) -> list[Prepared]:
+        """Take the next chunk off `rest`, settling the part composed ahead if it is needed."""
+        if rest.following is not None and len(rest.pending) < size:
+            rest.pending += self._settle_and_commit(rest.following.result())
+            rest.following = self._compose_next(rest.parts)
+        chunk, rest.pending = rest.pending[:size], rest.pending[size:]
+        return chunk
+
+    def _launch(self, go: list[Prepared], renewed: float) -> Flight[Prepared] | None:
+        """Start sending a renewed chunk; none may start once half its lease has passed."""
+        if not go:
+            return None
+        self._runs_sent = self._runs_sent or any(item.run_id for item in go)
+        deadline = renewed + self.settings.lease.total_seconds() / 2
+        return self.pool.start(go, _outgoing, deadline=deadline)
+
+    def _record_landed(self, results: list[Result[Prepared]]) -> bool:
+        return self._surviving_disconnect(lambda: self._record(results, []))
+
+    def _give_all_back(
+        self, results: list[Result[Prepared]], untried: list[Prepared], rest: Remaining
+    ) -> bool:
+        """The server could not be reached: record the chunk that found so, and give back the
+        rest of the batch, due at its retry."""
+        back, also = [*untried, *rest.pending], rest.uncomposed_ids()
+        # A new list each try: `_record` adds to the one it is given.
+        self._surviving_disconnect(lambda: self._record(results, list(back), also=also))
+        return False
+
+    def _renewed(
+        self, chunk: Sequence[Prepared], later: Sequence[int]
+    ) -> tuple[list[Prepared], float]:
+        """The part of `chunk` still wanted, its leases renewed, and when (time.monotonic())."""
+        renewed = time.monotonic()
+        if not chunk:
+            return [], renewed
+        return self._still_wanted(chunk, later=later), renewed
+
+    def _land(self, flight: Flight[Prepared]) -> tuple[list[Result[Prepared]], list[Prepared]]:
+        """Wait for a chunk on its way, recording what the server accepts as it goes."""
+        return flight.land(self._record_sent_so_far)
+
+    def _abandon(self, flight: Flight[Prepared]) -> None:
+        """After a failure while a chunk was on its way: start no more of it, and record what
+        the server accepted if the database lets us; the rest is taken over at lease end."""
+        flight.cancel()
+        try:
+            results, _ = flight.land()
+            # The failed transaction (on PostgreSQL, aborted) holds nothing worth keeping.
+            db.session.rollback()
+            self._record_sent_so_far(results)
+        except Exception:
+            logger.exception("could not record what was sent before the failure")
+            db.session.rollback()
 
     def _compose_next(self, parts: deque[Sequence[int]]) -> Ahead | None:
         """Start composing the next part of the batch, if any is left."""
@@ -340,15 +373,6 @@ class Worker:
         logger.warning("delivery %s failed: %s", delivery_id, error)
         queue.record_failed(delivery_id, owner=self.owner, error=error, now=now)
         self.stats.failed += 1
-
-
-def _chunk_size(settings: WorkerSettings) -> int:
-    """Messages per lease renewal: under a rate cap, no more than go out in half a lease."""
-    size = max(1, settings.chunk_size)
-    if settings.send_rate > 0:
-        within = int(settings.send_rate * settings.lease.total_seconds() / 2)
-        size = max(1, min(size, within))
-    return size
 
 
 def _outgoing(prepared: Prepared) -> Outgoing:

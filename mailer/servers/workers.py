@@ -27,7 +27,7 @@ from types import FrameType
 
 from flask import Flask
 
-from mailer.delivery.worker import WorkerStats
+from mailer.delivery.settings import WorkerStats
 from mailer.delivery.worker import worker_from_config
 from mailer.extensions import db
 

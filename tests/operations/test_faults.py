@@ -17,6 +17,7 @@ from sqlalchemy import create_engine
 from sqlalchemy import event
 from sqlalchemy import select
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from mailer import jobs
 from mailer.delivery.worker import worker_from_config
@@ -208,6 +209,44 @@ def test_the_database_dropping_connections_while_a_batch_is_prepared(app, smtpd,
     assert len(cuts) == 1
     assert cuts[0] >= 1
     assert stats.sent == 20
+    assert _statuses(app) == {DeliveryStatus.SENT: 20}
+    _each_once(smtpd, 20)
+
+
+def test_a_database_error_while_a_chunk_is_on_its_way_loses_nothing_and_sends_nothing_twice(
+    app, smtpd
+):
+    """Each chunk's leases are renewed while the chunk before it goes. A statement that fails
+    then (not a dropped connection: nothing to do again) stops the worker, but what the relay
+    accepted of the chunk on its way is recorded first, so the takeover sends only the rest."""
+    app.config.update(WORKER_BATCH_SIZE=20, WORKER_CHUNK_SIZE=10, WORKER_CONCURRENCY=1)
+    with app.app_context():
+        queue_emails(20, now=TODAY)
+        engine = db.engine
+    # The relay takes three messages of the first chunk, then holds the fourth; once let go,
+    # it refuses it (and any more) with a 451.
+    smtpd.hold_after = 3
+    renewals = []
+
+    def fail_second_renewal(connection, cursor, statement, parameters, context, executemany):
+        if "deliveries.lease_expires_at >=" in statement:
+            renewals.append(statement)
+            if len(renewals) == 2:
+                assert smtpd.holding.wait(timeout=30)
+                smtpd.release.set()
+                return "SELECT * FROM no_such_table", parameters
+        return statement, parameters
+
+    event.listen(engine, "before_cursor_execute", fail_second_renewal, retval=True)
+    try:
+        with pytest.raises(DBAPIError, match="no_such_table"):
+            send_queued(app, now=TODAY)
+    finally:
+        event.remove(engine, "before_cursor_execute", fail_second_renewal)
+        smtpd.hold_after = None
+    assert _statuses(app) == {DeliveryStatus.SENT: 3, DeliveryStatus.SENDING: 17}
+    # Once the leases have run out, another worker sends the rest.
+    assert send_queued(app, now=TODAY + timedelta(minutes=6)).sent == 17
     assert _statuses(app) == {DeliveryStatus.SENT: 20}
     _each_once(smtpd, 20)
 
