@@ -100,6 +100,14 @@ def fanout_figures(size: int) -> Callable[[dict[str, str], str], list[Figure]]:
                 _ratio(0.75)(result["ratio"]),
             ),
             Figure(
+                f"Fan-out, {at}: ratio to the worker's own SMTP path alone (pipelined, nothing"
+                " to read or compose)",
+                database,
+                f"{result['ratio_to_own_smtp']} (of {result['own_smtp_msgs_per_s']} msgs/s)",
+                "",
+                None,
+            ),
+            Figure(
                 f"Fan-out, {at}: peak RSS", database, f"{result['peak_rss_mb']} MB", "flat", None
             ),
             Figure(
@@ -232,7 +240,10 @@ def plan(args: argparse.Namespace) -> list[Bench]:
         ("workers", ["workers.py", "--subscribers", workers_size], workers_figures(signed=False)),
         (
             "signed",
-            ["workers.py", "--dkim", "--subscribers", signed_size, "--workers", cores],
+            [
+                *("workers.py", "--dkim", "--sink", "smtp-sink"),
+                *("--subscribers", signed_size, "--workers", cores),
+            ],
             workers_figures(signed=True),
         ),
         ("public", ["public_pages.py", *seconds], public_figures),

@@ -1,20 +1,24 @@
-"""Bench: one daily digest to N subscribers, end to end, against the ceiling of plain smtplib.
+"""Bench: one daily digest to N subscribers, end to end, against the ceilings of a send.
 
 Makes N subscribers (1-4 random topics each, a random frequency per topic) and M news items
 published during the last daily period, in a child process. Then, in this process, makes the
 digest run and enqueues it (timed: enqueue_s), and runs the worker with its configured
 concurrency until nothing is due (timed: send_s), into an SMTP sink on loopback that only
 counts, in a process of its own. It checks that the sink counted exactly the deliveries
-recorded as sent, then sends as many copies of one real message over as many plain smtplib
-connections to the same sink: the ceiling. The last line is
+recorded as sent, then sends as many copies of one real message over as many connections to
+the same sink, with nothing to read or compose: by plain smtplib (the ceiling; sendmail's four
+round trips a message) and by the worker's own SMTP connection (the same two round trips as
+the worker, where the sink offers PIPELINING). The last line is
 
     RESULT subscribers=N items=M enqueue_s=... send_s=... msgs_per_s=...
-        ceiling_msgs_per_s=... ratio=... peak_rss_mb=... renew_ms_per_chunk=...
-        record_ms_per_chunk=...
+        ceiling_msgs_per_s=... ratio=... own_smtp_msgs_per_s=... ratio_to_own_smtp=...
+        peak_rss_mb=... processes=P renew_ms_per_chunk=... record_ms_per_chunk=...
 
-(on one line), where peak_rss_mb is this process's peak resident memory (it runs enqueue and
-send only), and the last two the mean time of renewing one chunk's leases and of recording its
-outcomes (flat from 100,000 to 1,000,000 subscribers when they are O(chunk)).
+(on one line), where ratio_to_own_smtp is what the database and composing leave of the
+worker's own sending, peak_rss_mb is this process's peak resident memory (it runs enqueue and
+send only; with --processes, the largest worker process's), and the last two the mean time of
+renewing one chunk's leases and of recording its outcomes (flat from 100,000 to 1,000,000
+subscribers when they are O(chunk); one process only).
 Run `make bench`, or `.venv/bin/python bench/fanout.py --help`.
 """
 
@@ -37,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ceiling import Message
+from ceiling import send_own
 from ceiling import send_plain
 from dataset import Generated
 from dataset import bench_app
@@ -63,6 +68,7 @@ from mailer.delivery.preparing import Prepared
 from mailer.delivery.preparing import Preparer
 from mailer.delivery.settings import WorkerSettings
 from mailer.delivery.settings import WorkerStats
+from mailer.delivery.smtp import SmtpSettings
 from mailer.delivery.worker import Worker
 from mailer.delivery.worker import worker_from_config
 from mailer.domain.periods import Schedule
@@ -313,16 +319,25 @@ def sample_composed(app: Flask, run_id: int, rng: random.Random, count: int = 64
     return sampler
 
 
-def measure_ceiling(outcome: Outcome, sink: Sink, runs: int, processes: int = 1) -> float:
-    """Send as many copies of one real message over as many plain smtplib connections (shared
-    by as many processes), `runs` times; return the best rate."""
+def measure_ceiling(
+    outcome: Outcome, sink: Sink, runs: int, processes: int, own: SmtpSettings | None = None
+) -> float:
+    """Send as many copies of one real message over as many connections (shared by as many
+    processes), `runs` times; return the best rate. Plain smtplib, or with `own` the worker's
+    own SMTP connection with those settings."""
     message = outcome.sampler.typical()
     count = outcome.stats.sent
+    way = "plain smtplib" if own is None else "the worker's own SMTP"
     rates = []
     for _ in range(max(1, runs)):
         before = sink.count()
-        seconds = send_plain_in(
-            processes, message, count=count, connections=outcome.concurrency, port=sink.port
+        seconds = send_in(
+            processes,
+            message,
+            count=count,
+            connections=outcome.concurrency,
+            port=sink.port,
+            own=own,
         )
         counted = settled_count(sink) - before
         if counted != count:
@@ -330,32 +345,42 @@ def measure_ceiling(outcome: Outcome, sink: Sink, runs: int, processes: int = 1)
         rates.append(count / seconds)
         print(
             f"ceiling: {count:,} copies of one {len(message.data):,}-byte message over "
-            f"{outcome.concurrency} smtplib connections in {seconds:.2f} s = "
+            f"{outcome.concurrency} connections of {way} in {seconds:.2f} s = "
             f"{rates[-1]:,.0f} msgs/s (sink counted {counted:,})",
             flush=True,
         )
     return max(rates)
 
 
-def send_plain_in(
-    processes: int, message: Message, *, count: int, connections: int, port: int
+def send_in(
+    processes: int,
+    message: Message,
+    *,
+    count: int,
+    connections: int,
+    port: int,
+    own: SmtpSettings | None,
 ) -> float:
-    """send_plain from `processes` processes at once, sharing `count` and `connections`;
-    return the seconds from the first start to the last end."""
+    """Send from `processes` processes at once, sharing `count` and `connections`; return the
+    seconds from the first start to the last end."""
     if processes <= 1:
-        return send_plain(
-            message, count=count, connections=connections, host="127.0.0.1", port=port
-        )
+        return _send_share(message, count, connections, port, own)
     shares = [(count // processes + (n < count % processes)) for n in range(processes)]
     each = max(1, connections // processes)
     context = multiprocessing.get_context("fork")
     with context.Pool(processes) as pool:
         started = time.perf_counter()
-        pool.starmap(_send_share, [(message, share, each, port) for share in shares], chunksize=1)
+        pool.starmap(
+            _send_share, [(message, share, each, port, own) for share in shares], chunksize=1
+        )
         return time.perf_counter() - started
 
 
-def _send_share(message: Message, count: int, connections: int, port: int) -> float:
+def _send_share(
+    message: Message, count: int, connections: int, port: int, own: SmtpSettings | None
+) -> float:
+    if own is not None:
+        return send_own(message, count=count, connections=connections, settings=own)
     return send_plain(message, count=count, connections=connections, host="127.0.0.1", port=port)
 
 
@@ -419,12 +444,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not outcome.stats.sent:
             raise SystemExit("nothing was sent: no subscriber matched the items")
         ceiling = measure_ceiling(outcome, sink, args.ceiling_runs, args.processes)
+        smtp = SmtpSettings.from_config(app.config)
+        own = measure_ceiling(outcome, sink, args.ceiling_runs, args.processes, own=smtp)
     rate = outcome.stats.sent / outcome.send_s
     print("load average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print(
         f"RESULT subscribers={args.subscribers} items={args.items} "
         f"enqueue_s={outcome.enqueue_s:.2f} send_s={outcome.send_s:.2f} "
         f"msgs_per_s={rate:.0f} ceiling_msgs_per_s={ceiling:.0f} ratio={rate / ceiling:.2f} "
+        f"own_smtp_msgs_per_s={own:.0f} ratio_to_own_smtp={rate / own:.2f} "
         f"peak_rss_mb={outcome.peak_rss_mb:.0f} "
         f"processes={args.processes}{_chunk_figures(outcome.phases)}"
     )

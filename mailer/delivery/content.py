@@ -14,6 +14,7 @@ from functools import cached_property
 from sqlalchemy import select
 
 from mailer.clock import Period
+from mailer.database import among
 from mailer.extensions import db
 from mailer.models import Bulletin
 from mailer.models import Frequency
@@ -115,7 +116,7 @@ def subscriber_topics(
     """Each subscriber's topic ids at `frequency`, in one query."""
     rows = db.session.execute(
         select(Subscription.subscriber_id, Subscription.topic_id).where(
-            Subscription.subscriber_id.in_(subscriber_ids), Subscription.frequency == frequency
+            among(Subscription.subscriber_id, subscriber_ids), Subscription.frequency == frequency
         )
     )
     found: dict[int, set[int]] = {}
