@@ -230,7 +230,7 @@ def plan(args: argparse.Namespace) -> list[Bench]:
     quick = args.quick
     small, large = (2_000, 20_000) if quick else (100_000, 1_000_000)
     workers_size = "5000" if quick else "50000"
-    signed_size = "2000" if quick else "20000"
+    signed_size = "2000" if quick else "80000"
     cores = str(os.cpu_count() or 1)
     deliveries = ["--deliveries", "300000", "--runs", "10"] if quick else []
     seconds = ["--seconds", "2"] if quick else []
