@@ -129,27 +129,27 @@ def test_lines_that_start_with_a_period_arrive_as_they_were_written(smtp_server,
     assert relay.get().content == message + b"\r\n"
 
 
-def test_a_refused_sender_is_kept_for_later_on_a_new_session(smtp_server, relay):
-    relay.script("MAIL", "553 5.7.1 Sender not allowed")
+@pytest.mark.parametrize(
+    ("command", "reply", "says"),
+    [
+        # A refused sender is our configuration or reputation: kept for later.
+        ("MAIL", "553 5.7.1 Sender not allowed", "sender refused"),
+        ("RCPT", "421 4.3.2 Shutting down", "Shutting down"),
+    ],
+    ids=["sender refused", "server closing at RCPT"],
+)
+def test_a_refusal_that_ends_the_session_keeps_the_message_for_a_new_one(
+    smtp_server, relay, command, reply, says
+):
+    relay.script(command, reply)
     with Connection(_settings(smtp_server.port)) as connection:
         with pytest.raises(TemporaryDeliveryError) as refused:
             connection.send("a@example.com", "b@example.com", MESSAGE)
         connection.send("a@example.com", "b@example.com", MESSAGE)
-    assert refused.value.code == 553
-    assert "sender refused" in str(refused.value)
+    assert refused.value.code == int(reply[:3])
+    assert says in str(refused.value)
     assert connection.sessions_opened == 2
     assert [m.rcpt_tos for m in relay.drain()] == [["b@example.com"]]
-
-
-def test_a_server_closing_at_rcpt_ends_the_session(smtp_server, relay):
-    relay.script("RCPT", "421 4.3.2 Shutting down")
-    with Connection(_settings(smtp_server.port)) as connection:
-        with pytest.raises(TemporaryDeliveryError) as closing:
-            connection.send("a@example.com", "b@example.com", MESSAGE)
-        connection.send("a@example.com", "b@example.com", MESSAGE)
-    assert closing.value.code == 421
-    assert connection.sessions_opened == 2
-    assert len(relay.drain()) == 1
 
 
 def test_an_address_smtplib_must_quote_goes_one_command_at_a_time(smtp_server, smtpd):
