@@ -209,6 +209,7 @@ class Worker:
         return self.pool.start(go, _outgoing, deadline=deadline)
 
     def _record_landed(self, results: list[Result[Prepared]]) -> bool:
+        """Record the outcomes of a chunk that has landed (while the next one goes)."""
         return self._surviving_disconnect(lambda: self._record(results, []))
 
     def _give_all_back(
@@ -256,8 +257,9 @@ class Worker:
         return self.ahead.submit(parts.popleft())
 
     def _still_wanted(self, chunk: Sequence[Prepared], later: Sequence[int] = ()) -> list[Prepared]:
-        """Renew the chunk's leases just before sending, and keep those of the rest of the
-        batch (`later`, ids); settle what is no longer wanted."""
+        """Renew the chunk's leases before it goes (while the chunk before it is on its way),
+        and keep those of the rest of the batch (`later`, ids); settle what is no longer
+        wanted."""
         return self._surviving_disconnect(lambda: self._renew(chunk, later), what="renewing leases")
 
     def _renew(self, chunk: Sequence[Prepared], later: Sequence[int]) -> list[Prepared]:
