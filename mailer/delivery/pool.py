@@ -131,6 +131,11 @@ class Flight(Generic[T]):
         """Start no more messages; those on the wire finish."""
         self._stop.set()
 
+    def settle(self) -> list[Result[T]]:
+        """Wait for the threads and return the results so far, whatever a thread raised."""
+        wait(self._futures)
+        return list(self._results)
+
 
 class SenderPool:
     """K threads, each with its own reused SMTP connection, draining a list of messages.

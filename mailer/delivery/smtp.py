@@ -173,10 +173,11 @@ class Connection:
         client.send(commands.encode("ascii"))
         mail, rcpt, start = client.getreply(), client.getreply(), client.getreply()
         if start[0] == 354 and (mail[0] != 250 or rcpt[0] not in (250, 251)):
-            # A server that opened the data phase after a refusal: end the session rather than
-            # send a message to nobody.
-            self.close()
-            raise smtplib.SMTPServerDisconnected("the server took DATA after a refusal")
+            # A server that opened the data phase after a refusal: drop the connection (a QUIT
+            # now would be read as the message) rather than send a message to nobody; the
+            # refusal below stands.
+            self._client = None
+            client.close()
         if mail[0] != 250:
             raise smtplib.SMTPSenderRefused(mail[0], mail[1], envelope_from)
         if rcpt[0] not in (250, 251):

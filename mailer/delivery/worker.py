@@ -168,25 +168,27 @@ class Worker:
         rest = Remaining(list(ready), deque(upcoming))
         rest.following = self._compose_next(rest.parts)
         flight: Flight[Prepared] | None = None
+        landed: list[Result[Prepared]] = []  # a chunk back from the wire, not recorded yet
         try:
             while rest or flight is not None:
                 go, renewed = self._renewed(self._next_chunk(rest, size), later=rest.ids())
-                results: list[Result[Prepared]] = []
                 if flight is not None:
-                    results, untried = self._land(flight)
+                    landed, untried = self._land(flight)
                     flight = None
-                    if any(isinstance(r.error, ConnectionFailure) for r in results):
-                        return self._give_all_back(results, [*untried, *go], rest)
+                    if any(isinstance(r.error, ConnectionFailure) for r in landed):
+                        self._give_all_back(landed, [*untried, *go], rest)
+                        landed = []
+                        return False
                     # Left untried at the deadline: they go in a later chunk, renewed again.
                     rest.pending[:0] = untried
                     if go and time.monotonic() - renewed > self.settings.lease.total_seconds() / 4:
                         go, renewed = self._renewed(go, later=rest.ids())
                 flight = self._launch(go, renewed)
-                if results:
-                    self._record_landed(results)
+                if landed:
+                    self._record_landed(landed)
+                    landed = []
         finally:
-            if flight is not None:
-                self._abandon(flight)
+            self._abandon(flight, landed)
             # The Preparer is not shared: nothing may still be composing when this returns.
             if rest.following is not None:
                 wait([rest.following.future])
@@ -214,13 +216,12 @@ class Worker:
 
     def _give_all_back(
         self, results: list[Result[Prepared]], untried: list[Prepared], rest: Remaining
-    ) -> bool:
+    ) -> None:
         """The server could not be reached: record the chunk that found so, and give back the
         rest of the batch, due at its retry."""
         back, also = [*untried, *rest.pending], rest.uncomposed_ids()
         # A new list each try: `_record` adds to the one it is given.
         self._surviving_disconnect(lambda: self._record(results, list(back), also=also))
-        return False
 
     def _renewed(
         self, chunk: Sequence[Prepared], later: Sequence[int]
@@ -235,15 +236,19 @@ class Worker:
         """Wait for a chunk on its way, recording what the server accepts as it goes."""
         return flight.land(self._record_sent_so_far)
 
-    def _abandon(self, flight: Flight[Prepared]) -> None:
-        """After a failure while a chunk was on its way: start no more of it, and record what
-        the server accepted if the database lets us; the rest is taken over at lease end."""
-        flight.cancel()
+    def _abandon(self, flight: Flight[Prepared] | None, landed: list[Result[Prepared]]) -> None:
+        """After a failure with a chunk on its way or landed and not recorded: start no more
+        of it, and record what the server accepted if the database lets us; the rest is taken
+        over at lease end."""
+        if flight is None and not landed:
+            return
+        if flight is not None:
+            flight.cancel()
+            landed = [*landed, *flight.settle()]
         try:
-            results, _ = flight.land()
             # The failed transaction (on PostgreSQL, aborted) holds nothing worth keeping.
             db.session.rollback()
-            self._record_sent_so_far(results)
+            self._record_sent_so_far(landed)
         except Exception:
             logger.exception("could not record what was sent before the failure")
             db.session.rollback()

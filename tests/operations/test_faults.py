@@ -251,6 +251,37 @@ def test_a_database_error_while_a_chunk_is_on_its_way_loses_nothing_and_sends_no
     _each_once(smtpd, 20)
 
 
+def test_a_failure_to_record_a_chunk_that_has_landed_still_records_what_it_sent(app, smtpd):
+    """A chunk is recorded while the next one goes; if recording it fails, the worker stops,
+    but records what both chunks had sent first, so the takeover sends only the rest."""
+    app.config.update(WORKER_BATCH_SIZE=20, WORKER_CHUNK_SIZE=10, WORKER_CONCURRENCY=1)
+    with app.app_context():
+        queue_emails(20, now=TODAY)
+        engine = db.engine
+    recordings = []
+
+    def fail_first_recording(connection, cursor, statement, parameters, context, executemany):
+        if statement.startswith("UPDATE deliveries SET") and "sent_at" in statement:
+            recordings.append(statement)
+            if len(recordings) == 1:
+                return "SELECT * FROM no_such_table", parameters
+        return statement, parameters
+
+    event.listen(engine, "before_cursor_execute", fail_first_recording, retval=True)
+    try:
+        with pytest.raises(DBAPIError, match="no_such_table"):
+            send_queued(app, now=TODAY)
+    finally:
+        event.remove(engine, "before_cursor_execute", fail_first_recording)
+    accepted = len(smtpd.drain())
+    statuses = _statuses(app)
+    assert accepted >= 10
+    assert statuses == {DeliveryStatus.SENT: accepted, DeliveryStatus.SENDING: 20 - accepted}
+    assert send_queued(app, now=TODAY + timedelta(minutes=6)).sent == 20 - accepted
+    assert _statuses(app) == {DeliveryStatus.SENT: 20}
+    _each_once(smtpd, 20 - accepted)
+
+
 @dropped_connections
 @pytest.mark.usefixtures("postgres")
 def test_a_worker_running_on_carries_on_after_the_database_drops_it(app, smtpd):
