@@ -213,73 +213,73 @@ def test_the_database_dropping_connections_while_a_batch_is_prepared(app, smtpd,
     _each_once(smtpd, 20)
 
 
-def test_a_database_error_while_a_chunk_is_on_its_way_loses_nothing_and_sends_nothing_twice(
-    app, smtpd
+def _stopped_by_a_failing_statement(app, matches, nth: int, before=lambda: None) -> None:
+    """Queue 20 emails and run a worker (chunks of 10, one connection) until the `nth`
+    statement that `matches` fails (not a dropped connection: nothing to do again), which
+    stops it; `before` runs just before that statement."""
+    app.config.update(WORKER_BATCH_SIZE=20, WORKER_CHUNK_SIZE=10, WORKER_CONCURRENCY=1)
+    with app.app_context():
+        queue_emails(20, now=TODAY)
+        engine = db.engine
+    seen = []
+
+    def fail_nth(connection, cursor, statement, parameters, context, executemany):
+        if matches(statement):
+            seen.append(statement)
+            if len(seen) == nth:
+                before()
+                return "SELECT * FROM no_such_table", parameters
+        return statement, parameters
+
+    event.listen(engine, "before_cursor_execute", fail_nth, retval=True)
+    try:
+        with pytest.raises(DBAPIError, match="no_such_table"):
+            send_queued(app, now=TODAY)
+    finally:
+        event.remove(engine, "before_cursor_execute", fail_nth)
+
+
+def _renewal(statement: str) -> bool:
+    return "deliveries.lease_expires_at >=" in statement
+
+
+def _recording(statement: str) -> bool:
+    return statement.startswith("UPDATE deliveries SET") and "sent_at" in statement
+
+
+@pytest.mark.parametrize(
+    ("accepted", "failing", "nth"),
+    [
+        # The second chunk's renewal, while the first is on its way.
+        (3, _renewal, 2),
+        # The first chunk's recording, while the second is on its way.
+        (15, _recording, 1),
+    ],
+    ids=["renewing", "recording"],
+)
+def test_a_database_error_mid_batch_loses_nothing_and_sends_nothing_twice(
+    app, smtpd, accepted, failing, nth
 ):
-    """Each chunk's leases are renewed while the chunk before it goes. A statement that fails
-    then (not a dropped connection: nothing to do again) stops the worker, but what the relay
-    accepted of the chunk on its way is recorded first, so the takeover sends only the rest."""
-    app.config.update(WORKER_BATCH_SIZE=20, WORKER_CHUNK_SIZE=10, WORKER_CONCURRENCY=1)
-    with app.app_context():
-        queue_emails(20, now=TODAY)
-        engine = db.engine
-    # The relay takes three messages of the first chunk, then holds the fourth; once let go,
-    # it refuses it (and any more) with a 451.
-    smtpd.hold_after = 3
-    renewals = []
+    """Each chunk's leases are renewed while the chunk before it goes, and it is recorded
+    while the chunk after it goes. A statement that fails then stops the worker, but what the
+    relay accepted of every chunk is recorded first, so the takeover sends only the rest."""
+    # The relay takes `accepted` messages, then holds the next until the statement is about
+    # to fail; let go, it refuses that one and any more with a 451.
+    smtpd.hold_after = accepted
 
-    def fail_second_renewal(connection, cursor, statement, parameters, context, executemany):
-        if "deliveries.lease_expires_at >=" in statement:
-            renewals.append(statement)
-            if len(renewals) == 2:
-                assert smtpd.holding.wait(timeout=30)
-                smtpd.release.set()
-                return "SELECT * FROM no_such_table", parameters
-        return statement, parameters
+    def let_go() -> None:
+        assert smtpd.holding.wait(timeout=30)
+        smtpd.release.set()
 
-    event.listen(engine, "before_cursor_execute", fail_second_renewal, retval=True)
     try:
-        with pytest.raises(DBAPIError, match="no_such_table"):
-            send_queued(app, now=TODAY)
+        _stopped_by_a_failing_statement(app, failing, nth, let_go)
     finally:
-        event.remove(engine, "before_cursor_execute", fail_second_renewal)
         smtpd.hold_after = None
-    assert _statuses(app) == {DeliveryStatus.SENT: 3, DeliveryStatus.SENDING: 17}
+    assert _statuses(app) == {DeliveryStatus.SENT: accepted, DeliveryStatus.SENDING: 20 - accepted}
     # Once the leases have run out, another worker sends the rest.
-    assert send_queued(app, now=TODAY + timedelta(minutes=6)).sent == 17
-    assert _statuses(app) == {DeliveryStatus.SENT: 20}
-    _each_once(smtpd, 20)
-
-
-def test_a_failure_to_record_a_chunk_that_has_landed_still_records_what_it_sent(app, smtpd):
-    """A chunk is recorded while the next one goes; if recording it fails, the worker stops,
-    but records what both chunks had sent first, so the takeover sends only the rest."""
-    app.config.update(WORKER_BATCH_SIZE=20, WORKER_CHUNK_SIZE=10, WORKER_CONCURRENCY=1)
-    with app.app_context():
-        queue_emails(20, now=TODAY)
-        engine = db.engine
-    recordings = []
-
-    def fail_first_recording(connection, cursor, statement, parameters, context, executemany):
-        if statement.startswith("UPDATE deliveries SET") and "sent_at" in statement:
-            recordings.append(statement)
-            if len(recordings) == 1:
-                return "SELECT * FROM no_such_table", parameters
-        return statement, parameters
-
-    event.listen(engine, "before_cursor_execute", fail_first_recording, retval=True)
-    try:
-        with pytest.raises(DBAPIError, match="no_such_table"):
-            send_queued(app, now=TODAY)
-    finally:
-        event.remove(engine, "before_cursor_execute", fail_first_recording)
-    accepted = len(smtpd.drain())
-    statuses = _statuses(app)
-    assert accepted >= 10
-    assert statuses == {DeliveryStatus.SENT: accepted, DeliveryStatus.SENDING: 20 - accepted}
     assert send_queued(app, now=TODAY + timedelta(minutes=6)).sent == 20 - accepted
     assert _statuses(app) == {DeliveryStatus.SENT: 20}
-    _each_once(smtpd, 20 - accepted)
+    _each_once(smtpd, 20)
 
 
 @dropped_connections
